@@ -1,0 +1,27 @@
+# make demo | make test | make bench — each sets up what it needs first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test bench clean
+
+$(STAMP): pyproject.toml
+	@./scripts/setup-venv $(PYTHON) $(VENV)
+	$(BIN)/pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+# The peers (pyasic, asic-rs) live in a venv of their own, so they never reach the product's.
+bench: $(STAMP)
+	@./scripts/setup-venv $(PYTHON) .venv-bench
+	.venv-bench/bin/pip install --quiet -e . pyasic pyasic-rs
+	.venv-bench/bin/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .venv-bench .demo bench/results.json

@@ -1,0 +1,1 @@
+"""The commander appliance: config, inventory, scheduler, storage, alerts, CLI."""

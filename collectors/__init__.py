@@ -1,0 +1,1 @@
+"""Talking to devices: wire protocols, per-make drivers, identification, scan, the snapshot."""

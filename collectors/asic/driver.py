@@ -1,0 +1,192 @@
+"""What a driver is: a table of the endpoints one poll fetches and the fields read from them.
+
+A driver module builds one ``Driver`` (or one per firmware variant). It never opens a socket:
+``collectors.poll`` fetches every endpoint once per poll (all RPC commands of a driver go out as
+one multi-command) and then ``Driver.parse`` maps the replies to a ``MinerSnapshot``. ``parse`` is a
+pure function of the decoded replies, so every driver is tested offline on captured replies.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from collectors import units
+from collectors.asic.models import lookup_model
+from collectors.model import Board, ErrorCode, Fan, MinerSnapshot, Pool
+
+log = logging.getLogger(__name__)
+
+Replies = Mapping[str, Any]  # endpoint name -> decoded reply
+
+
+@dataclass(frozen=True)
+class Rpc:
+    """A cgminer-style command on the RPC port; the reply is stored under ``command``."""
+
+    command: str
+    parameter: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.command
+
+
+@dataclass(frozen=True)
+class Http:
+    """An HTTP request on the firmware's web port; the decoded JSON body is stored under ``name``."""
+
+    name: str
+    path: str
+    method: str = "GET"
+    json: Any = None  # request body, sent as JSON
+    port: int | None = None  # None: the web port of the poll (80 unless configured)
+    auth: str | None = None  # None, "digest", or a token scheme that the HTTP transport knows
+
+
+@dataclass(frozen=True)
+class Btminer:
+    """A command of Whatsminer's newer API (TCP 4433, length-framed JSON)."""
+
+    command: str
+    parameter: Any = None
+
+    @property
+    def name(self) -> str:
+        return self.command
+
+
+@dataclass(frozen=True)
+class Ssh:
+    """A fixed command run over SSH where nothing else serves; stdout is decoded as JSON."""
+
+    name: str
+    command: str
+
+
+Endpoint = Rpc | Http | Btminer | Ssh
+
+
+@dataclass(frozen=True)
+class Field:
+    """One row of the table: ``key`` of the snapshot = ``convert(select(replies[endpoint]))``."""
+
+    key: str
+    endpoint: str
+    select: Callable[[Any], Any]
+    convert: Callable[[Any], Any] = units.number
+
+
+def at(*path: str | int) -> Callable[[Any], Any]:
+    """A selector that walks keys and list indexes, and gives None wherever the path breaks."""
+
+    def select(value: Any) -> Any:
+        for step in path:
+            if isinstance(step, int):
+                if not isinstance(value, list) or not -len(value) <= step < len(value):
+                    return None
+            elif not isinstance(value, dict):
+                return None
+            value = value[step] if isinstance(step, int) else value.get(step)
+        return value
+
+    return select
+
+
+def section(reply: Any, name: str, index: int = 0) -> dict:
+    """The ``index``-th record of a cgminer reply section ("SUMMARY", "STATS"...), or {}."""
+    records = reply.get(name) if isinstance(reply, dict) else None
+    if isinstance(records, dict):
+        records = [records]
+    if isinstance(records, list) and -len(records) <= index < len(records) and isinstance(records[index], dict):
+        return records[index]
+    return {}
+
+
+def records(reply: Any, name: str) -> list[dict]:
+    """Every record of a cgminer reply section, skipping anything that is not a record."""
+    found = reply.get(name) if isinstance(reply, dict) else None
+    if isinstance(found, dict):
+        found = [found]
+    return [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+
+
+@dataclass(frozen=True)
+class Driver:
+    name: str  # registry key: "antminer", "braiins", ...
+    make: str | None  # the maker; None when the model tells (generic and multi-make firmwares)
+    firmware: str  # "stock", "Braiins OS", "LuxOS", "VNish", ...
+    endpoints: tuple[Endpoint, ...]
+    fields: tuple[Field, ...]
+    boards: Callable[[Replies], list[Board]] | None = None
+    fans: Callable[[Replies], list[Fan]] | None = None
+    pools: Callable[[Replies], list[Pool]] | None = None
+    errors: Callable[[Replies], list[ErrorCode]] | None = None
+    algorithm: str | None = "SHA256"  # what the family mines unless a field or the model says else
+    port: int = 4028  # the RPC (or main API) port
+    rpc_extra: Mapping[str, Any] | None = None  # extra top-level request keys ({"new_api": true})
+    identity: tuple[Endpoint, ...] = ()  # fetched once per device (model, MAC, serial), not every poll
+    required: tuple[str, ...] = ()  # endpoints without which the poll has failed
+
+    def parse(self, replies: Replies, ip: str, port: int | None = None) -> MinerSnapshot:
+        """Map decoded replies to a snapshot. A bad field drops only itself."""
+        snap = MinerSnapshot(ip=ip, port=self.port if port is None else port, make=self.make,
+                             firmware=self.firmware, algorithm=self.algorithm, reachable=True)
+        for row in self.fields:
+            reply = replies.get(row.endpoint)
+            if reply is None:
+                continue
+            try:
+                value = row.convert(row.select(reply))
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError) as exc:
+                log.debug("%s: %s dropped field %s: %s", ip, self.name, row.key, exc)
+                continue
+            if value is not None:
+                setattr(snap, row.key, value)
+        for key, build in (("boards", self.boards), ("fans", self.fans),
+                           ("pools", self.pools), ("errors", self.errors)):
+            if build is None:
+                continue
+            try:
+                setattr(snap, key, build(replies))
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError) as exc:
+                log.debug("%s: %s dropped %s: %s", ip, self.name, key, exc)
+        complete(snap)
+        return snap
+
+
+def complete(snap: MinerSnapshot) -> None:
+    """Fill what follows from the rest: model facts, totals, maxima, efficiency."""
+    spec = lookup_model(snap.model)
+    if spec is not None:
+        snap.make = snap.make or spec.make
+        snap.algorithm = spec.algorithm or snap.algorithm
+        if snap.hashrate_nominal_hs is None:
+            snap.hashrate_nominal_hs = spec.hashrate_nominal_hs
+        for board in snap.boards:
+            if board.chips_expected is None:
+                board.chips_expected = spec.chips_per_board
+    if snap.boards:
+        if snap.hashrate_hs is None:
+            rates = [b.hashrate_hs for b in snap.boards if b.hashrate_hs is not None]
+            snap.hashrate_hs = sum(rates) if rates else None
+        if snap.hw_errors is None:
+            errors = [b.hw_errors for b in snap.boards if b.hw_errors is not None]
+            snap.hw_errors = sum(errors) if errors else None
+        for board in snap.boards:
+            if board.status is None and board.chips is not None:
+                board.status = "dead" if board.chips == 0 else "ok"
+    temps = [t for b in snap.boards for t in (b.temp_board_c, b.temp_chip_c) if t is not None]
+    if temps and (snap.temp_max_c is None or max(temps) > snap.temp_max_c):
+        snap.temp_max_c = max(temps)
+    if snap.pools:
+        if snap.accepted is None:
+            accepted = [p.accepted for p in snap.pools if p.accepted is not None]
+            snap.accepted = sum(accepted) if accepted else None
+        if snap.rejected is None:
+            rejected = [p.rejected for p in snap.pools if p.rejected is not None]
+            snap.rejected = sum(rejected) if rejected else None
+    if snap.efficiency_jth is None:
+        snap.efficiency_jth = units.efficiency_jth(snap.power_w, snap.hashrate_hs)

@@ -1,0 +1,1 @@
+"""Wire protocols shared by every driver; drivers never open sockets themselves."""

@@ -1,0 +1,117 @@
+"""Named conversions from what firmwares send to the snapshot's SI units.
+
+Every helper takes whatever the device sent (number, numeric string, "", "N/A", "nan",
+None, a list, ...) and returns a clean value or ``None``. A real zero stays zero.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+_MISSING = {"", "n/a", "na", "nan", "-nan", "inf", "-inf", "+inf", "none", "null", "-"}
+
+# H/s per unit, keyed by the unit as firmwares spell it (lower-cased, without "/s").
+HASH_UNITS = {
+    "h": 1.0, "kh": 1e3, "mh": 1e6, "gh": 1e9, "th": 1e12, "ph": 1e15,
+    "hs": 1.0, "khs": 1e3, "mhs": 1e6, "ghs": 1e9, "ths": 1e12, "phs": 1e15,
+}
+
+
+def number(value: object) -> float | None:
+    """A finite float, or None for anything that is not one."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        result = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.lower() in _MISSING:
+            return None
+        try:
+            result = float(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    return result if math.isfinite(result) else None
+
+
+def integer(value: object) -> int | None:
+    """A whole number (counters, chips, rpm), or None."""
+    result = number(value)
+    return None if result is None else int(result)
+
+
+def counter(value: object) -> int | None:
+    """A counter that only grows: a negative value is a firmware defect, not data."""
+    result = integer(value)
+    return None if result is None or result < 0 else result
+
+
+def temperature_c(value: object) -> float | None:
+    """°C; the placeholders firmwares use for an absent sensor (-273, 0 on some, 255) are None."""
+    result = number(value)
+    if result is None or result <= -50 or result >= 200:
+        return None
+    return result
+
+
+def text(value: object) -> str | None:
+    """A stripped string, or None for empty and placeholder values."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    result = str(value).strip().strip("'\"").strip()
+    return result if result and result.lower() not in _MISSING else None
+
+
+def hashrate(value: object, unit: str) -> float | None:
+    """H/s from a value in ``unit`` ("GH/s", "MHS", "th", ...)."""
+    result = number(value)
+    if result is None or result < 0:
+        return None
+    return result * HASH_UNITS[unit.lower().replace("/", "").replace(" ", "")]
+
+
+def khs_to_hs(value: object) -> float | None:
+    return hashrate(value, "kh")
+
+
+def mhs_to_hs(value: object) -> float | None:
+    return hashrate(value, "mh")
+
+
+def ghs_to_hs(value: object) -> float | None:
+    return hashrate(value, "gh")
+
+
+def ths_to_hs(value: object) -> float | None:
+    return hashrate(value, "th")
+
+
+def parse_hash_unit(unit: object) -> float | None:
+    """H/s per unit for a unit string a firmware reports ("GH/s", "MH/s"), or None if unknown."""
+    if not isinstance(unit, str):
+        return None
+    return HASH_UNITS.get(unit.strip().lower().replace("/", "").replace(" ", ""))
+
+
+_MAC_HEX = re.compile(r"[0-9A-Fa-f]{2}")
+
+
+def mac(value: object) -> str | None:
+    """"AA:BB:CC:DD:EE:FF" from any common spelling, or None."""
+    raw = text(value)
+    if raw is None:
+        return None
+    digits = re.sub(r"[^0-9A-Fa-f]", "", raw)
+    if len(digits) != 12:
+        return None
+    return ":".join(_MAC_HEX.findall(digits.upper()))
+
+
+def efficiency_jth(power_w: float | None, hashrate_hs: float | None) -> float | None:
+    """J/TH from power and hashrate, when both are known and the miner hashes."""
+    if power_w is None or not hashrate_hs:
+        return None
+    return round(power_w / (hashrate_hs / 1e12), 2)

@@ -1,0 +1,1 @@
+"""The light sentry that runs on each CPU/GPU rig under its own snmpd."""

@@ -13,6 +13,11 @@ class DeviceUnreachable(CollectorError):
     """Nothing answered in time: refused, timed out, reset, no route."""
 
 
+class NoAnswer(DeviceUnreachable):
+    """The device accepted the connection but said nothing in time (hung, or another protocol
+    that waits for the client to speak first, such as HTTP)."""
+
+
 class AuthFailed(CollectorError):
     """The device answered but refused the credentials."""
 

@@ -1,0 +1,49 @@
+"""Credentials per driver: configured first, factory default otherwise, never shown."""
+
+import logging
+
+import pytest
+
+from collectors.credentials import FACTORY_DEFAULTS, Credential, Credentials
+
+
+def test_configured_credential_wins_over_the_factory_default():
+    creds = Credentials({"antminer": {"username": "ops", "password": "farm-pw-1"}})
+    assert creds.for_driver("antminer") == Credential("ops", "farm-pw-1")
+    assert creds.for_driver("whatsminer") == Credential("admin", "admin")
+    assert creds.for_driver("unknown-make") is None
+
+
+@pytest.mark.parametrize("driver, username, password", [
+    ("antminer", "root", "root"), ("braiins", "root", ""), ("whatsminer", "admin", "admin"),
+    ("vnish", "admin", "admin"), ("goldshell", "admin", "123456789"),
+    ("innosilicon", "admin", "admin"), ("auradine", "admin", "admin"),
+    ("iceriver", "admin", "12345678"), ("luxos", "root", "root"), ("epic", "root", "letmein"),
+    ("avalon", "root", "root"),
+])
+def test_factory_defaults(driver, username, password):
+    assert Credentials().for_driver(driver) == Credential(username, password)
+
+
+def test_an_empty_configured_password_is_kept():
+    # Braiins OS ships without a password: an explicit "" must not fall back to a default.
+    creds = Credentials({"luxos": {"username": "root", "password": ""}})
+    assert creds.for_driver("luxos") == Credential("root", "")
+
+
+def test_password_never_in_repr_str_or_log(caplog):
+    credential = Credential("ops", "farm-pw-1")
+    creds = Credentials({"antminer": {"username": "ops", "password": "farm-pw-1"}})
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("test").info("using %s from %r (%s)", credential, creds, [credential])
+    for text in (repr(credential), str(credential), repr(creds), caplog.text,
+                 repr(list(FACTORY_DEFAULTS.values()))):
+        assert "farm-pw-1" not in text and "letmein" not in text
+    assert "ops" in repr(credential)
+
+
+@pytest.mark.parametrize("entry", [{"password": "hunter2"}, {"username": "u", "pasword": "hunter2"}])
+def test_malformed_entry_is_refused_without_echoing_the_secret(entry):
+    with pytest.raises(ValueError) as error:
+        Credentials({"antminer": entry})
+    assert "hunter2" not in str(error.value)

@@ -1,0 +1,133 @@
+"""The tolerant decoder on our own replies, laid out like the real firmwares' defects."""
+
+import json
+import timeit
+
+import pytest
+
+from collectors.errors import ProtocolError
+from collectors.transport import decode as decode_module
+from collectors.transport.decode import decode
+
+SOURCE = "10.0.3.9:4028"
+
+
+def test_valid_reply_with_nul_terminator_and_trailing_whitespace():
+    assert decode(b'{"STATUS":[{"STATUS":"S"}],"id":1}\r\n\x00\x00', SOURCE) == {
+        "STATUS": [{"STATUS": "S"}], "id": 1}
+
+
+def test_records_printed_back_to_back_are_separated():
+    raw = (b'{"STATUS":[{"STATUS":"S","Code":70}],"STATS":[{"CGMiner":"4.9.0","Type":"Antminer L3+"}'
+           b'{"STATS":0,"ID":"L30","GHS 5s":"499.01","chain_rate1":"124.50"}],"id":1}\x00')
+    stats = decode(raw, SOURCE)["STATS"]
+    assert [record.get("ID") for record in stats] == [None, "L30"]
+    assert stats[1]["GHS 5s"] == "499.01"
+
+
+@pytest.mark.parametrize("bare", ["nan", "-nan", "inf", "-inf", "NaN", "Infinity", "-nan(ind)"])
+def test_bare_nan_and_inf_become_none(bare):
+    raw = f'{{"SUMMARY":[{{"Elapsed":12,"MHS av":{bare},"MHS 30s":0}}]}}'.encode()
+    assert decode(raw, SOURCE)["SUMMARY"][0] == {"Elapsed": 12, "MHS av": None, "MHS 30s": 0}
+
+
+def test_stray_quote_after_the_reply_is_dropped():
+    raw = b'{"summary":[{"SUMMARY":[{"MHS av":nan}],"id":1}],"id":1}"'
+    assert decode(raw, SOURCE) == {"summary": [{"SUMMARY": [{"MHS av": None}], "id": 1}], "id": 1}
+
+
+def test_second_document_after_the_reply_is_not_dropped_silently():
+    with pytest.raises(ProtocolError, match="answered but not as a miner"):
+        decode(b'{"a":1}{"b":2}', SOURCE)
+
+
+def test_invalid_escape_keeps_the_character():
+    raw = b'{"SUMMARY":[{"Firmware Version":"\\\'20211109.22.REL\\\'","Power":3360}]}'
+    assert decode(raw, SOURCE)["SUMMARY"][0]["Firmware Version"] == "'20211109.22.REL'"
+
+
+def test_raw_line_break_inside_a_string_is_kept():
+    raw = b'{"STATS":[{"Type":"Antminer S9\nV2.1.07"}{"STATS":0}]}'
+    assert decode(raw, SOURCE)["STATS"][0]["Type"] == "Antminer S9\nV2.1.07"
+
+
+def test_trailing_and_leading_commas():
+    raw = b'{"POOLS":[,{"URL":"stratum+tcp://pool.example:3333","Accepted":7,},],"id":1,}'
+    assert decode(raw, SOURCE) == {
+        "POOLS": [{"URL": "stratum+tcp://pool.example:3333", "Accepted": 7}], "id": 1}
+
+
+def test_invalid_utf8_is_replaced_not_fatal():
+    raw = b'{"Miner":"caf\xe9 rig","Elapsed":5}'
+    assert decode(raw, SOURCE) == {"Miner": "caf\ufffd rig", "Elapsed": 5}
+
+
+def test_string_content_survives_repairs_byte_for_byte():
+    # A worker name and password holding every pattern a repair looks for, in a reply
+    # that needs repairs elsewhere.
+    user = "acct.w}{1,}nan"
+    password = "x\\\\'y,]inf}{"  # JSON text: an escaped backslash, then a quote
+    raw = ('{"POOLS":[{"User":"%s","Pass":"%s","Diff":nan}{"User":"b"}]}' % (user, password)).encode()
+    pools = decode(raw, SOURCE)["POOLS"]
+    assert pools[0]["User"] == user
+    assert pools[0]["Pass"] == json.loads(f'"{password}"') == "x\\'y,]inf}{"
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"STATUS":[{"STATUS":"S"}],"SUMMARY":[{"Elapsed":1',
+    b'{"STATUS":[{"STATUS":"S","Msg":"Summ',
+    b'[{"a":1},',
+    b'"half a str',
+])
+def test_truncated_reply_is_an_error_not_a_guess(raw):
+    with pytest.raises(ProtocolError, match=f"^{SOURCE} sent a truncated reply$"):
+        decode(raw, SOURCE)
+
+
+@pytest.mark.parametrize("raw", [b"", b"\x00", b"  \r\n\x00"])
+def test_empty_reply(raw):
+    with pytest.raises(ProtocolError, match="sent an empty reply"):
+        decode(raw, SOURCE)
+
+
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.1 400 Bad Request\r\n\r\n",
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+    b"1 2",
+    b'{"a":1 "b":2}',
+])
+def test_garbage_is_a_protocol_error(raw):
+    with pytest.raises(ProtocolError, match="answered but not as a miner"):
+        decode(raw, SOURCE)
+
+
+def test_deep_nesting_is_a_protocol_error_not_a_crash():
+    with pytest.raises(ProtocolError):
+        decode(b"[" * 200_000 + b"]" * 200_000, SOURCE)
+    with pytest.raises(ProtocolError):
+        decode(b"[" * 200_000 + b"nan" + b"]" * 200_000, SOURCE)
+
+
+def test_valid_reply_never_runs_a_repair(monkeypatch):
+    monkeypatch.setattr(decode_module, "REPAIRS", ())
+    monkeypatch.setattr(decode_module, "_tokenize", None)
+    assert decode(b'{"x":[1,2,"}{"]}\x00', SOURCE) == {"x": [1, 2, "}{"]}
+
+
+def five_kb_reply() -> bytes:
+    """A valid ``stats``-like reply of about 5 KB."""
+    records = []
+    while True:
+        raw = json.dumps({"STATUS": [{"STATUS": "S", "Code": 70}], "STATS": records, "id": 1})
+        if len(raw) >= 5 * 1024:
+            return raw.encode()
+        records.append({"STATS": len(records), "ID": "BC50", "GHS 5s": "13883.81", "temp2_6": 62,
+                        "chain_acs6": " oooooooo oooooooo oooooooo", "freq_avg6": 649.1})
+
+
+def test_valid_reply_decodes_at_json_loads_speed():
+    raw = five_kb_reply() + b"\x00"
+    stripped = raw.rstrip(b"\x00")
+    ours = min(timeit.repeat(lambda: decode(raw, SOURCE), number=300, repeat=5))
+    plain = min(timeit.repeat(lambda: json.loads(stripped), number=300, repeat=5))
+    assert ours < plain * 1.3

@@ -48,14 +48,18 @@ class Http:
 
 @dataclass(frozen=True)
 class Btminer:
-    """A command of Whatsminer's newer API (TCP 4433, length-framed JSON)."""
+    """A command of Whatsminer's newer API (TCP 4433, length-framed JSON).
+
+    One command answers differently per parameter (``get.miner.status`` with "summary" or
+    "pools"), so the reply is stored under "command.parameter" when there is one.
+    """
 
     command: str
     parameter: Any = None
 
     @property
     def name(self) -> str:
-        return self.command
+        return self.command if self.parameter is None else f"{self.command}.{self.parameter}"
 
 
 @dataclass(frozen=True)

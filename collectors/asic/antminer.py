@@ -1,0 +1,215 @@
+"""Bitmain Antminer, stock firmware (bmminer / cgminer), and its two ``stats`` dialects.
+
+RPC ``summary+stats+pools+version`` in one multi-command each poll; the web CGI
+``get_system_info.cgi`` (Digest auth) once per device, for MAC, serial and hostname.
+
+``stats`` comes in two layouts, told apart by the reply itself:
+- legacy (bmminer, cgminer 4.x; S9, L3+, S17, S19 before 2022): flat keys numbered per chain,
+  ``chain_rateN``, ``chain_acnN``, ``temp2_N``, ``temp_chipN`` "a-b-c-d", ``fanN``;
+- new API (2022+ firmware, S19 XP, S21, and Bitmain-like firmwares): ``STATS[0].chain[]``
+  with ``rate_real``, ``asic_num``, ``temp_pcb[]``, ``temp_chip[]``, and a ``rate_unit``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collectors import units
+from collectors.asic import cgminer
+from collectors.asic.driver import Driver, Field, Http, Replies, Rpc, at, records, section
+from collectors.asic.models import lookup_model
+from collectors.asic.rpcreply import FIRMWARE_MARKERS, names_firmware, version_record
+from collectors.model import Board, Fan
+
+_CHAINS = range(1, 17)  # bmminer numbers chain slots 1..16; an S9 uses 6, 7 and 8
+
+
+def rpc_signature(replies: dict) -> bool:
+    """Stock bmminer/cgminer: VERSION has a BMMiner or CGMiner key and a Type "Antminer ...".
+
+    LuxOS, VNish, Hiveon and others on Antminers answer the same way but add their own name,
+    which rules the stock driver out.
+    """
+    record = version_record(replies)
+    if not ({"BMMiner", "CGMiner"} & record.keys()):
+        return False
+    model = units.text(record.get("Type"))
+    return bool(model and model.startswith("Antminer")) and not names_firmware(replies, *FIRMWARE_MARKERS)
+
+
+def _details(reply: Any) -> dict:
+    """The STATS record with the per-chain keys (the first one only names the miner)."""
+    found = records(reply, "STATS")
+    return found[1] if len(found) > 1 else (found[0] if found else {})
+
+
+def stats_model(reply: Any) -> str | None:
+    """"Antminer S9" from Type, which some firmwares follow with a newline and the board version."""
+    name = units.text(section(reply, "STATS").get("Type") or section(reply, "INFO").get("type"))
+    return name.split("\n")[0].strip() if name else None
+
+
+def _unit(reply: Any) -> float:
+    """H/s per unit of the stats hashrates: the firmware's ``rate_unit`` where it gives one.
+
+    Without it, bmminer reports "GHS" on every model, but scrypt models (L3+, L7) count MH/s there.
+    """
+    details = _details(reply)
+    stated = units.parse_hash_unit(details.get("rate_unit"))
+    if stated is not None:
+        return stated
+    spec = lookup_model(stats_model(reply))
+    return 1e6 if spec is not None and spec.algorithm == "Scrypt" else 1e9
+
+
+def _rate(*keys: str) -> Any:
+    def select(reply: Any) -> float | None:
+        details = _details(reply)
+        for key in keys:
+            value = units.number(details.get(key))
+            if value is not None:
+                return value * _unit(reply) if value >= 0 else None
+        return None
+
+    return select
+
+
+def _sensor(value: Any) -> float | None:
+    """bmminer writes 0 (and garbage like -83) for a sensor that is not there."""
+    result = units.temperature_c(value)
+    return result if result is not None and result > 0 else None
+
+
+def _hottest(*values: Any) -> float | None:
+    """The hottest of several sensors, from numbers or bmminer's "78-50-69-70" strings."""
+    found = []
+    for value in values:
+        parts = value.split("-") if isinstance(value, str) and "-" in value.strip("-") else [value]
+        found.extend(t for t in map(_sensor, parts) if t is not None)
+    return max(found) if found else None
+
+
+def _legacy_boards(details: dict, unit: float) -> list[Board]:
+    boards = []
+    for n in _CHAINS:
+        rate = units.number(details.get(f"chain_rate{n}"))
+        chips = units.integer(details.get(f"chain_acn{n}"))
+        if not rate and not chips and not units.text(details.get(f"chain_acs{n}")):
+            continue  # an empty slot, not a dead board: bmminer lists all 16 ("" or 0 rate)
+        boards.append(Board(
+            index=len(boards),
+            hashrate_hs=rate * unit if rate is not None and rate >= 0 else None,
+            chips=chips,
+            temp_board_c=_hottest(details.get(f"temp_pcb{n}"), details.get(f"temp{n}")),
+            temp_chip_c=_hottest(details.get(f"temp_chip{n}"), details.get(f"temp2_{n}")),
+            frequency_mhz=_frequency(details.get(f"freq_avg{n}"), details.get(f"freq{n}"),
+                                     details.get("frequency")),
+            hw_errors=units.counter(details.get(f"chain_hw{n}")),
+        ))
+    return boards
+
+
+def _frequency(*candidates: Any) -> float | None:
+    for value in candidates:
+        result = units.number(value)
+        if result:
+            return result
+    return None
+
+
+def _milli_c(value: Any) -> float | None:
+    """New-API chip temperatures: °C, or m°C strings ("47125") on some firmwares."""
+    result = units.number(value)
+    if result is not None and result > 1000:
+        result /= 1000
+    return _sensor(result)
+
+
+def _new_api_boards(details: dict, unit: float) -> list[Board]:
+    boards = []
+    for position, chain in enumerate(c for c in details.get("chain", []) if isinstance(c, dict)):
+        rate = units.number(chain.get("rate_real"))
+        temps_pcb = chain.get("temp_pcb") if isinstance(chain.get("temp_pcb"), list) else []
+        temps_chip = chain.get("temp_chip") if isinstance(chain.get("temp_chip"), list) else []
+        chip_temps = [t for t in map(_milli_c, temps_chip) if t is not None]
+        freq = units.number(chain.get("freq_avg"))
+        boards.append(Board(
+            index=units.integer(chain.get("index")) if units.integer(chain.get("index")) is not None else position,
+            hashrate_hs=rate * unit if rate is not None and rate >= 0 else None,
+            chips=units.integer(chain.get("asic_num")),
+            temp_board_c=_hottest(*temps_pcb),
+            temp_chip_c=max(chip_temps) if chip_temps else None,
+            # some firmwares give the average clock in units of 10 kHz (62000 for 620 MHz)
+            frequency_mhz=freq / 100 if freq and freq > 10_000 else freq,
+            hw_errors=units.counter(chain.get("hw")),
+        ))
+    return boards
+
+
+def boards(replies: Replies) -> list[Board]:
+    reply = replies.get("stats")
+    details = _details(reply)
+    unit = _unit(reply)
+    if isinstance(details.get("chain"), list):
+        return _new_api_boards(details, unit)
+    return _legacy_boards(details, unit)
+
+
+def fans(replies: Replies) -> list[Fan]:
+    """The fans that spin, plus stopped ones up to ``fan_num`` (whose slot bmminer does not say)."""
+    details = _details(replies.get("stats"))
+    if isinstance(details.get("fan"), list):
+        return [Fan(index=i, rpm=units.integer(rpm)) for i, rpm in enumerate(details["fan"])]
+    spinning = [units.integer(details.get(f"fan{n}")) for n in range(1, 17)]
+    found = [Fan(index=i, rpm=rpm) for i, rpm in enumerate(r for r in spinning if r)]
+    expected = units.integer(details.get("fan_num")) or 0
+    found.extend(Fan(index=i, rpm=0) for i in range(len(found), expected))
+    return found
+
+
+def firmware_version(info: Any) -> str | None:
+    """"FR-1.12(251009-S21)" -> as given; the CGI names the installed image."""
+    return units.text(info.get("system_filesystem_version")) if isinstance(info, dict) else None
+
+
+def _blink(reply: Any) -> bool | None:
+    """get_blink_status: {"blink": true} on most, {"code": "B000"} (on) / "B100" (off) on others."""
+    if not isinstance(reply, dict):
+        return None
+    if isinstance(reply.get("blink"), bool):
+        return reply["blink"]
+    code = reply.get("code")
+    return {"B000": True, "B100": False}.get(code) if isinstance(code, str) else None
+
+
+STATS_FIELDS = (
+    Field("model", "stats", stats_model, lambda v: v),
+    Field("hashrate_hs", "stats", _rate("GHS 5s", "rate_5s"), lambda v: v),
+    Field("hashrate_avg_hs", "stats", _rate("GHS av", "rate_avg", "rate_30m"), lambda v: v),
+    Field("hashrate_nominal_hs", "stats", _rate("total_rateideal", "rate_ideal"), lambda v: v or None),
+)
+
+WEB_IDENTITY = (
+    Field("model", "system_info", at("minertype"), units.text),
+    Field("mac", "system_info", at("macaddr"), units.mac),
+    Field("serial", "system_info", at("serinum"), units.text),
+    Field("hostname", "system_info", at("hostname"), units.text),
+    Field("firmware_version", "system_info", firmware_version, lambda v: v),
+    Field("fault_light", "blink", _blink, lambda v: v),
+)
+
+DRIVER = Driver(
+    name="antminer",
+    make="Bitmain",
+    firmware="stock",
+    endpoints=(Rpc("summary"), Rpc("stats"), Rpc("pools")),
+    identity=(
+        Http("system_info", "/cgi-bin/get_system_info.cgi", auth="digest"),
+        Http("blink", "/cgi-bin/get_blink_status.cgi", auth="digest"),
+    ),
+    fields=(*STATS_FIELDS, *cgminer.SUMMARY_COUNTERS, *WEB_IDENTITY),
+    boards=boards,
+    fans=fans,
+    pools=cgminer.pools,
+    required=("stats",),
+)

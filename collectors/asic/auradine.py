@@ -1,0 +1,94 @@
+"""Auradine Teraflux (AT, AI, AH series): the API server on port 8080, and gcminer's RPC on 4028.
+
+The API server answers the cgminer commands over HTTP in cgminer's own layout, behind a token
+(``POST /token``, sent back in a ``Token`` header: ``collectors.transport.http.LOGINS``): a poll is
+``/summary``, ``/pools``, ``/fan`` and ``/psu`` there, and gcminer's ``devs`` on the RPC port for the
+per-board figures (MH/s); ``/ipreport`` (model, serial, MAC, hostname, version) once per device.
+The RPC side (``devs``, and the RPC signature that names this driver) is shared with the generic
+RPC code: the driver's name is ``auradine`` on both sides.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from collectors import units
+from collectors.asic import cgminer
+from collectors.asic.driver import Driver, Field, Http, Replies, Rpc, at, records
+from collectors.asic.rpcreply import names_firmware
+from collectors.model import Board, Fan
+
+if TYPE_CHECKING:
+    from collectors.transport.http import WebPage
+
+API_PORT = 8080
+
+
+def _api(name: str, path: str) -> Http:
+    return Http(name, path, port=API_PORT, auth="auradine")
+
+
+def _boards(replies: Replies) -> list[Board]:
+    boards = []
+    for position, record in enumerate(records(replies.get("devs"), "DEVS")):
+        index = units.integer(record.get("ID"))
+        status = units.text(record.get("Status"))
+        boards.append(Board(
+            index=position if index is None else index,
+            hashrate_hs=units.mhs_to_hs(record.get("MHS 5s")),
+            temp_board_c=units.temperature_c(record.get("Temperature")),
+            hw_errors=units.counter(record.get("Hardware Errors")),
+            status={"alive": "ok", "dead": "dead"}.get(status.lower(), status.lower()) if status else None,
+        ))
+    return boards
+
+
+def _fans(replies: Replies) -> list[Fan]:
+    return [Fan(index=i, rpm=units.integer(fan.get("Speed")))
+            for i, fan in enumerate(records(replies.get("fan"), "Fan"))]
+
+
+def _watts(value: Any) -> float | None:
+    """The PSU's "2954.00W" strings."""
+    return units.number(value.rstrip("Ww ")) if isinstance(value, str) else units.number(value)
+
+
+DRIVER = Driver(
+    name="auradine",
+    make="Auradine",
+    firmware="stock",
+    port=4028,
+    endpoints=(
+        Rpc("devs"),
+        _api("summary", "/summary"),
+        _api("pools", "/pools"),
+        _api("fan", "/fan"),
+        _api("psu", "/psu"),
+    ),
+    identity=(_api("ipreport", "/ipreport"),),
+    fields=(
+        Field("hashrate_hs", "summary", cgminer.summary("MHS 5s"), units.mhs_to_hs),
+        Field("hashrate_avg_hs", "summary", cgminer.summary("MHS av"), units.mhs_to_hs),
+        *cgminer.SUMMARY_COUNTERS,
+        Field("power_w", "psu", at("PSU", 0, "PowerIn"), _watts),
+        Field("model", "ipreport", at("IPReport", 0, "model"), units.text),
+        Field("serial", "ipreport", at("IPReport", 0, "SerialNo"), units.text),
+        Field("mac", "ipreport", at("IPReport", 0, "mac"), units.mac),
+        Field("hostname", "ipreport", at("IPReport", 0, "hostname"), units.text),
+        Field("firmware_version", "ipreport", at("IPReport", 0, "version"), units.text),
+    ),
+    boards=_boards,
+    fans=_fans,
+    pools=cgminer.pools,
+    required=("summary",),
+)
+
+
+def rpc_signature(replies: dict) -> bool:
+    """gcminer names itself in ``version`` ("GCMiner-2023-05.24-..."); FluxOS builds say "FluxOS"."""
+    return names_firmware(replies, "gcminer", "fluxos")
+
+
+def web_signature(page: WebPage) -> bool:
+    """Auradine's web app on port 80 is titled exactly "Miner UI"."""
+    return page.status == 200 and page.title == "Miner UI"

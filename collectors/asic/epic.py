@@ -1,0 +1,148 @@
+"""ePIC UMC / PowerPlay firmware (on Antminers and Whatsminers): a REST API on port 4028.
+
+``GET /summary`` each poll holds everything a poll needs (per-board hashrate in MH/s, power,
+fans, session counters, pool); ``GET /capabilities`` (model, chips per board, rated hashrate)
+and ``GET /network`` (MAC) are fetched once per device. Reads need no login; only ePIC's write
+commands carry the password in their body.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from collectors import units
+from collectors.asic.driver import Driver, Field, Http, Replies, at
+from collectors.model import Board, ErrorCode, Fan, Pool
+
+if TYPE_CHECKING:
+    from collectors.transport.http import WebPage
+
+# ePIC's port-4028 root is its API, not a page: its capabilities reply identifies it.
+WEB_PROBE_PATH = "/capabilities"
+
+_MH = 1e6  # "Hashrate"[0] and "Average MHs" are MH/s
+_TH = 1e12  # "Default Hashrate" is TH/s, as the tuner's "Unit" says on SHA-256 models
+
+
+def _boards(replies: Replies) -> list[Board]:
+    summary = replies.get("summary") or {}
+    expected = units.integer(at("Performance Estimator", "Chip Count")(replies.get("capabilities")))
+    boards: dict[int, Board] = {}
+    for hb in summary.get("HBs") or []:
+        if not isinstance(hb, dict) or units.integer(hb.get("Index")) is None:
+            continue
+        index = units.integer(hb["Index"])
+        rate = units.hashrate(at("Hashrate", 0)(hb), "mh")
+        boards[index] = Board(index=index, hashrate_hs=rate, chips_expected=expected,
+                              temp_board_c=units.temperature_c(hb.get("Temperature")),
+                              frequency_mhz=units.number(hb.get("Core Clock Avg")) or None,
+                              status="ok" if rate else None)
+    # HBStatus lists every detected slot; a board ePIC disabled does not appear in HBs at all
+    for slot in summary.get("HBStatus") or []:
+        index = units.integer(slot.get("Index")) if isinstance(slot, dict) else None
+        if index is None or index in boards or not slot.get("Detected"):
+            continue
+        boards[index] = Board(index=index, chips_expected=expected,
+                              status="ok" if slot.get("Enabled") else "disabled")
+    return [boards[i] for i in sorted(boards)]
+
+
+def _fans(replies: Replies) -> list[Fan]:
+    """"Fans Rpm": {"Fans Speed 1": 5971, ...}; null for a header with no fan."""
+    rpms = at("Fans Rpm")(replies.get("summary"))
+    found = []
+    for key, rpm in (rpms.items() if isinstance(rpms, dict) else ()):
+        number = re.search(r"(\d+)$", key)
+        if number and units.integer(rpm) is not None:
+            found.append(Fan(index=int(number.group(1)) - 1, rpm=units.integer(rpm)))
+    return sorted(found, key=lambda fan: fan.index)
+
+
+def _pools(replies: Replies) -> list[Pool]:
+    """The configured pools; the session's share counts belong to the one ePIC is on."""
+    summary = replies.get("summary") or {}
+    current = units.text(at("Stratum", "Current Pool")(summary))
+    connected = at("Stratum", "IsPoolConnected")(summary)
+    found = []
+    for index, config in enumerate(c for c in summary.get("StratumConfigs") or [] if isinstance(c, dict)):
+        url = units.text(config.get("pool"))
+        active = bool(current and url and url.split("://")[-1] == current)
+        found.append(Pool(
+            index=index, url=url, user=units.text(config.get("login")), active=active,
+            status=("alive" if connected else "dead") if active and isinstance(connected, bool) else None,
+            accepted=units.counter(at("Session", "Accepted")(summary)) if active else None,
+            rejected=units.counter(at("Session", "Rejected")(summary)) if active else None,
+        ))
+    return found
+
+
+def _errors(replies: Replies) -> list[ErrorCode]:
+    error = at("Status", "Last Error")(replies.get("summary"))
+    return [ErrorCode(code=str(error))] if error not in (None, "") else []
+
+
+def _version(software: Any) -> str | None:
+    """"PowerPlay-BMS v1.5.13" -> "1.5.13"."""
+    text = units.text(software)
+    match = re.search(r"v?(\d[\w.\-]*)$", text) if text else None
+    return match.group(1) if match else text
+
+
+def _mac(network: Any) -> Any:
+    """/network: {"eth0": {"mac_address": ...}, ...}; the first interface that has one."""
+    for interface in network.values() if isinstance(network, dict) else ():
+        if isinstance(interface, dict) and interface.get("mac_address"):
+            return interface["mac_address"]
+    return None
+
+
+def _rate(select: Any, unit: float) -> Any:
+    def scaled(reply: Any) -> float | None:
+        value = units.number(select(reply))
+        return value * unit if value is not None and value >= 0 else None
+
+    return scaled
+
+
+def _total(reply: Any) -> float | None:
+    rates = [units.number(at("Hashrate", 0)(hb)) for hb in (reply.get("HBs") or []) if isinstance(hb, dict)]
+    rates = [r for r in rates if r is not None]
+    return sum(rates) * _MH if rates else None
+
+
+DRIVER = Driver(
+    name="epic",
+    make=None,  # ePIC runs on other makers' hardware: the model tells
+    firmware="ePIC",
+    port=4028,
+    endpoints=(Http("summary", "/summary", port=4028),),
+    identity=(Http("capabilities", "/capabilities", port=4028), Http("network", "/network", port=4028)),
+    fields=(
+        Field("hashrate_hs", "summary", _total, lambda v: v),
+        Field("hashrate_avg_hs", "summary", _rate(at("Session", "Average MHs"), _MH), lambda v: v),
+        Field("power_w", "summary", at("Power Supply Stats", "Input Power")),
+        Field("power_limit_w", "summary", at("PresetInfo", "Target Power")),
+        Field("uptime_s", "summary", at("Session", "Uptime"), units.counter),
+        Field("accepted", "summary", at("Session", "Accepted"), units.counter),
+        Field("rejected", "summary", at("Session", "Rejected"), units.counter),
+        Field("hostname", "summary", at("Hostname"), units.text),
+        Field("firmware_version", "summary", at("Software"), _version),
+        Field("fault_light", "summary", at("Misc", "Locate Miner State"),
+              lambda v: v if isinstance(v, bool) else None),
+        Field("model", "capabilities", at("Model"), units.text),
+        Field("hashrate_nominal_hs", "capabilities", _rate(at("Default Hashrate"), _TH), lambda v: v or None),
+        Field("mac", "network", _mac, units.mac),
+    ),
+    boards=_boards,
+    fans=_fans,
+    pools=_pools,
+    errors=_errors,
+    algorithm="SHA256",
+    required=("summary",),
+)
+
+
+def web_signature(page: WebPage) -> bool:
+    """GET :4028/capabilities answers JSON only ePIC writes ("Max HBs", "Performance Estimator")."""
+    return page.status == 200 and '"Max HBs"' in page.body and '"Model"' in page.body

@@ -1,0 +1,106 @@
+"""Goldshell stock firmware (KD, CK, LT, Mini-DOGE, Box...): the web API on port 80, JWT login.
+
+The web app proxies cgminer's API as ``GET /mcb/cgminer?cgicmd=<command>`` and answers with
+cgminer's own reply, so a poll is ``devs`` (per-board ``MHS 20s``, sensors ``tstemp-0..2``, fans)
+plus ``pools`` and ``summary`` in cgminer's layout; ``GET /mcb/status`` (model, firmware) is
+fetched once per device. Hashrates are MH/s on every model (``MHS`` keys).
+The token comes from ``GET /user/login`` (``collectors.transport.http.LOGINS``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from collectors import units
+from collectors.asic import cgminer
+from collectors.asic.driver import Driver, Field, Http, Replies, at, records
+from collectors.model import Board, Fan
+
+if TYPE_CHECKING:
+    from collectors.transport.http import WebPage
+
+_RATE_KEYS = ("MHS 20s", "MHS 5s", "MHS 1m", "MHS av")
+_FAN = re.compile(r"^fan(\d+)$")
+
+
+def _rate(record: dict) -> float | None:
+    for key in _RATE_KEYS:
+        if record.get(key) is not None:
+            return units.mhs_to_hs(record.get(key))
+    return None
+
+
+def _hottest(*values: Any) -> float | None:
+    temps = [t for t in map(units.temperature_c, values) if t]  # 0: a sensor not fitted
+    return max(temps) if temps else None
+
+
+def _boards(replies: Replies) -> list[Board]:
+    boards = []
+    for position, record in enumerate(records(replies.get("devs"), "DEVS")):
+        index = units.integer(record.get("ID"))
+        boards.append(Board(
+            index=position if index is None else index,
+            hashrate_hs=_rate(record),
+            chips=units.integer(record.get("chips-nr")),
+            temp_board_c=_hottest(record.get("tstemp-2")),
+            temp_chip_c=_hottest(record.get("tstemp-0"), record.get("tstemp-1")),
+            hw_errors=units.counter(record.get("Hardware Errors")),
+        ))
+    return boards
+
+
+def _fans(replies: Replies) -> list[Fan]:
+    """Every board's row repeats the machine's fans (fan0, fan1...); the first row that has them."""
+    for record in records(replies.get("devs"), "DEVS"):
+        fans = [(int(m.group(1)), units.integer(v)) for k, v in record.items() if (m := _FAN.match(k))]
+        if fans:
+            first = min(n for n, _ in fans)  # numbered from 0 or from 1 depending on the model
+            return [Fan(index=n - first, rpm=rpm) for n, rpm in sorted(fans)]
+    return []
+
+
+def _model(status: Any) -> str | None:
+    """"KD6" or "Goldshell-KD6" -> "Goldshell KD6"."""
+    name = units.text(at("model")(status))
+    if name is None:
+        return None
+    name = name.replace("-", " ")
+    return name if name.lower().startswith("goldshell") else f"Goldshell {name}"
+
+
+def _total(reply: Any) -> float | None:
+    record = records(reply, "SUMMARY")
+    return _rate(record[0]) if record else None
+
+
+DRIVER = Driver(
+    name="goldshell",
+    make="Goldshell",
+    firmware="stock",
+    algorithm=None,  # every model mines another coin; the model's facts say which
+    port=80,
+    endpoints=(
+        Http("devs", "/mcb/cgminer?cgicmd=devs", auth="goldshell"),
+        Http("pools", "/mcb/cgminer?cgicmd=pools", auth="goldshell"),
+        Http("summary", "/mcb/cgminer?cgicmd=summary", auth="goldshell"),
+    ),
+    identity=(Http("status", "/mcb/status", auth="goldshell"),),
+    fields=(
+        Field("hashrate_hs", "summary", _total, lambda v: v),
+        Field("hashrate_avg_hs", "summary", cgminer.summary("MHS av"), units.mhs_to_hs),
+        *cgminer.SUMMARY_COUNTERS,
+        Field("model", "status", _model, lambda v: v),
+        Field("firmware_version", "status", at("firmware"), units.text),
+    ),
+    boards=_boards,
+    fans=_fans,
+    pools=cgminer.pools,
+    required=("devs",),
+)
+
+
+def web_signature(page: WebPage) -> bool:
+    """Goldshell's web app is built on its "cloud-box" front end, named in the page."""
+    return page.status == 200 and "cloud-box" in page.body

@@ -1,0 +1,90 @@
+"""Bitdeer SealMiner (BDMiner, a cgminer 4.11 fork): one flat ``stats`` record for the machine.
+
+Per board, keys are prefixed by the board's number: "0 Chip Count", "0 MHS(Sample)",
+"0 Temp 0".."0 Temp 3", "0 Freq", "0 Online"; fans are "N Speed" for N below "Fan Count".
+The same record gives the model ("A2"), MAC, firmware, PSU input power and the power limit.
+Which of a board's four sensors sit on the PCB and which on chips is not documented, so the
+board temperature is the hottest of the four and the chip temperature is left unknown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collectors import units
+from collectors.asic import cgminer
+from collectors.asic.driver import Driver, Field, Replies, Rpc, section
+from collectors.asic.rpcreply import names_firmware
+from collectors.model import Board, ErrorCode, Fan
+
+
+def rpc_signature(replies: dict) -> bool:
+    """BDMiner names itself in STATUS ("bdminer 4.11.1")."""
+    return names_firmware(replies, "bdminer")
+
+
+def _stats(key: str) -> Any:
+    return lambda reply: section(reply, "STATS").get(key)
+
+
+def boards(replies: Replies) -> list[Board]:
+    record = section(replies.get("stats"), "STATS")
+    count = units.integer(record.get("Board Count"))
+    found = []
+    for n in range(count if count is not None else 0):
+        temps = [units.temperature_c(record.get(f"{n} Temp {s}")) for s in range(4)]
+        temps = [t for t in temps if t is not None]
+        online = record.get(f"{n} Online")
+        found.append(Board(
+            index=n,
+            hashrate_hs=units.mhs_to_hs(record.get(f"{n} MHS(Sample)")),
+            chips=units.integer(record.get(f"{n} Chip Count")),
+            temp_board_c=max(temps) if temps else None,
+            frequency_mhz=units.number(record.get(f"{n} Freq")) or None,
+            status="dead" if online is False else None,
+        ))
+    return found
+
+
+def fans(replies: Replies) -> list[Fan]:
+    record = section(replies.get("stats"), "STATS")
+    count = units.integer(record.get("Fan Count")) or 0
+    return [Fan(index=n, rpm=units.integer(record.get(f"{n} Speed"))) for n in range(count)]
+
+
+def errors(replies: Replies) -> list[ErrorCode]:
+    """"Error Code": "" when healthy; otherwise the codes, comma-separated."""
+    text = units.text(section(replies.get("stats"), "STATS").get("Error Code")) or ""
+    return [ErrorCode(code=code.strip()) for code in text.split(",") if code.strip()]
+
+
+def _model(value: Any) -> str | None:
+    name = units.text(value)
+    return f"SealMiner {name}" if name else None
+
+
+DRIVER = Driver(
+    name="sealminer",
+    make="Bitdeer",
+    firmware="stock",
+    endpoints=(Rpc("summary"), Rpc("stats"), Rpc("pools")),
+    fields=(
+        Field("model", "stats", _stats("Model"), _model),
+        Field("hashrate_hs", "stats", _stats("MHS(1m)"), units.mhs_to_hs),
+        Field("hashrate_avg_hs", "stats", _stats("MHS(Avg)"), units.mhs_to_hs),
+        Field("hashrate_nominal_hs", "stats", _stats("MHS(Rated)"), units.mhs_to_hs),
+        Field("power_w", "stats", _stats("PSU Input Power")),
+        Field("power_limit_w", "stats", _stats("Power Limit")),
+        Field("uptime_s", "stats", _stats("Elapsed"), units.counter),
+        Field("mac", "stats", _stats("MAC"), units.mac),
+        Field("firmware_version", "stats", _stats("Firmware"), units.text),
+        Field("accepted", "summary", cgminer.summary("Accepted"), units.counter),
+        Field("rejected", "summary", cgminer.summary("Rejected"), units.counter),
+        Field("hw_errors", "summary", cgminer.summary("Hardware Errors"), units.counter),
+    ),
+    boards=boards,
+    fans=fans,
+    pools=cgminer.pools,
+    errors=errors,
+    required=("stats",),
+)

@@ -1,0 +1,159 @@
+"""``minerwatch poll`` and ``minerwatch scan``: the collectors from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Iterator
+
+from collectors.asic import DRIVERS
+from collectors.fleet import poll_fleet
+from collectors.identify import Identity
+from collectors.model import MinerSnapshot
+from collectors.poll import Poller, PollSettings
+from collectors.scan import raise_open_files_limit, scan
+from collectors.targets import TargetError, expand
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    poll = subparsers.add_parser("poll", help="poll miners now and print what they report")
+    poll.add_argument("targets", nargs="+", metavar="TARGET",
+                      help="IP, IP:PORT, CIDR (10.0.3.0/24), range (10.0.3.1-10.0.3.50) or @file")
+    poll.add_argument("--make", choices=sorted(DRIVERS), metavar="DRIVER",
+                      help=f"skip identification and use this driver ({', '.join(sorted(DRIVERS))})")
+    _common(poll)
+    poll.set_defaults(func=run_poll)
+
+    scan_ = subparsers.add_parser("scan", help="find and identify miners in address ranges")
+    scan_.add_argument("targets", nargs="+", metavar="TARGET", help="as for poll")
+    _common(scan_)
+    scan_.set_defaults(func=run_scan)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="one JSON object per device per line")
+    parser.add_argument("--timeout", type=float, default=3.0, metavar="S",
+                        help="seconds per device, everything included (default 3)")
+    parser.add_argument("--concurrency", type=int, default=200, metavar="N",
+                        help="devices in flight at once (default 200)")
+    parser.add_argument("--web-port", type=int, default=80, metavar="PORT",
+                        help="the miners' web port (default 80)")
+
+
+def _settings(args: argparse.Namespace) -> PollSettings:
+    return PollSettings(timeout_s=args.timeout, concurrency=max(1, args.concurrency), web_port=args.web_port)
+
+
+@contextmanager
+def _progress(total: int, what: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on an interactive terminal, nothing when output goes to a file or pipe."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit=what, file=sys.stderr, leave=False) as bar:
+        yield bar.update
+
+
+def _targets(args: argparse.Namespace):
+    try:
+        return expand(args.targets)
+    except TargetError as exc:
+        print(f"minerwatch: {exc}", file=sys.stderr)
+        return None
+
+
+def run_poll(args: argparse.Namespace) -> int:
+    targets = _targets(args)
+    if targets is None:
+        return 2
+    raise_open_files_limit()
+
+    async def go() -> list[MinerSnapshot]:
+        async with Poller(_settings(args)) as poller:
+            with _progress(len(targets), "miner") as progress:
+                return await poll_fleet(poller, targets, args.make, progress)
+
+    snapshots = asyncio.run(go())
+    if args.json:
+        for snapshot in snapshots:
+            print(json.dumps(snapshot.to_dict(), separators=(",", ":")))
+    else:
+        print(poll_table(snapshots))
+    return 0
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    targets = _targets(args)
+    if targets is None:
+        return 2
+    raise_open_files_limit()
+
+    async def go() -> list[Identity]:
+        async with Poller(_settings(args)) as poller:
+            with _progress(len(targets), "address") as progress:
+                return await scan(poller, targets, progress=progress)
+
+    found = asyncio.run(go())
+    if args.json:
+        for identity in found:
+            print(json.dumps(_identity_row(identity), separators=(",", ":")))
+    else:
+        print(scan_table(found, len(targets)))
+    return 0
+
+
+def _identity_row(identity: Identity) -> dict:
+    driver = DRIVERS.get(identity.driver) if identity.driver else None
+    return {"ip": identity.ip, "port": identity.port, "driver": identity.driver,
+            "make": driver.make if driver else None, "firmware": driver.firmware if driver else None,
+            "evidence": identity.evidence, "error": identity.error}
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip()
+                     for row in [header, *rows])
+
+
+def _th(value: float | None) -> str:
+    if value is None:
+        return "-"
+    for scale, unit in ((1e15, "PH/s"), (1e12, "TH/s"), (1e9, "GH/s"), (1e6, "MH/s"), (1e3, "kH/s")):
+        if value >= scale:
+            return f"{value / scale:.2f} {unit}"
+    return f"{value:.0f} H/s"
+
+
+def poll_table(snapshots: list[MinerSnapshot]) -> str:
+    rows = []
+    for s in snapshots:
+        if not s.reachable:
+            rows.append([s.ip, "-", "-", "-", "-", "-", "-", "-", s.error or "unreachable"])
+            continue
+        chips = [b.chips for b in s.boards if b.chips is not None]
+        pool = next((p.url for p in s.pools if p.active), s.pools[0].url if s.pools else None)
+        rows.append([
+            s.ip, s.make or "?", s.model or "?", s.firmware or "?", _th(s.hashrate_hs),
+            f"{s.temp_max_c:.0f}°C" if s.temp_max_c is not None else "-",
+            "/".join(str(f.rpm) for f in s.fans) or "-",
+            f"{len(s.boards)} ({sum(chips)} chips)" if chips else str(len(s.boards)),
+            pool or "-",
+        ])
+    up = sum(1 for s in snapshots if s.reachable)
+    table = _table(["IP", "MAKE", "MODEL", "FIRMWARE", "HASHRATE", "TEMP", "FANS RPM", "BOARDS", "POOL / ERROR"], rows)
+    return f"{table}\n{up} of {len(snapshots)} miners answered"
+
+
+def scan_table(found: list[Identity], scanned: int) -> str:
+    rows = [[i.ip, str(i.port or "-"), (DRIVERS[i.driver].make or "-") if i.driver else "-",
+             DRIVERS[i.driver].firmware if i.driver else "unknown", i.driver or "-",
+             i.evidence if i.driver else (i.error or "")] for i in found]
+    known = sum(1 for i in found if i.driver)
+    table = _table(["IP", "PORT", "MAKE", "FIRMWARE", "DRIVER", "EVIDENCE"], rows)
+    return f"{table}\n{known} miners found ({len(found) - known} unknown devices) in {scanned} addresses"

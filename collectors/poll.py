@@ -1,0 +1,122 @@
+"""One poll of one miner: fetch every endpoint its driver names, once, then map the replies.
+
+All RPC commands of a driver go out as one cgminer multi-command (the transport falls back per
+command where a firmware refuses it); HTTP, 4433 and SSH endpoints are fetched concurrently beside it.
+Everything runs under one deadline per miner, so a miner that hangs costs its own timeout and
+nobody else's. A failed poll is a snapshot with ``reachable: false`` and one sentence in ``error``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from collectors.asic.driver import Btminer, Driver, Endpoint, Http, Rpc, Ssh
+from collectors.credentials import Credentials
+from collectors.errors import CollectorError, DeviceUnreachable
+from collectors.model import MinerSnapshot, unreachable
+from collectors.transport import btminer, rpc, ssh
+from collectors.transport.http import HttpClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PollSettings:
+    timeout_s: float = 3.0  # per miner, everything included
+    concurrency: int = 200  # miners in flight at once
+    web_port: int = 80
+    credentials: Credentials = field(default_factory=Credentials)
+    known_hosts: ssh.KnownHosts = field(default_factory=ssh.KnownHosts)
+
+
+class Poller:
+    """The shared clients of one poll job (HTTP connection pool, RPC multi-command memory)."""
+
+    def __init__(self, settings: PollSettings | None = None) -> None:
+        self.settings = settings or PollSettings()
+        self.rpc = rpc.RpcClient()
+        self.http = HttpClient(timeout=self.settings.timeout_s)
+        self.slots = asyncio.Semaphore(self.settings.concurrency)  # miners in flight, shared by all jobs
+
+    async def __aenter__(self) -> Poller:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.aclose()
+
+    async def poll(self, ip: str, driver: Driver, port: int | None = None,
+                   identity: Mapping[str, Any] | None = None) -> tuple[MinerSnapshot, dict[str, Any]]:
+        """Poll one miner with a known driver.
+
+        ``identity`` is what an earlier poll of the same device returned for the driver's identity
+        endpoints (model, MAC, serial); without it they are fetched too. Returns the snapshot and
+        the identity replies to keep for the next poll.
+        """
+        port = driver.port if port is None else port
+        async with self.slots:
+            started, clock = time.time(), time.perf_counter()
+            wanted = driver.endpoints if identity is not None else driver.endpoints + driver.identity
+            try:
+                async with asyncio.timeout(self.settings.timeout_s):
+                    replies, failures = await self._fetch(ip, port, driver, wanted)
+            except TimeoutError:
+                replies, failures = {}, {"*": DeviceUnreachable(
+                    f"no answer on {ip}:{port} within {self.settings.timeout_s:g} s")}
+            latency_ms = round((time.perf_counter() - clock) * 1000, 1)
+        missing = [name for name in driver.required if name not in replies] or (
+            [] if replies else ["*"])
+        if missing:
+            error = failures.get(missing[0]) or next(iter(failures.values()), None)
+            sentence = str(error) if error else f"{ip}:{port} did not answer {missing[0]}"
+            return unreachable(ip, port, sentence, polled_at=started, latency_ms=latency_ms), {}
+        known = dict(identity or {})
+        known.update({e.name: replies[e.name] for e in driver.identity if e.name in replies})
+        snapshot = driver.parse({**known, **replies}, ip, port)
+        snapshot.polled_at, snapshot.latency_ms = started, latency_ms
+        return snapshot, known
+
+    async def _fetch(self, ip: str, port: int, driver: Driver, endpoints: tuple[Endpoint, ...]
+                     ) -> tuple[dict[str, Any], dict[str, CollectorError]]:
+        batched = [e.command for e in endpoints if isinstance(e, Rpc) and e.parameter is None]
+        jobs: dict[str, Any] = {}
+        if batched:
+            jobs["rpc"] = self.rpc.multi(ip, port, batched, timeout=self.settings.timeout_s,
+                                         extra=driver.rpc_extra)
+        for endpoint in endpoints:
+            if isinstance(endpoint, Rpc) and endpoint.parameter is not None:
+                jobs[endpoint.name] = rpc.command(ip, port, endpoint.command, endpoint.parameter,
+                                                  timeout=self.settings.timeout_s, extra=driver.rpc_extra)
+            elif isinstance(endpoint, Http):
+                web_port = endpoint.port or self.settings.web_port
+                jobs[endpoint.name] = self.http.fetch(ip, web_port, endpoint, driver=driver.name,
+                                                      credentials=self.settings.credentials)
+            elif isinstance(endpoint, Btminer):
+                jobs[endpoint.name] = btminer.command(ip, btminer.DEFAULT_PORT, endpoint.command, endpoint.parameter,
+                                                      timeout=self.settings.timeout_s)
+            elif isinstance(endpoint, Ssh):
+                credential = self.settings.credentials.for_driver(driver.name)
+                jobs[endpoint.name] = ssh.run(ip, endpoint.command, known_hosts=self.settings.known_hosts,
+                                              username=credential.username if credential else "root",
+                                              password=credential.password if credential else None,
+                                              timeout=self.settings.timeout_s)
+        results = await asyncio.gather(*jobs.values(), return_exceptions=True)
+        replies: dict[str, Any] = {}
+        failures: dict[str, CollectorError] = {}
+        for name, result in zip(jobs, results):
+            if isinstance(result, CollectorError):
+                for key in (batched if name == "rpc" else [name]):
+                    failures[key] = result
+            elif isinstance(result, BaseException):
+                raise result
+            elif name == "rpc":
+                replies.update(result)
+            else:
+                replies[name] = result
+        for name, error in failures.items():
+            log.debug("%s: %s failed: %s", ip, name, error)
+        return replies, failures

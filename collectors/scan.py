@@ -1,0 +1,73 @@
+"""Finding miners in address ranges: a TCP pre-check on the miner ports, then identification.
+
+The pre-check keeps identification (several requests) for addresses where something listens.
+Each connect's timeout starts only once it holds a concurrency slot, and our own resource limits
+(too many open files) are waited out and retried, never taken as a dead address: a scan never
+misses a live miner because of its own concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import resource
+from collections.abc import Callable, Iterable
+
+from collectors.identify import Identity, identify
+from collectors.poll import Poller
+from collectors.targets import Target
+
+MINER_PORTS = (4028, 80, 4433)  # every make we know answers on one of these (4433: Whatsminer API V3)
+_OUR_LIMITS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.EADDRNOTAVAIL}
+
+
+def raise_open_files_limit() -> int:
+    """Raise this process's open-files limit to its hard limit; returns the limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+async def listening(ip: str, port: int, timeout_s: float) -> bool:
+    """Whether something accepts a TCP connection on ip:port within the timeout."""
+    while True:
+        try:
+            async with asyncio.timeout(timeout_s):
+                _, writer = await asyncio.open_connection(ip, port)
+        except TimeoutError:
+            return False
+        except OSError as exc:
+            if exc.errno in _OUR_LIMITS:
+                await asyncio.sleep(0.05)  # our own limit, not the device's answer: try again
+                continue
+            return False
+        writer.close()
+        try:
+            await writer.wait_closed()
+        except OSError:
+            pass
+        return True
+
+
+async def scan(poller: Poller, targets: Iterable[Target], *, connect_timeout_s: float = 1.0,
+               precheck_concurrency: int = 1000,
+               progress: Callable[[int], None] | None = None) -> list[Identity]:
+    """Identify every address where a miner port answers; the others are left out."""
+    slots = asyncio.Semaphore(precheck_concurrency)
+
+    async def one(target: Target) -> Identity | None:
+        ports = (target.port,) if target.port else MINER_PORTS
+        async with slots:
+            answers = await asyncio.gather(*(listening(target.ip, p, connect_timeout_s) for p in ports))
+        found = None
+        if any(answers):
+            rpc_port = target.port or 4028
+            async with poller.slots:
+                found = await identify(poller, target.ip, rpc_port, poller.settings.timeout_s)
+        if progress:
+            progress(1)
+        return found
+
+    results = await asyncio.gather(*(one(t) for t in targets))
+    return [r for r in results if r is not None]

@@ -1,0 +1,1 @@
+"""Emulated mining farm on loopback, for tests, the demo and benchmarks."""

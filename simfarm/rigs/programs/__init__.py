@@ -1,0 +1,1 @@
+"""One module per mining program: each renders a ``RigState`` in that program's API layout."""

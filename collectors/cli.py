@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from collectors.asic import DRIVERS
+from collectors.credentials import Credentials, CredentialsFileError, load_file
 from collectors.fleet import poll_fleet
 from collectors.identify import Identity
 from collectors.model import MinerSnapshot
@@ -42,10 +43,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="devices in flight at once (default 200)")
     parser.add_argument("--web-port", type=int, default=80, metavar="PORT",
                         help="the miners' web port (default 80)")
+    parser.add_argument("--credentials", metavar="FILE",
+                        help="TOML file, mode 0600: [antminer] username = ..., password = ... "
+                             "(per driver; the makers' factory logins otherwise)")
 
 
-def _settings(args: argparse.Namespace) -> PollSettings:
-    return PollSettings(timeout_s=args.timeout, concurrency=max(1, args.concurrency), web_port=args.web_port)
+def _settings(args: argparse.Namespace) -> PollSettings | None:
+    try:
+        credentials = load_file(args.credentials) if args.credentials else Credentials()
+    except CredentialsFileError as exc:
+        print(f"minerwatch: {exc}", file=sys.stderr)
+        return None
+    return PollSettings(timeout_s=args.timeout, concurrency=max(1, args.concurrency), web_port=args.web_port,
+                        credentials=credentials)
 
 
 @contextmanager
@@ -69,13 +79,13 @@ def _targets(args: argparse.Namespace):
 
 
 def run_poll(args: argparse.Namespace) -> int:
-    targets = _targets(args)
-    if targets is None:
+    targets, settings = _targets(args), _settings(args)
+    if targets is None or settings is None:
         return 2
     raise_open_files_limit()
 
     async def go() -> list[MinerSnapshot]:
-        async with Poller(_settings(args)) as poller:
+        async with Poller(settings) as poller:
             with _progress(len(targets), "miner") as progress:
                 return await poll_fleet(poller, targets, args.make, progress)
 
@@ -89,13 +99,13 @@ def run_poll(args: argparse.Namespace) -> int:
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    targets = _targets(args)
-    if targets is None:
+    targets, settings = _targets(args), _settings(args)
+    if targets is None or settings is None:
         return 2
     raise_open_files_limit()
 
     async def go() -> list[Identity]:
-        async with Poller(_settings(args)) as poller:
+        async with Poller(settings) as poller:
             with _progress(len(targets), "address") as progress:
                 return await scan(poller, targets, progress=progress)
 

@@ -7,8 +7,12 @@ A password never reaches a log line or a repr.
 
 from __future__ import annotations
 
+import os
+import stat
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ FACTORY_DEFAULTS: dict[str, Credential] = {
     "luxos": Credential("root", "root"),
     "epic": Credential("root", "letmein"),
     "avalon": Credential("root", "root"),
+    # Bitmain-like web firmwares keep Bitmain's web login; VolcMiner ships root/ltc@dog instead.
+    "elphapex": Credential("root", "root"),
+    "blackminer": Credential("root", "root"),
 }
 
 
@@ -56,3 +63,32 @@ class Credentials:
 
     def __repr__(self) -> str:
         return f"Credentials(configured={sorted(self._configured)})"
+
+
+class CredentialsFileError(ValueError):
+    """A credentials file that is unsafe or unreadable; the message names the file."""
+
+
+def load_file(path: str | os.PathLike[str]) -> Credentials:
+    """Credentials from a TOML file with one table per driver (``[antminer] username/password``).
+
+    The file holds passwords, so it must be readable by its owner only (mode 0600 or stricter).
+    """
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise CredentialsFileError(f"{path} is readable by others (mode {stat.S_IMODE(mode):04o}); "
+                                       f"run: chmod 600 {path}")
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise CredentialsFileError(f"cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CredentialsFileError(f"{path}: {exc}") from exc
+    for driver, entry in data.items():
+        if not isinstance(entry, dict):
+            raise CredentialsFileError(f"{path}: {driver!r} must be a table with username and password")
+    try:
+        return Credentials(data)
+    except ValueError as exc:
+        raise CredentialsFileError(f"{path}: {exc}") from exc

@@ -17,7 +17,6 @@ from collectors.identify import Identity, identify
 from collectors.poll import Poller
 from collectors.targets import Target
 
-MINER_PORTS = (4028, 80, 4433)  # every make we know answers on one of these (4433: Whatsminer API V3)
 _OUR_LIMITS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.EADDRNOTAVAIL}
 
 
@@ -55,9 +54,11 @@ async def scan(poller: Poller, targets: Iterable[Target], *, connect_timeout_s: 
                progress: Callable[[int], None] | None = None) -> list[Identity]:
     """Identify every address where a miner port answers; the others are left out."""
     slots = asyncio.Semaphore(precheck_concurrency)
+    # Every make we know answers on one of these: the RPC, the web UI, Whatsminer's API V3.
+    miner_ports = (4028, poller.settings.web_port, 4433)
 
     async def one(target: Target) -> Identity | None:
-        ports = (target.port,) if target.port else MINER_PORTS
+        ports = (target.port,) if target.port else miner_ports
         async with slots:
             answers = await asyncio.gather(*(listening(target.ip, p, connect_timeout_s) for p in ports))
         found = None

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from collectors.credentials import FACTORY_DEFAULTS, Credential, Credentials
+from collectors.credentials import FACTORY_DEFAULTS, Credential, Credentials, CredentialsFileError, load_file
 
 
 def test_configured_credential_wins_over_the_factory_default():
@@ -47,3 +47,28 @@ def test_malformed_entry_is_refused_without_echoing_the_secret(entry):
     with pytest.raises(ValueError) as error:
         Credentials({"antminer": entry})
     assert "hunter2" not in str(error.value)
+
+
+def test_credentials_file_per_driver(tmp_path):
+    path = tmp_path / "credentials.toml"
+    path.write_text('[antminer]\nusername = "root"\npassword = "farm-secret"\n')
+    path.chmod(0o600)
+    credentials = load_file(path)
+    assert credentials.for_driver("antminer") == Credential("root", "farm-secret")
+    assert credentials.for_driver("whatsminer") == FACTORY_DEFAULTS["whatsminer"]
+
+
+def test_credentials_file_readable_by_others_is_refused(tmp_path):
+    path = tmp_path / "credentials.toml"
+    path.write_text('[antminer]\nusername = "root"\npassword = "farm-secret"\n')
+    path.chmod(0o644)
+    with pytest.raises(CredentialsFileError, match=r"readable by others \(mode 0644\); run: chmod 600"):
+        load_file(path)
+
+
+def test_credentials_file_mistake_names_the_file(tmp_path):
+    path = tmp_path / "credentials.toml"
+    path.write_text('[antminer]\nuser = "root"\n')
+    path.chmod(0o600)
+    with pytest.raises(CredentialsFileError, match="credentials.toml: credentials for 'antminer' need a username"):
+        load_file(path)

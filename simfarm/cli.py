@@ -104,23 +104,25 @@ def _banner(farm: Farm, control: ControlApi, inventory: str) -> list[str]:
         f"simfarm: {len(ips)} miners on {ips[0]} .. {ips[-1]}" if ips else "simfarm: no miners",
         "simfarm: makes " + ", ".join(f"{name} {n}" for name, n in sorted(counts.items())),
         "simfarm: ports " + ", ".join(f"{p} {'/'.join(map(str, sorted(v)))}" for p, v in ports.items()),
-        f"simfarm: {faulty} miners with faults",
-        f"simfarm: control {control.url} (GET /inventory, GET /rigs, POST /faults, DELETE /faults/<ip>)",
-        f"simfarm: inventory {inventory}",
     ]
     if farm.web_note:
-        lines.insert(3, f"simfarm: {farm.web_note}")
+        lines.append(f"simfarm: {farm.web_note}")
     if farm.rigs:
         rigs = list(farm.rigs)
         programs: dict[tuple[str, int], int] = {}
         for rig in farm.rigs.values():
             for program in rig.programs:
                 programs[program.name, program.port] = programs.get((program.name, program.port), 0) + 1
-        lines[2:2] = [
+        lines += [
             f"simfarm: {len(rigs)} rigs on {rigs[0]} .. {rigs[-1]}",
             "simfarm: rig programs " + ", ".join(f"{name} {n} (port {port})"
                                                  for (name, port), n in sorted(programs.items())),
         ]
+    lines += [
+        f"simfarm: {faulty} miners with faults",
+        f"simfarm: control {control.url} (GET /inventory, GET /rigs, POST /faults, DELETE /faults/<ip>)",
+        f"simfarm: inventory {inventory}",
+    ]
     return lines
 
 

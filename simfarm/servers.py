@@ -41,6 +41,13 @@ HttpHandler = Callable[[str, str, dict[str, str], bytes, float], HttpAnswer | Aw
 _NO_FAULTS: dict[str, dict[str, Any]] = {}
 
 
+
+def garbage(size: int) -> bytes:
+    """``size`` random-looking bytes; a 64 KB random block repeated, so a 50 MB reply costs the
+    farm a memory copy rather than 50 MB from the kernel's random source."""
+    block = os.urandom(min(size, 65536))
+    return (block * (size // len(block) + 1))[:size] if block else b""
+
 class Connections:
     """Every open connection of a farm, so ``stop`` can cut them (a hung client would otherwise
     keep a socket, and an ``offline`` device must lose its connections too)."""
@@ -86,7 +93,7 @@ class _Connection(asyncio.Protocol):
         """Write ``payload`` as the device's faults allow, then close or call ``then``."""
         faults = self.faults
         if "garbage" in faults:
-            payload, close = os.urandom(faults["garbage"]["size"]), True
+            payload, close = garbage(faults["garbage"]["size"]), True
         elif "truncated" in faults:
             payload, close = payload[: len(payload) // 2], True
         if "slow" in faults:

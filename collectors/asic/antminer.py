@@ -1,6 +1,6 @@
 """Bitmain Antminer, stock firmware (bmminer / cgminer), and its two ``stats`` dialects.
 
-RPC ``summary+stats+pools+version`` in one multi-command each poll; the web CGI
+RPC ``summary+stats+pools`` in one multi-command each poll; the web CGI
 ``get_system_info.cgi`` (Digest auth) once per device, for MAC, serial and hostname.
 
 ``stats`` comes in two layouts, told apart by the reply itself:
@@ -195,18 +195,18 @@ WEB_IDENTITY = (
     Field("serial", "system_info", at("serinum"), units.text),
     Field("hostname", "system_info", at("hostname"), units.text),
     Field("firmware_version", "system_info", firmware_version, lambda v: v),
-    Field("fault_light", "blink", _blink, lambda v: v),
 )
+
+# The locate LED is state, not identity, and one more Digest request on every poll of every
+# Antminer would cost more than it tells: the RPC-polled driver leaves it unknown.
+FAULT_LIGHT = Field("fault_light", "blink", _blink, lambda v: v)
 
 DRIVER = Driver(
     name="antminer",
     make="Bitmain",
     firmware="stock",
     endpoints=(Rpc("summary"), Rpc("stats"), Rpc("pools")),
-    identity=(
-        Http("system_info", "/cgi-bin/get_system_info.cgi", auth="digest"),
-        Http("blink", "/cgi-bin/get_blink_status.cgi", auth="digest"),
-    ),
+    identity=(Http("system_info", "/cgi-bin/get_system_info.cgi", auth="digest"),),
     fields=(*STATS_FIELDS, *cgminer.SUMMARY_COUNTERS, *WEB_IDENTITY),
     boards=boards,
     fans=fans,

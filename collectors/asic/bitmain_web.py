@@ -96,11 +96,9 @@ def _table(name: str, make: str | None) -> Driver:
             Http("stats", "/cgi-bin/stats.cgi", auth="digest"),
             Http("summary", "/cgi-bin/summary.cgi", auth="digest"),
             Http("pools", "/cgi-bin/pools.cgi", auth="digest"),
-        ),
-        identity=(
-            Http("system_info", "/cgi-bin/get_system_info.cgi", auth="digest"),
             Http("blink", "/cgi-bin/get_blink_status.cgi", auth="digest"),
         ),
+        identity=(Http("system_info", "/cgi-bin/get_system_info.cgi", auth="digest"),),
         fields=(
             Field("model", "stats", antminer.stats_model, lambda v: v),
             Field("hashrate_hs", "summary", _summary_rate("rate_5s", zero_counts=True), lambda v: v),
@@ -108,7 +106,8 @@ def _table(name: str, make: str | None) -> Driver:
             Field("hashrate_nominal_hs", "summary", _summary_rate("rate_ideal"), lambda v: v),
             Field("uptime_s", "summary", lambda r: section(r, "SUMMARY").get("elapsed"), units.counter),
             Field("serial", "stats", _dev_sn, units.text),
-            *antminer.WEB_IDENTITY,  # model, MAC, serial, hostname, version from the CGI; fault light
+            *antminer.WEB_IDENTITY,  # model, MAC, serial, hostname, version from the CGI
+            antminer.FAULT_LIGHT,
         ),
         boards=antminer.boards,
         fans=antminer.fans,

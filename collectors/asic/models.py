@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ def _index() -> dict[str, ModelSpec]:
 _BY_KEY = _index()
 
 
+@lru_cache(maxsize=4096)
 def lookup_model(name: str | None) -> ModelSpec | None:
     """The spec of a model as any firmware spells it ("Antminer S19 Pro", "S19Pro"), or None.
 

@@ -133,8 +133,9 @@ class HttpClient:
         self.max_bytes = max_bytes
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=max_connections,
-                                max_keepalive_connections=max_connections, keepalive_expiry=30.0),
+            # No idle connections kept: httpcore scans its whole pool on every request, which
+            # with one kept-alive connection per device in a farm costs more than reconnecting.
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=0),
             follow_redirects=False,  # a redirect is information (a login page, https), not a detour
             cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
             headers={"User-Agent": "minerwatch"},

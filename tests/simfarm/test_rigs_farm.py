@@ -21,6 +21,7 @@ import pytest
 
 from simfarm.control import ControlApi
 from simfarm.farm import Farm, FarmError
+from simfarm.rigs import MINER_PROGRAMS
 from simfarm.rigs.rig import PROFILES
 from tests.simfarm.conftest import exchange, free_base
 
@@ -193,7 +194,6 @@ async def client():
 
 
 def test_every_program_has_a_reader():
-    from simfarm.rigs import MINER_PROGRAMS
     assert set(READERS) == set(MINER_PROGRAMS)
 
 
@@ -326,14 +326,19 @@ async def test_stop_leaves_no_listener():
     first = next(iter(farm.rigs))
     await farm.inject(first, "api_down")
     await farm.clear(first)  # a listener opened again after start must close too
-    held = socket.create_connection(ports[1], timeout=2)  # an idle keep-alive client is cut as well
+    # A keep-alive HTTP client left idle must be cut too, not left hanging on a dead farm.
+    reader, writer = await asyncio.open_connection(*ports[0])
+    writer.write(b"GET /summary HTTP/1.1\r\nHost: rig\r\n\r\n")
+    assert (await asyncio.wait_for(reader.readline(), 5)).startswith(b"HTTP/1.1 200")
     try:
         await farm.stop()
         assert all(refused(ip, port) for ip, port in ports)
-        held.settimeout(2)
-        assert held.recv(1) == b""
+        try:
+            await asyncio.wait_for(reader.read(), 2)  # the rest of the reply, then the end
+        except ConnectionResetError:
+            pass
     finally:
-        held.close()
+        writer.close()
 
 
 async def test_subprocess_farm_with_rigs(tmp_path):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Iterator
+
+import uvloop
 
 from collectors.asic import DRIVERS
 from collectors.credentials import Credentials, CredentialsFileError, load_file
@@ -89,7 +90,7 @@ def run_poll(args: argparse.Namespace) -> int:
             with _progress(len(targets), "miner") as progress:
                 return await poll_fleet(poller, targets, args.make, progress)
 
-    snapshots = asyncio.run(go())
+    snapshots = uvloop.run(go())
     if args.json:
         for snapshot in snapshots:
             print(json.dumps(snapshot.to_dict(), separators=(",", ":")))
@@ -109,7 +110,7 @@ def run_scan(args: argparse.Namespace) -> int:
             with _progress(len(targets), "address") as progress:
                 return await scan(poller, targets, progress=progress)
 
-    found = asyncio.run(go())
+    found = uvloop.run(go())
     if args.json:
         for identity in found:
             print(json.dumps(_identity_row(identity), separators=(",", ":")))

@@ -12,6 +12,8 @@ import os
 import sys
 import time
 
+import uvloop
+
 from collectors.asic import DRIVERS
 from collectors.cli import poll_table, scan_table
 from collectors.poll import Poller, PollSettings
@@ -62,6 +64,6 @@ async def main() -> int:
 
 if __name__ == "__main__":
     try:
-        sys.exit(asyncio.run(main()))
+        sys.exit(uvloop.run(main()))
     except KeyboardInterrupt:
         print("\ndemo: stopped")

@@ -7,6 +7,8 @@ import asyncio
 import signal
 import sys
 
+import uvloop
+
 from simfarm.asic import MAKES
 from simfarm.control import ControlApi
 from simfarm.farm import Farm, FarmError
@@ -58,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        return asyncio.run(_serve(args))
+        return uvloop.run(_serve(args))
     except FarmError as err:
         print(f"simfarm: {err}", file=sys.stderr)
         return 1

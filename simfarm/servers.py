@@ -73,8 +73,7 @@ class _Connection(asyncio.Protocol):
         self.mute = False  # "hangs": read and never answer
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # a stream transport (asyncio's or uvloop's)
         self.connections.open.add(transport)
         if "refuses" in self.faults:
             # SO_LINGER 0 makes close() send RST instead of FIN: the client sees "connection reset".

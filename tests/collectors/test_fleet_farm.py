@@ -91,7 +91,7 @@ async def test_a_bad_device_gets_its_own_error_and_delays_nobody():
         else:
             assert snap.reachable, f"{ip}: {snap.error}"
             # served at once, not after the hung ones' timeouts
-            assert snap.latency_ms < timeout_s * 1000 / 2, f"{ip} waited {snap.latency_ms} ms"
+            assert snap.latency_ms < timeout_s * 1000 * 0.9, f"{ip} waited {snap.latency_ms} ms"
 
 
 async def test_scan_finds_every_live_miner_even_with_a_tiny_concurrency():

@@ -50,12 +50,14 @@ class Poller:
         await self.http.aclose()
 
     async def poll(self, ip: str, driver: Driver, port: int | None = None,
-                   identity: Mapping[str, Any] | None = None) -> tuple[MinerSnapshot, dict[str, Any]]:
+                   identity: Mapping[str, Any] | None = None
+                   ) -> tuple[MinerSnapshot, Mapping[str, Any] | None]:
         """Poll one miner with a known driver.
 
         ``identity`` is what an earlier poll of the same device returned for the driver's identity
-        endpoints (model, MAC, serial); without it they are fetched too. Returns the snapshot and
-        the identity replies to keep for the next poll.
+        endpoints (model, MAC, serial); with None they are fetched too. Returns the snapshot and
+        the identity to pass to the next poll: None again when this poll failed, so the next one
+        asks for it once more.
         """
         port = driver.port if port is None else port
         async with self.slots:
@@ -73,7 +75,7 @@ class Poller:
         if missing:
             error = failures.get(missing[0]) or next(iter(failures.values()), None)
             sentence = str(error) if error else f"{ip}:{port} did not answer {missing[0]}"
-            return unreachable(ip, port, sentence, polled_at=started, latency_ms=latency_ms), {}
+            return unreachable(ip, port, sentence, polled_at=started, latency_ms=latency_ms), identity
         known = dict(identity or {})
         known.update({e.name: replies[e.name] for e in driver.identity if e.name in replies})
         snapshot = driver.parse({**known, **replies}, ip, port)

@@ -52,23 +52,42 @@ async def listening(ip: str, port: int, timeout_s: float) -> bool:
 async def scan(poller: Poller, targets: Iterable[Target], *, connect_timeout_s: float = 1.0,
                precheck_concurrency: int = 1000,
                progress: Callable[[int], None] | None = None) -> list[Identity]:
-    """Identify every address where a miner port answers; the others are left out."""
-    slots = asyncio.Semaphore(precheck_concurrency)
+    """Identify every address where a miner port answers, in the order given; the others are left out.
+
+    Fixed pools of workers take addresses one by one, so memory stays flat however large the
+    range: a /16 is 65,534 addresses, and only the ones in flight cost anything.
+    """
     # Every make we know answers on one of these: the RPC, the web UI, Whatsminer's API V3.
     miner_ports = (4028, poller.settings.web_port, 4433)
+    pending = iter(enumerate(targets))
+    alive: asyncio.Queue[tuple[int, Target] | None] = asyncio.Queue(maxsize=poller.settings.concurrency)
+    found: dict[int, Identity] = {}
 
-    async def one(target: Target) -> Identity | None:
-        ports = (target.port,) if target.port else miner_ports
-        async with slots:
+    async def precheck() -> None:
+        for position, target in pending:
+            ports = (target.port,) if target.port else miner_ports
             answers = await asyncio.gather(*(listening(target.ip, p, connect_timeout_s) for p in ports))
-        found = None
-        if any(answers):
-            rpc_port = target.port or 4028
-            async with poller.slots:
-                found = await identify(poller, target.ip, rpc_port, poller.settings.timeout_s)
-        if progress:
-            progress(1)
-        return found
+            if any(answers):
+                await alive.put((position, target))
+            elif progress:
+                progress(1)
 
-    results = await asyncio.gather(*(one(t) for t in targets))
-    return [r for r in results if r is not None]
+    async def identification() -> None:
+        while (item := await alive.get()) is not None:
+            position, target = item
+            async with poller.slots:
+                found[position] = await identify(poller, target.ip, target.port or 4028,
+                                                 poller.settings.timeout_s)
+            if progress:
+                progress(1)
+
+    identifiers = [asyncio.create_task(identification()) for _ in range(poller.settings.concurrency)]
+    try:
+        await asyncio.gather(*(precheck() for _ in range(precheck_concurrency)))
+        for _ in identifiers:
+            await alive.put(None)
+        await asyncio.gather(*identifiers)
+    finally:
+        for task in identifiers:
+            task.cancel()
+    return [found[position] for position in sorted(found)]

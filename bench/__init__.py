@@ -1,0 +1,1 @@
+"""Benchmarks of the collectors against simfarm, next to pyasic and asic-rs (``make bench``)."""

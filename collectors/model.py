@@ -93,3 +93,80 @@ def unreachable(ip: str, port: int, error: str, *, polled_at: float | None = Non
     """The snapshot of a miner whose poll failed: only the address and the reason."""
     return MinerSnapshot(ip=ip, port=port, reachable=False, error=error,
                          polled_at=polled_at, latency_ms=latency_ms)
+
+
+# --- rigs: what a CPU/GPU rig's sentry reports -------------------------------------------------
+
+
+@dataclass(slots=True)
+class Gpu:
+    """One GPU, keyed by its PCI bus id: indexes change when a card is added or lost."""
+
+    bus_id: str  # "0000:01:00.0", lower case, with domain
+    index: int | None = None  # as the driver numbers it now
+    vendor: str | None = None  # "nvidia", "amd"
+    name: str | None = None  # "NVIDIA GeForce RTX 3080"
+    hashrate_hs: float | None = None  # H/s, from the mining program that drives it
+    temp_c: float | None = None  # °C, core
+    mem_temp_c: float | None = None  # °C, memory junction where the card reports it
+    fan_pct: float | None = None  # % of full speed
+    fan_rpm: int | None = None
+    power_w: float | None = None  # W, drawn now
+    power_limit_w: float | None = None  # W, enforced limit
+    core_clock_mhz: float | None = None
+    mem_clock_mhz: float | None = None
+    accepted: int | None = None  # shares found by this GPU, per its mining program
+    rejected: int | None = None
+    program: str | None = None  # the mining program that uses it
+
+
+@dataclass(slots=True)
+class Cpu:
+    model: str | None = None
+    threads: int | None = None
+    load_pct: float | None = None  # % of all threads, averaged over the collector's interval
+    temp_c: float | None = None  # °C, package (coretemp) or Tctl/Tdie (k10temp)
+    frequency_mhz: float | None = None
+    hashrate_hs: float | None = None  # H/s, from a CPU mining program
+
+
+@dataclass(slots=True)
+class MinerProgram:
+    """A mining program running on the rig, as its own local API reports it."""
+
+    name: str  # "xmrig", "trex", "lolminer", ...
+    api_up: bool = False  # its API answered this time
+    version: str | None = None
+    algorithm: str | None = None
+    pool: str | None = None  # URL of the pool it mines for now
+    user: str | None = None
+    hashrate_hs: float | None = None  # H/s, its total
+    accepted: int | None = None
+    rejected: int | None = None
+    uptime_s: int | None = None
+    port: int | None = None  # its API port
+    error: str | None = None  # one sentence when its API did not answer
+
+
+@dataclass(slots=True)
+class RigSnapshot:
+    """One collection on one rig (CPU and GPUs may mine at once, through several programs)."""
+
+    hostname: str
+    reachable: bool = True  # False when the commander could not read the sentry
+    error: str | None = None
+    collected_at: float | None = None  # Unix time, s
+    uptime_s: int | None = None  # s since the rig booted
+    load_1m: float | None = None
+    memory_used_pct: float | None = None
+    disk_used_pct: float | None = None  # of the root filesystem
+    hashrate_hs: float | None = None  # H/s, all programs
+    cpu: Cpu = field(default_factory=Cpu)
+    gpus: list[Gpu] = field(default_factory=list)
+    programs: list[MinerProgram] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)  # one sentence each: "GPU 0000:03:00.0 lost"
+    ip: str | None = None  # where the commander reached it
+    latency_ms: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,94 @@
+"""The commander's periodic jobs on APScheduler 3, and the rules every job follows.
+
+- One run of a job never overlaps the next: a run that comes due while the previous one still
+  runs is skipped and counted in the job's health (APScheduler's ``max_instances=1``), never stacked.
+- The job boundary is the only place that catches every exception: it is logged once with its
+  traceback, counted, and the next run goes ahead as usual.
+- Every run updates the health file, so ``minerwatch status`` sees the daemon from outside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from appliance.health import Health, JobHealth
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run reports about the devices it handled."""
+
+    ok: int | None = None
+    failed: int | None = None
+
+
+JobFunction = Callable[[], Awaitable[Outcome | None]]
+
+
+class Scheduler:
+    def __init__(self, state_dir: Path, health: Health | None = None) -> None:
+        self.state_dir = state_dir
+        self.health = health or Health()
+        self._scheduler = AsyncIOScheduler(job_defaults={"max_instances": 1, "coalesce": True,
+                                                         "misfire_grace_time": None})
+        self._scheduler.add_listener(self._skipped, EVENT_JOB_MAX_INSTANCES)
+
+    def add(self, name: str, interval_s: float, function: JobFunction, *, first_run_now: bool = True) -> None:
+        self.health.jobs[name] = JobHealth(interval_s=interval_s)
+        first = datetime.now(timezone.utc) if first_run_now else None
+        self._scheduler.add_job(self._run, "interval", seconds=interval_s, id=name, name=name,
+                                args=(name, function), next_run_time=first)
+
+    async def run_now(self, name: str, function: JobFunction) -> None:
+        """Run a job at once (discovery on demand), under the same rules as a scheduled run."""
+        await self._run(name, function)
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def shutdown(self) -> None:
+        self._scheduler.shutdown(wait=False)
+
+    async def _run(self, name: str, function: JobFunction) -> None:
+        job = self.health.jobs[name]
+        job.runs += 1
+        job.last_started_at = time.time()
+        clock = time.perf_counter()
+        try:
+            outcome = await function()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the job boundary: log once, count, and let the next run go ahead
+            log.exception("job %s failed", name)
+            job.failures += 1
+            job.last_error = f"{type(exc).__name__}: {exc}"
+        else:
+            job.last_error = None
+            if outcome is not None:
+                job.devices_ok, job.devices_failed = outcome.ok, outcome.failed
+        job.last_duration_s = round(time.perf_counter() - clock, 3)
+        self._save()
+
+    def _skipped(self, event: JobExecutionEvent) -> None:
+        job = self.health.jobs.get(event.job_id)
+        if job is not None:
+            job.skipped += 1
+            log.warning("job %s came due while its previous run was still going: skipped", event.job_id)
+            self._save()
+
+    def _save(self) -> None:
+        try:
+            self.health.save(self.state_dir)
+        except OSError as exc:
+            log.error("cannot write the health file in %s: %s", self.state_dir, exc)

@@ -3,8 +3,9 @@
 ``DRIVER`` (btminer API, firmwares before late 2024): ``summary`` holds nearly everything
 (hashrate in MH/s, ``Power``, ``Power Limit``, ``Factory GHS``, both fans, ``MAC``, the error
 codes as ``Error Code Count`` and ``Error Code 0..N-1``); ``devs`` gives one record per board;
-``devdetails`` names the model once per device. btminer refuses cgminer's "a+b" multi-command,
-so the RPC client sends these one per connection.
+``devdetails`` names the model once per device. One poll is the multi-command
+``summary+devs+pools``; where a firmware refuses it, the RPC client falls back to one command per
+connection and remembers that for the device.
 
 ``DRIVER_V3`` (API V3, 4433, firmware 2024.11 and later, where 4028 is closed): length-framed
 JSON, ``get.device.info`` (identity, errors) and ``get.miner.status`` with ``summary``,

@@ -20,8 +20,8 @@ def reply(code: int, msg: str, description: str, section: str, items: list[dict[
                               "Description": description}], section: items, "id": 1})
 
 
-def pools(state: MinerState, description: str, now: float) -> bytes:
-    """cgminer's POOLS records; the first live pool is the one hashing."""
+def pools(state: MinerState, description: str, now: float, extra: dict[str, Any] | None = None) -> bytes:
+    """cgminer's POOLS records, each with the fork's ``extra`` keys; the first live pool is the one hashing."""
     items = []
     for pool in state.pools:
         items.append({
@@ -35,7 +35,7 @@ def pools(state: MinerState, description: str, now: float) -> bytes:
             "Difficulty Stale": pool.stale * 65536.0, "Last Share Difficulty": 65536.0,
             "Has Stratum": True, "Stratum Active": pool.index == 0 and pool.alive,
             "Stratum URL": pool.url.split("//")[-1].split(":")[0], "Has GBT": False, "Best Share": 0,
-            "Pool Rejected%": 0.0, "Pool Stale%": 0.0})
+            "Pool Rejected%": 0.0, "Pool Stale%": 0.0, **(extra or {})})
     return reply(7, f"{len(items)} Pool(s)", description, "POOLS", items, now)
 
 

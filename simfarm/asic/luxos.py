@@ -1,4 +1,12 @@
-"""LuxOS (LUXminer) on Antminers: bmminer's legacy ``stats`` layout, LUXminer's ``power`` and ``config``."""
+"""LuxOS (LUXminer) on Antminers: bmminer's legacy ``stats`` layout, LUXminer's ``power`` and ``config``.
+
+LUXminer's own configuration commands, in the layout pyasic's LuxOS backend reads (it sends
+``tempctrl+fans+pools+groups+config+profiles`` on every poll and fails without them): ``groups``
+(pool groups; each POOLS record names its ``GROUP``), ``profiles`` (the tuning profiles, ``config``
+names the active one under ``Profile``), ``tempctrl`` and ``fans`` (with a FANCTRL section). No
+capture of these is at hand: they carry the keys pyasic reads and nothing more, under
+LUXminer-style STATUS frames whose codes are ours.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ from typing import Any
 from simfarm.asic import cgminer_reply as cg
 from simfarm.device import EmulatedMiner
 
+PROFILE = "default"
 VERSION = "2025.6.3.141512-8e1f2aa0"
 DESCRIPTION = f"LUXminer {VERSION}"
 
@@ -35,13 +44,29 @@ class LuxOS(EmulatedMiner):
             return cg.reply(11, "Summary", DESCRIPTION, "SUMMARY", [item], now)
         if command == "stats":
             return cg.reply(70, "LUXminer stats", DESCRIPTION, "STATS", [self._head(), self._details(now)], now)
-        if command == "pools":
-            return cg.pools(s, DESCRIPTION, now)
+        if command == "pools":  # every pool in the one group
+            return cg.pools(s, DESCRIPTION, now, extra={"GROUP": 0})
+        if command == "groups":
+            item = {"GROUP": 0, "Name": "Default", "Quota": 1}
+            return cg.reply(120, "1 Group(s)", DESCRIPTION, "GROUPS", [item], now)
+        if command == "profiles":
+            item = {"Profile Name": PROFILE, "Frequency": s.boards[0].frequency_mhz, "Voltage": 13.6,
+                    "Hashrate": round(s.hashrate_nominal_hs / 1e12, 2), "Watts": round(s.power_w), "IsTuned": False}
+            return cg.reply(134, "Profiles", DESCRIPTION, "PROFILES", [item], now)
+        if command == "tempctrl":
+            item = {"Mode": "Auto", "Target": 75, "Hot": 90, "Dangerous": 100}
+            return cg.reply(139, "TempCtrl", DESCRIPTION, "TEMPCTRL", [item], now)
+        if command == "fans":
+            fans = [{"ID": i, "RPM": rpm, "Speed": 40} for i, rpm in enumerate(s.fans_rpm)]
+            return cg.dumps({"STATUS": [{"STATUS": "S", "When": int(now), "Code": 202,
+                                         "Msg": f"{len(fans)} Fan(s)", "Description": DESCRIPTION}],
+                             "FANCTRL": [{"MinFans": len(fans)}], "FANS": fans, "id": 1})
         if command == "power":
             return cg.reply(300, "Power", DESCRIPTION, "POWER", [{"PSU": True, "Watts": round(s.power_w)}], now)
         if command == "config":
             item = {"ASC Count": len(s.boards), "Pool Count": len(s.pools), "Strategy": "Failover",
-                    "MACAddr": s.mac.lower(), "Hostname": s.hostname, "IPAddr": self.ip, "DHCP": True}
+                    "MACAddr": s.mac.lower(), "Hostname": s.hostname, "IPAddr": self.ip, "DHCP": True,
+                    "Profile": PROFILE}
             return cg.reply(33, "Config", DESCRIPTION, "CONFIG", [item], now)
         return None
 

@@ -1,9 +1,15 @@
 """MicroBT Whatsminer: btminer's API on 4028 (``Whatsminer``) and API V3 on 4433 (``WhatsminerV3``).
 
-btminer (4028) refuses cgminer's "a+b" multi-command and ``version`` alike, answering with its
-own bare error record ``{"STATUS":"E",...,"Description":"whatsminer v1.1"}``. Its ``summary``
-quotes the firmware version in single quotes, and the 2020 firmwares of the M20S escape them as
-``\\'``, which JSON does not have (whatsminer_m20s_summary.txt).
+btminer (4028) refuses ``version``, answering with its own bare error record
+``{"STATUS":"E",...,"Description":"whatsminer v1.4.0"}``. It answers cgminer's "a+b" multi-command
+for the cgminer commands (``summary+devs+pools``, how pyasic's BTMinerRPCAPI.multicommand reads
+every btminer, with no fallback when that fails), but not for its own commands (``get_*``,
+``status``), which pyasic sends one by one. Those answer in the bare record, Code 131 and an
+object under ``Msg`` (asic-rs' test capture v1/status.json; the API daemon's command table: get_version
+is ``{"api_ver":"whatsminer v1.x","fw_ver":...}``). Its ``summary`` quotes the firmware version
+in single quotes, and the 2020 firmwares of the M20S escape them as ``\\'``, which JSON does not
+have (whatsminer_m20s_summary.txt); from 2021 it also carries the realtime ``HS RT`` (MH/s), which
+the 2020 one lacks (whatsminer_m20s_summary_with_errors.json, fw 20210322).
 
 API V3 (4433, firmware 2024.11+): length-framed ``{"cmd": ..., "param": ...}``; 4028 is closed.
 """
@@ -15,7 +21,8 @@ from typing import Any
 from simfarm.asic import cgminer_reply as cg
 from simfarm.device import EmulatedMiner
 
-# model -> (devdetails Model / V3 type, firmware version, escapes its quotes)
+# model -> (devdetails Model / V3 type, firmware version, escapes its quotes); the 2020 firmware's
+# quotes are escaped and its summary has no "HS RT", so ``escaped`` marks both.
 _VARIANTS = {
     "Whatsminer M20S": ("M20SV10", "20200917.22.REL", True),
     "Whatsminer M30S": ("M30SV50", "20220714.13.REL", False),
@@ -26,6 +33,7 @@ _VARIANTS = {
     "Whatsminer M60S": ("M60S_VK30", "20250214.16.Rel1", False),
 }
 DESCRIPTION = "cgminer 4.9.2"
+API_VERSION = "whatsminer v1.4.0"  # "Description" of btminer's own replies (asic-rs v1/status.json)
 
 
 class Whatsminer(EmulatedMiner):
@@ -34,7 +42,6 @@ class Whatsminer(EmulatedMiner):
     driver = "whatsminer"
     models = ("Whatsminer M20S", "Whatsminer M30S", "Whatsminer M30S+", "Whatsminer M30S++")
     web_port = None
-    rpc_multi = False
 
     def expected(self) -> dict[str, Any]:
         row = super().expected()
@@ -45,12 +52,18 @@ class Whatsminer(EmulatedMiner):
 
     def rpc_error(self, code: int, msg: str, now: float) -> bytes:
         return cg.dumps({"STATUS": "E", "When": int(now), "Code": 14, "Msg": "invalid cmd",
-                         "Description": "whatsminer v1.1"})
+                         "Description": API_VERSION})
 
     def rpc(self, command: str, parameter: str | None, request: dict[str, Any], now: float) -> bytes | None:
         s = self.state
         if command == "summary":
             return self._summary(now)
+        if (command.startswith("get_") or command == "status") and "+" in request["command"]:
+            return None  # btminer's own commands are not joinable
+        if command == "get_version":
+            return self._own(now, {"api_ver": API_VERSION, "fw_ver": _VARIANTS[s.model][1]})
+        if command == "status":
+            return self._own(now, {"mineroff": "false", "FirmwareVersion": _VARIANTS[s.model][1]})
         if command == "pools":
             return cg.pools(s, DESCRIPTION, now)
         if command == "devs":
@@ -69,12 +82,19 @@ class Whatsminer(EmulatedMiner):
             return cg.reply(69, "Device Details", DESCRIPTION, "DEVDETAILS", items, now)
         return None
 
+    @staticmethod
+    def _own(now: float, msg: dict[str, Any]) -> bytes:
+        """A reply of btminer's own commands: one bare status record, Code 131, data under Msg."""
+        return cg.dumps({"STATUS": "S", "When": int(now), "Code": 131, "Msg": msg, "Description": API_VERSION})
+
     def _summary(self, now: float) -> bytes:
         s = self.state
         _, version, escaped = _VARIANTS[s.model]
         item = {**cg.counters(s, now), "MHS av": round(s.hashrate_avg_hs / 1e6, 2),
-                "MHS 5s": round(s.hashrate_hs / 1e6, 2), "MHS 1m": round(s.hashrate_hs / 1e6, 2),
-                "Temperature": round(max((b.temp_board_c for b in s.boards), default=0), 2),
+                "MHS 5s": round(s.hashrate_hs / 1e6, 2), "MHS 1m": round(s.hashrate_hs / 1e6, 2)}
+        if not escaped:
+            item["HS RT"] = round(s.hashrate_hs / 1e6, 2)
+        item |= {"Temperature": round(max((b.temp_board_c for b in s.boards), default=0), 2),
                 "Fan Speed In": s.fans_rpm[0], "Fan Speed Out": s.fans_rpm[1], "Power": round(s.power_w),
                 "Power_RT": round(s.power_w), "Error Code Count": len(s.errors)}
         item.update({f"Error Code {n}": code for n, (code, _) in enumerate(s.errors)})

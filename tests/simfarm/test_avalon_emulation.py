@@ -46,3 +46,15 @@ async def test_a_restarted_miner_sends_a_bare_nan_that_the_poll_reads_as_absent(
         snap, _ = await poller.poll(row["ip"], avalon.DRIVER)
     assert snap.reachable and snap.hashrate_avg_hs is None and snap.hashrate_hs is not None
     assert snap.uptime_s < 60
+
+
+async def test_devs_carries_the_hashrate_and_estats_repeats_stats(farm):
+    # both peers read the hashrate from devs' single ASC record; pyasic reads the boards from estats
+    for row in farm.inventory():
+        state = farm.miners[row["ip"]].state
+        devs = await rpc.command(row["ip"], 4028, "devs")
+        (asc,) = devs["DEVS"]
+        assert asc["Name"] == "AVA10" and asc["MHS 1m"] * 1e6 == pytest.approx(state.hashrate_hs, rel=0.02)
+        estats = await rpc.command(row["ip"], 4028, "estats")
+        assert "GHSspd[" in estats["STATS"][0]["MM ID0"]
+        assert estats["STATS"][0].keys() == (await rpc.command(row["ip"], 4028, "stats"))["STATS"][0].keys()

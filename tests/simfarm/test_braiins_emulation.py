@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from collectors.asic import braiins
@@ -51,3 +52,52 @@ async def test_a_dead_board_reads_dead(farm):
     async with Poller() as poller:
         snap, _ = await poller.poll(row["ip"], braiins.DRIVER)
     assert snap.boards[1].chips == 0 and snap.boards[1].status == "dead"
+
+
+# What asic-rs asks BOS's GraphQL for (its Braiins backends); each answer must hold exactly these fields.
+SYSTEM = """{ bos { hostname faultLight info { version { full } } uptime { durationS } }
+  bosminer { info { workSolver { realHashrate { mhs5S } nominalMhs } fans { name speed rpm }
+  summary { power { limitW approxConsumptionW } } } } }"""
+POOLS = """{ bosminer { config { ... on BosminerConfig { groups { id strategy { ... on QuotaStrategy { quota } } } } }
+  info { poolGroups { name pools { url user status active shares { acceptedSolutions rejectedSolutions } } } } } }"""
+LOGIN = """mutation ($username: String!, $password: String!) {
+  auth { login(username: $username, password: $password) { ... on VoidResult { void } } } }"""
+
+
+async def test_the_web_ui_says_braiins_os_and_graphql_answers_what_is_selected(farm):
+    for row in farm.inventory():
+        state, base = farm.miners[row["ip"]].state, f"http://{row['ip']}:{row['ports']['web']}"
+        async with httpx.AsyncClient(base_url=base) as web:
+            assert "Braiins OS" in (await web.get("/")).text
+            model = (await web.post("/graphql", json={"query": "{ bosminer { info { modelName } } }"})).json()
+            assert model == {"data": {"bosminer": {"info": {"modelName": row["model"]}}}}
+            system = (await web.post("/graphql", json={"query": SYSTEM})).json()["data"]
+            assert set(system) == {"bos", "bosminer"} and set(system["bos"]["info"]["version"]) == {"full"}
+            assert system["bos"]["info"]["version"]["full"].endswith("-25.05.1-plus")
+            mhs = system["bosminer"]["info"]["workSolver"]["realHashrate"]["mhs5S"]
+            assert mhs * 1e6 == pytest.approx(state.hashrate_hs, rel=0.02)
+            pools = (await web.post("/graphql", json={"query": POOLS})).json()["data"]["bosminer"]
+            assert pools["config"]["groups"] == [{"id": "0", "strategy": {"quota": 1}}]
+            assert len(pools["info"]["poolGroups"][0]["pools"]) == row["pools"]
+            unknown = (await web.post("/graphql", json={"query": "{ bos { nonsense } }"})).json()
+            assert unknown["data"] is None and unknown["errors"]
+
+
+async def test_graphql_and_luci_logins_set_the_session_cookie(farm):
+    row = farm.inventory()[0]
+    async with httpx.AsyncClient(base_url=f"http://{row['ip']}:{row['ports']['web']}") as web:
+        lan = "/cgi-bin/luci/admin/network/iface_status/lan"
+        assert (await web.get(lan)).status_code == 403
+        login = await web.post("/graphql", json={"query": LOGIN, "variables": {"username": "root", "password": ""}})
+        assert login.json() == {"data": {"auth": {"login": {"void": None}}}} and "session_id" in login.cookies
+        web.cookies.clear()
+        form = await web.post("/cgi-bin/luci", data={"luci_username": "root", "luci_password": ""})
+        assert "session_id" in form.cookies
+        assert (await web.get(lan)).json() == [{"macaddr": farm.miners[row["ip"]].state.mac.lower()}]
+
+
+async def test_devdetails_names_the_hashchain_managers(farm):
+    for row in farm.inventory():
+        details = await rpc.command(row["ip"], 4028, "devdetails")
+        names = [d["Name"] for d in details["DEVDETAILS"]]
+        assert names == [f"HashchainManager {d['ID']}" for d in details["DEVDETAILS"]]

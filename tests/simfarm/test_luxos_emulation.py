@@ -41,3 +41,16 @@ async def test_its_version_is_claimed_by_the_luxos_signature_not_the_stock_one(f
     row = farm.inventory()[0]
     replies = {"version": await rpc.command(row["ip"], 4028, "version"), "devdetails": None}
     assert luxos.rpc_signature(replies) and not antminer.rpc_signature(replies)
+
+
+async def test_pyasics_configuration_multi_command_is_answered(farm):
+    # pyasic's LuxOS backend sends this on every poll and fails without each part
+    row = farm.inventory()[0]
+    reply = await rpc.command(row["ip"], 4028, "tempctrl+fans+pools+groups+config+profiles")
+    parts = {name: reply[name][0] for name in ("tempctrl", "fans", "pools", "groups", "config", "profiles")}
+    assert not any(rpc.is_error(part) for part in parts.values())
+    groups = {group["GROUP"] for group in parts["groups"]["GROUPS"]}
+    assert {pool["GROUP"] for pool in parts["pools"]["POOLS"]} <= groups
+    profiles = [profile["Profile Name"] for profile in parts["profiles"]["PROFILES"]]
+    assert parts["config"]["CONFIG"][0]["Profile"] in profiles
+    assert parts["fans"]["FANCTRL"][0]["MinFans"] == len(parts["fans"]["FANS"]) == row["fans"]

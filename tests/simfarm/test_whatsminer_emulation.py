@@ -16,7 +16,7 @@ from tests.simfarm.conftest import exchange, free_base
 @pytest.fixture
 async def farm():
     async with Farm(miners=8, base=free_base(), seed=11, makes={"whatsminer": Whatsminer}) as running:
-        for ip, miner in running.miners.items():
+        for miner in running.miners.values():
             miner.state.errors = [("2310", "fan speed error"), ("530", "slot 0 board not found")]
         yield running
 
@@ -42,15 +42,41 @@ def check(snap, row, state):
     assert [e.code for e in snap.errors] == row["errors"]
 
 
-async def test_btminer_is_read_one_command_at_a_time(farm):
+async def test_btminer_is_read_by_our_driver(farm):
     quirky = 0
     async with Poller() as poller:
         for row in farm.inventory():
             snap, _ = await poller.poll(row["ip"], whatsminer.DRIVER)
             check(snap, row, farm.miners[row["ip"]].state)
-            assert poller.rpc.multi_refused(row["ip"], 4028)
             quirky += "firmware_version_backslash_quote" in row["quirks"]
     assert quirky, "the seed should give at least one M20S with the \\' firmware"
+
+
+async def test_cgminer_commands_join_but_btminer_own_commands_do_not(farm):
+    # pyasic reads every btminer with "summary+devs+pools" and sends get_* / status one by one
+    row = farm.inventory()[0]
+    joined = await rpc.command(row["ip"], 4028, "summary+devs+pools")
+    assert {"summary", "devs", "pools"} <= set(joined)
+    assert not rpc.is_error(joined["summary"][0]) and joined["devs"][0]["DEVS"]
+    mixed = await rpc.command(row["ip"], 4028, "get_version+summary")
+    assert rpc.is_error(mixed["get_version"][0]) and not rpc.is_error(mixed["summary"][0])
+
+
+async def test_get_version_and_status_answer_objects_under_msg(farm):
+    for row in farm.inventory():
+        version = await rpc.command(row["ip"], 4028, "get_version")
+        assert (version["STATUS"], version["Code"]) == ("S", 131)
+        assert version["Msg"]["fw_ver"] == row["firmware_version"]
+        assert version["Msg"]["api_ver"].startswith("whatsminer v")
+        status = await rpc.command(row["ip"], 4028, "status")
+        assert status["Msg"]["mineroff"] == "false"
+
+
+async def test_hs_rt_from_the_2021_firmwares_on(farm):
+    for row in farm.inventory():
+        summary = await rpc.command(row["ip"], 4028, "summary")
+        escaped = "firmware_version_backslash_quote" in row["quirks"]
+        assert ("HS RT" in summary["SUMMARY"][0]) is not escaped
 
 
 async def test_the_escaped_quote_is_really_on_the_wire(farm):

@@ -1,10 +1,15 @@
 """Turn a miner's reply into a Python value, tolerating the defects real firmwares send.
 
-Valid JSON costs one strict parse and nothing else. Only when that fails is the reply
-split into JSON tokens (strings kept whole, so nothing inside a string is ever touched)
-and the repairs below applied, each a named function for one defect proven by a capture
-in ``shared/fixtures/asic`` (see SOURCES.md there) or reported by pyasic's maintainers.
+Valid JSON costs one strict parse and nothing else. Only when that fails are the repairs
+below applied, each a named function for one defect proven by a capture in
+``shared/fixtures/asic`` (see SOURCES.md there) or reported by pyasic's maintainers.
 A repair never invents data: a reply cut short is an error, not a guess.
+
+The parser finds the defects: its error names what it expected and where it stopped, so
+a repair is only tried where the parser stopped, one at a time, parsing again after each
+(parsing stops at the first error, so a reply with one defect costs about two parses).
+Text the parser has read as a valid string is never touched, since it never stops inside
+one; the string repairs fix the rest of the one string the parser stopped in.
 
 Bare ``nan``/``inf`` become ``None`` (and so do JSON's ``NaN``/``Infinity``, on both
 paths): the snapshot carries ``None`` for "the device did not say", never a NaN that
@@ -27,21 +32,19 @@ from collectors.errors import ProtocolError
 
 log = logging.getLogger(__name__)
 
-Tokens = list[str]
+# A repair takes the text and the position where the parser stopped, and returns the
+# repaired text, or None when its defect is not the one there.
+Repair = Callable[[str, int], str | None]
 
 # JSON's own NaN/Infinity are accepted by json.loads; map them to None like the bare ones.
 _DECODER = json.JSONDecoder(parse_constant=lambda _name: None)
 _TRAILING = b"\x00 \t\r\n"
+_SPACE = " \t\r\n"
+_SPACES = re.compile(r"[ \t\r\n]*")
 
-_TOKEN = re.compile(
-    r"""
-      (?P<string>"(?:[^"\\]++|\\.)*+")
-    | (?P<open>"(?:[^"\\]++|\\.)*+\\?)      # a string the end of the reply cut off
-    | [{}\[\]:,]
-    | [^ \t\r\n"{}\[\]:,]++                 # numbers, true/false/null, and bare words
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+# Each repair parses the text again, so hostile input must not get one per byte of a
+# megabyte: real replies need a handful (the most in the captures is two).
+_MOST_REPAIRS = 2000
 
 
 def decode(raw: bytes, source: str) -> Any:
@@ -49,148 +52,205 @@ def decode(raw: bytes, source: str) -> Any:
     raw = raw.rstrip(_TRAILING)
     try:
         return _DECODER.decode(raw.decode("utf-8"))
-    except (ValueError, RecursionError):
-        pass  # UnicodeDecodeError and JSONDecodeError are ValueErrors: try the repairs
+    except json.JSONDecodeError as error:
+        # The repairs start where the parser stopped, without parsing again; but after
+        # stray bytes the value must be read again, as decode does not return it.
+        text, complaint = error.doc, None if error.msg == "Extra data" else error
+    except (ValueError, RecursionError):  # invalid UTF-8, or too deep or too long a number
+        text, complaint = raw.decode("utf-8", errors="replace"), None
     if not raw.strip():
         raise ProtocolError(f"{source} sent an empty reply")
-    return _repaired(raw.decode("utf-8", errors="replace"), source)
+    return _repaired(text, complaint, source)
 
 
-def _repaired(text: str, source: str) -> Any:
-    tokens, cut = _tokenize(text)
-    value_tokens = _top_level_value(tokens, cut, source)
-    applied = ["stray_bytes_after_value"] if len(value_tokens) < len(tokens) else []
-    tokens = value_tokens
-    for repair in REPAIRS:
-        fixed = repair(tokens)
-        if fixed is not tokens:
+def _repaired(text: str, complaint: json.JSONDecodeError | None, source: str) -> Any:
+    """The value of ``text`` repaired, from the parser's ``complaint`` (None: parse it first)."""
+    start = _next(text, 0)
+    applied: list[str] = []
+    # A defect spans two characters or more (``}{``, ``,]``; a string takes three repairs
+    # at most), so this is enough for any reply the repairs can read, up to the ceiling.
+    most = min(len(text) // 2 + 8, _MOST_REPAIRS)
+    while True:
+        if complaint is not None:
+            repaired = _repair(complaint, applied) if len(applied) < most else None
+            if repaired is None:
+                raise _unreadable(text, source, "answered but not as a miner") from complaint
+            text = repaired
+        try:
+            # raw_decode keeps the value when stray bytes follow it (decode would drop it).
+            value, end = _DECODER.raw_decode(text, start)
+        except json.JSONDecodeError as error:
+            complaint = error
+            continue
+        except RecursionError as exc:
+            raise _unreadable(text, source, "sent a reply nested too deeply to read") from exc
+        except ValueError as exc:  # an integer longer than int() accepts
+            raise _unreadable(text, source, "answered but not as a miner") from exc
+        if end < len(text):
+            if not stray_bytes_after_value(text, start, end):
+                raise _unreadable(text, source, "answered but not as a miner")
+            applied.append(stray_bytes_after_value.__name__)
+        log.debug("%s: reply repaired (%s)", source,
+                  ", ".join(dict.fromkeys(applied)) or "invalid UTF-8 replaced")
+        return value
+
+
+def _repair(error: json.JSONDecodeError, applied: list[str]) -> str | None:
+    """The text with the defect where the parser stopped repaired, naming the repair in
+    ``applied``; None if no repair knows that defect."""
+    for repair in REPAIRS.get(error.msg, ()):
+        repaired = repair(error.doc, error.pos)
+        if repaired is not None:
             applied.append(repair.__name__)
-            tokens = fixed
-    try:
-        value = _DECODER.decode(" ".join(tokens))
-    except RecursionError as exc:
-        raise ProtocolError(f"{source} sent a reply nested too deeply to read") from exc
-    except ValueError as exc:
-        raise ProtocolError(f"{source} answered but not as a miner") from exc
-    log.debug("%s: reply repaired (%s)", source, ", ".join(applied) or "invalid UTF-8 replaced")
-    return value
+            return repaired
+    return None
 
 
-def _tokenize(text: str) -> tuple[Tokens, bool]:
-    """JSON tokens without the whitespace between them, and whether a string ran to the end."""
-    tokens, cut = [], False
-    for match in _TOKEN.finditer(text):
-        tokens.append(match.group())
-        cut = match.lastgroup == "open"
-    return tokens, cut
+# Strings skipped whole (closed, or run to the end of the reply), and the brackets outside them.
+_BRACKETS = re.compile(r'"(?:[^"\\]++|\\.)*+(?P<closed>")?|(?P<bracket>[{}\[\]])', re.DOTALL)
 
 
-def _top_level_value(tokens: Tokens, cut: bool, source: str) -> Tokens:
-    """The tokens of the reply's first value, dropping stray bytes after a complete object.
+def _unreadable(text: str, source: str, reason: str) -> ProtocolError:
+    """The error for a reply no repair can read: cut short (it ended inside a string, or
+    before its first object or array closed), or else ``reason``."""
+    container = text.startswith(("{", "["), _next(text, 0))
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        bracket = match.group("bracket")
+        if bracket is None and match.group("closed") is None:
+            return ProtocolError(f"{source} sent a truncated reply")
+        if container and bracket:
+            depth += 1 if bracket in "{[" else -1
+            if depth == 0:
+                return ProtocolError(f"{source} {reason}")
+    return ProtocolError(f"{source} sent a truncated reply" if container else f"{source} {reason}")
+
+
+def _next(text: str, pos: int) -> int:
+    """Where the first non-space character at or after ``pos`` is (the length if none)."""
+    return _SPACES.match(text, pos).end()
+
+
+def _previous(text: str, pos: int) -> int:
+    """Where the last non-space character before ``pos`` is (-1 if none)."""
+    pos -= 1
+    while pos >= 0 and text[pos] in _SPACE:
+        pos -= 1
+    return pos
+
+
+def _char(text: str, index: int) -> str:
+    """The character at ``index`` ("" outside the text)."""
+    return text[index] if 0 <= index < len(text) else ""
+
+
+# --- the repairs, and the parser's complaints each can answer
+
+
+def stray_bytes_after_value(text: str, start: int, end: int) -> bool:
+    """Whether what follows the value read from ``start`` to ``end`` may be dropped.
 
     Avalon 10xx's multi-command reply (avalon_a10xx_pools+summary+stats.txt) ends with a
     stray ``"`` after its closing brace. Whatever follows a complete object or array is
     dropped, unless it holds another object or array: that would be data, not noise.
     """
-    if not tokens or tokens[0] not in ("{", "["):
-        if cut:
-            raise ProtocolError(f"{source} sent a truncated reply")
-        return tokens
-    depth = 0
-    for index, token in enumerate(tokens):
-        if token in ("{", "["):
-            depth += 1
-        elif token in ("}", "]"):
-            depth -= 1
-            if depth == 0:
-                rest = tokens[index + 1:]
-                if any(t in ("{", "[") for t in rest):
-                    raise ProtocolError(f"{source} answered but not as a miner")
-                return tokens[: index + 1]
-    raise ProtocolError(f"{source} sent a truncated reply")
+    return text.startswith(("{", "["), start) and not any(
+        match.group("bracket") in ("{", "[") for match in _BRACKETS.finditer(text, end))
 
 
-# --- the repairs: each takes the token list and returns it unchanged (the same object)
-# --- when its defect is absent, so the log can name the ones that did something.
-
-
-def comma_between_objects(tokens: Tokens) -> Tokens:
+def comma_between_objects(text: str, pos: int) -> str | None:
     """``}{``: records printed back to back with no comma.
 
     bmminer and cgminer 4.9 ``stats`` on Antminer S9 and L3+ (antminer_s9_stats.txt,
     antminer_l3plus_stats.txt): ``"STATS":[{"CGMiner":"4.9.0",...}{"STATS":0,...}]``.
     """
-    if not any(a == "}" and b == "{" for a, b in zip(tokens, tokens[1:])):
-        return tokens
-    fixed = [tokens[0]]
-    for previous, token in zip(tokens, tokens[1:]):
-        if previous == "}" and token == "{":
-            fixed.append(",")
-        fixed.append(token)
-    return fixed
+    if text.startswith("{", pos) and _char(text, _previous(text, pos)) == "}":
+        return text[:pos] + "," + text[pos:]
+    return None
 
 
 _NOT_A_NUMBER = re.compile(r"[-+]?(?:nan|inf(?:inity)?)(?:\(\w*\))?", re.IGNORECASE)
+_DELIMITERS = frozenset(' \t\r\n"{}[]:,')
+_BARE_WORD = re.compile(r'[^ \t\r\n"{}\[\]:,]*')
 
 
-def bare_nan_inf(tokens: Tokens) -> Tokens:
+def bare_nan_inf(text: str, pos: int) -> str | None:
     """``"MHS av":nan``: C's printf of a NaN or infinite double, unquoted.
 
     cgminer 4.11.1 on Avalon 10xx before its first share (avalon_a10xx_pools+summary+stats.txt).
     Each becomes ``null``: the device did not have a value.
     """
-    if not any(_NOT_A_NUMBER.fullmatch(t) for t in tokens if t[0] != '"'):
-        return tokens
-    return ["null" if t[0] != '"' and _NOT_A_NUMBER.fullmatch(t) else t for t in tokens]
+    # The parser stops at the word's start, or inside it when it read a JSON constant
+    # that begins it, as in ``NaN(ind)``.
+    start = pos
+    while start > 0 and text[start - 1] not in _DELIMITERS:
+        start -= 1
+    end = _BARE_WORD.match(text, start).end()
+    if end > start and _NOT_A_NUMBER.fullmatch(text, start, end):
+        return text[:start] + "null" + text[end:]
+    return None
 
 
-def _drop_commas(tokens: Tokens, hit: Callable[[int], bool]) -> Tokens:
-    drop = {i for i, t in enumerate(tokens) if t == "," and hit(i)}
-    return [t for i, t in enumerate(tokens) if i not in drop] if drop else tokens
-
-
-def trailing_commas(tokens: Tokens) -> Tokens:
+def trailing_commas(text: str, pos: int) -> str | None:
     """``,}`` / ``,]``: a comma after the last member.
 
     btminer (Whatsminer) replies, as pyasic's maintainers found; pyasic strips ``,}``.
     """
-    end = len(tokens) - 1
-    return _drop_commas(tokens, lambda i: i < end and tokens[i + 1] in ("}", "]"))
+    # Python 3.13 stops at the comma itself ("Illegal trailing comma ..."), earlier ones
+    # at the bracket after it.
+    comma = pos if text.startswith(",", pos) else _previous(text, pos)
+    if (_char(text, comma) == "," and text.startswith(("}", "]"), _next(text, comma + 1))
+            # after a comma it is not one trailing comma: ``[1,,]`` stays an error
+            and _char(text, _previous(text, comma)) != ","):
+        return text[:comma] + text[comma + 1:]
+    return None
 
 
-def leading_commas(tokens: Tokens) -> Tokens:
+def leading_commas(text: str, pos: int) -> str | None:
     """``[,{``: a comma before the first member.
 
     bmminer replies, as pyasic's maintainers found; pyasic strips ``[,{``.
     """
-    return _drop_commas(tokens, lambda i: i > 0 and tokens[i - 1] in ("{", "["))
+    if (text.startswith(",", pos) and _char(text, _previous(text, pos)) in ("{", "[")
+            # before another comma it is not one leading comma: ``[,,1]`` stays an error
+            and not text.startswith(",", _next(text, pos + 1))):
+        return text[:pos] + text[pos + 1:]
+    return None
 
 
+# The rest of a string from a character or escape inside it, up to its closing quote.
+_STRING_REST = re.compile(r'(?:[^"\\]++|\\.)*+', re.DOTALL)
 _ESCAPE = re.compile(r'\\(?:(["\\/bfnrt]|u[0-9a-fA-F]{4})|(.))', re.DOTALL)
 
 
-def invalid_escapes(tokens: Tokens) -> Tokens:
+def invalid_escapes(text: str, pos: int) -> str | None:
     """``\\'`` and other escapes JSON does not have: the backslash goes, the character stays.
 
     Whatsminer M20S, cgminer 4.9.2 (whatsminer_m20s_summary.txt):
     ``"Firmware Version":"\\'20200917.22.REL\\'"``, which later firmwares send as
     ``"'20210322.22.REL'"`` (whatsminer_m20s_summary_with_errors.json).
     """
-    fixed = None
-    for index, token in enumerate(tokens):
-        if token[0] == '"' and "\\" in token:
-            repaired = _ESCAPE.sub(lambda m: m.group(0) if m.group(1) else m.group(2), token)
-            if repaired != token:
-                fixed = fixed or list(tokens)
-                fixed[index] = repaired
-    return fixed or tokens
+    # The parser stops at the backslash, or at the ``u`` after it for a bad ``\\u``.
+    start = pos if text.startswith("\\", pos) else pos - 1
+    end = _STRING_REST.match(text, start).end()
+    rest = _ESCAPE.sub(lambda m: m.group(0) if m.group(1) else m.group(2), text[start:end])
+    return text[:start] + rest + text[end:] if len(rest) < end - start else None
 
 
-_CONTROL = re.compile(r"[\x00-\x1f]")
+# A backslash before a raw control character is an invalid escape, left for
+# invalid_escapes: escaping the character after it would make an escaped backslash.
+_CONTROL = re.compile(r"\\.|([\x00-\x1f])", re.DOTALL)
 _CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
-def control_characters(tokens: Tokens) -> Tokens:
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group(1)
+    if char is None:
+        return match.group()
+    return _CONTROL_ESCAPES.get(char, f"\\u{ord(char):04x}")
+
+
+def control_characters(text: str, pos: int) -> str | None:
     """A raw line break (or other control character) inside a string.
 
     The Antminer S9's ``Type`` is "Antminer S9", a line break, "V1.3.58"
@@ -198,22 +258,18 @@ def control_characters(tokens: Tokens) -> Tokens:
     unescaped send a raw newline, which pyasic works around for btminer by deleting every
     newline. Here the character is kept, escaped, so the value reads as the firmware meant.
     """
-    fixed = None
-    for index, token in enumerate(tokens):
-        if token[0] == '"' and _CONTROL.search(token):
-            fixed = fixed or list(tokens)
-            fixed[index] = _CONTROL.sub(
-                lambda m: _CONTROL_ESCAPES.get(m.group(), f"\\u{ord(m.group()):04x}"), token)
-    return fixed or tokens
+    end = _STRING_REST.match(text, pos).end()
+    return text[:pos] + _CONTROL.sub(_escaped, text[pos:end]) + text[end:]
 
 
-# Order matters only for escapes: a backslash before a raw control character is dropped
-# first, then the character is escaped properly.
-REPAIRS: tuple[Callable[[Tokens], Tokens], ...] = (
-    comma_between_objects,
-    bare_nan_inf,
-    trailing_commas,
-    leading_commas,
-    invalid_escapes,
-    control_characters,
-)
+# What each of the parser's complaints (CPython's json messages) can be, in the order tried.
+REPAIRS: dict[str, tuple[Repair, ...]] = {
+    "Expecting ',' delimiter": (comma_between_objects, bare_nan_inf),
+    "Expecting value": (bare_nan_inf, leading_commas, trailing_commas),
+    "Expecting property name enclosed in double quotes": (leading_commas, trailing_commas),
+    "Illegal trailing comma before end of array": (trailing_commas,),  # Python 3.13+
+    "Illegal trailing comma before end of object": (trailing_commas,),  # Python 3.13+
+    "Invalid \\escape": (invalid_escapes,),
+    "Invalid \\uXXXX escape": (invalid_escapes,),
+    "Invalid control character at": (control_characters,),
+}

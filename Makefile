@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: demo test bench clean
 
@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 demo: $(STAMP)
-	$(BIN)/python scripts/demo.py
+	$(BIN)/minerwatch demo $(if $(DEMO_ROUNDS),--rounds $(DEMO_ROUNDS))
 
 test: $(STAMP)
+	@./scripts/setup-system
 	$(BIN)/pytest
 
 # The peers (pyasic, asic-rs) live in a venv of their own, so they never reach the product's.

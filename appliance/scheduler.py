@@ -43,24 +43,42 @@ class Scheduler:
         self._scheduler = AsyncIOScheduler(job_defaults={"max_instances": 1, "coalesce": True,
                                                          "misfire_grace_time": None})
         self._scheduler.add_listener(self._skipped, EVENT_JOB_MAX_INSTANCES)
+        self._running: set[asyncio.Task] = set()
 
     def add(self, name: str, interval_s: float, function: JobFunction, *, first_run_now: bool = True) -> None:
-        self.health.jobs[name] = JobHealth(interval_s=interval_s)
+        self.health.jobs[name] = self.health.jobs.get(name) or JobHealth(interval_s=interval_s)
+        self.health.jobs[name].interval_s = interval_s
         first = datetime.now(timezone.utc) if first_run_now else None
         self._scheduler.add_job(self._run, "interval", seconds=interval_s, id=name, name=name,
                                 args=(name, function), next_run_time=first)
 
     async def run_now(self, name: str, function: JobFunction) -> None:
         """Run a job at once (discovery on demand), under the same rules as a scheduled run."""
+        self.health.jobs.setdefault(name, JobHealth(interval_s=0))
         await self._run(name, function)
 
     def start(self) -> None:
         self._scheduler.start()
 
-    def shutdown(self) -> None:
+    async def stop(self) -> None:
+        """Stop scheduling, then let the runs in flight finish: a cycle is never cut in half."""
+        if not self._scheduler.running:
+            return
+        self._scheduler.pause()  # no new runs; APScheduler's shutdown would cancel those in flight
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
         self._scheduler.shutdown(wait=False)
 
     async def _run(self, name: str, function: JobFunction) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            await self._timed(name, function)
+        finally:
+            self._running.discard(task)
+
+    async def _timed(self, name: str, function: JobFunction) -> None:
         job = self.health.jobs[name]
         job.runs += 1
         job.last_started_at = time.time()

@@ -115,6 +115,7 @@ class Gpu:
     power_limit_w: float | None = None  # W, enforced limit
     core_clock_mhz: float | None = None
     mem_clock_mhz: float | None = None
+    load_pct: float | None = None  # % of the time the GPU was busy (NVML utilization, amdgpu gpu_busy_percent)
     accepted: int | None = None  # shares found by this GPU, per its mining program
     rejected: int | None = None
     program: str | None = None  # the mining program that uses it
@@ -165,6 +166,9 @@ class RigSnapshot:
     gpus: list[Gpu] = field(default_factory=list)
     programs: list[MinerProgram] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)  # one sentence each: "GPU 0000:03:00.0 lost"
+    # One sentence per hardware source the rig does not have: "NVIDIA: no driver (libnvidia-ml.so.1
+    # not found)"; a program that does not answer says so in its own ``error``.
+    absent: list[str] = field(default_factory=list)
     ip: str | None = None  # where the commander reached it
     latency_ms: float | None = None
 

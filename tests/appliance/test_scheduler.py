@@ -26,7 +26,7 @@ async def test_a_late_run_is_skipped_and_counted_not_stacked(tmp_path):
     try:
         await asyncio.sleep(1.3)
     finally:
-        scheduler.shutdown()
+        await scheduler.stop()
     assert most == 1
     health, _ = load(tmp_path)
     job = health.jobs["poll"]
@@ -51,7 +51,7 @@ async def test_a_failing_run_is_counted_and_the_next_goes_ahead(tmp_path):
     try:
         await asyncio.sleep(0.35)
     finally:
-        scheduler.shutdown()
+        await scheduler.stop()
     health, _ = load(tmp_path)
     job = health.jobs["discovery"]
     assert job.failures == 1 and job.runs >= 2

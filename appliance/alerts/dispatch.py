@@ -1,0 +1,187 @@
+"""The dispatcher: every message to every channel that wants it, once, in order, off the poll's path.
+
+``submit`` only queues (and persists the queue) and returns; one asyncio task per channel sends,
+so a channel that is down delays nothing but itself. A failed attempt is tried again after an
+exponential back-off (``RetrySettings``), the rest of that channel's queue waiting behind it so a
+"resolved" never overtakes its "fired"; after the last attempt, or an answer that says trying
+again cannot help, the message is dropped with one log line. Each queue holds at most
+``queue_size`` messages; beyond that the oldest go, counted in ``dropped``.
+
+Pending deliveries live in the outbox file (JSON, replaced atomically at every change), so a
+restart sends what was still owed. A message sent but not yet struck from the file when the
+process dies is sent again after the restart: at least once, and receivers get ``key`` to drop the
+rare duplicate.
+
+Only a MASTER sends (``appliance.ha.role``): a BACKUP queues nothing, and a node that turns
+BACKUP with messages pending drops them, since its peer, now MASTER, tells its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.alerts.channels import Channel, DeliveryError, wants
+from appliance.alerts.engine import write_atomic
+from appliance.alerts.message import Message
+
+log = logging.getLogger(__name__)
+
+OUTBOX_VERSION = 1
+
+
+@dataclass
+class Delivery:
+    message: Message
+    attempts: int = 0  # failed so far
+    next_at: float = 0.0  # on the dispatcher's clock; not persisted: after a restart, try at once
+
+
+class Dispatcher:
+    def __init__(self, channels: Sequence[Channel], outbox_path: Path, role: Callable[[], str] = lambda: "MASTER",
+                 queue_size: int = 1000, clock: Callable[[], float] = time.monotonic) -> None:
+        self.channels = {channel.name: channel for channel in channels}
+        self.outbox_path = Path(outbox_path)
+        self._role, self._queue_size, self._clock = role, queue_size, clock
+        self._queues: dict[str, deque[Delivery]] = {name: deque() for name in self.channels}
+        self._wake: dict[str, asyncio.Event] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._failing: set[str] = set()
+        # The dispatcher's own health, as data for the UI and /metrics.
+        self.delivered = {name: 0 for name in self.channels}
+        self.dropped = {name: 0 for name in self.channels}
+        self._load()
+
+    async def __aenter__(self) -> Dispatcher:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def start(self) -> None:
+        for name in self.channels:
+            self._wake[name] = asyncio.Event()
+            if self._queues[name]:
+                self._wake[name].set()
+            self._tasks.append(asyncio.get_running_loop().create_task(self._run(name), name=f"alerts-{name}"))
+
+    async def stop(self) -> None:
+        """Stop sending; what is still pending stays in the outbox for the next start."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        for channel in self.channels.values():
+            await channel.aclose()
+
+    def pending(self) -> dict[str, int]:
+        return {name: len(queue) for name, queue in self._queues.items()}
+
+    def submit(self, messages: Iterable[Message]) -> None:
+        """Queue each message for every channel that wants it; returns at once. Call from the event loop."""
+        messages = list(messages)
+        if not messages or self._role() != "MASTER":
+            return
+        for name, channel in self.channels.items():
+            queue = self._queues[name]
+            for message in messages:
+                if wants(channel.settings, message):
+                    queue.append(Delivery(message))
+            overflow = len(queue) - self._queue_size
+            if overflow > 0:
+                for _ in range(overflow):
+                    queue.popleft()
+                self.dropped[name] += overflow
+                log.error("channel %s: %d message(s) dropped, the queue is full (%d)", name, overflow,
+                          self._queue_size)
+            if name in self._wake:
+                self._wake[name].set()
+        self._save()
+
+    async def _run(self, name: str) -> None:
+        channel, queue, wake = self.channels[name], self._queues[name], self._wake[name]
+        while True:
+            if not queue:
+                wake.clear()
+                await wake.wait()
+                continue
+            delivery = queue[0]
+            wait_s = delivery.next_at - self._clock()
+            if wait_s > 0:
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), wait_s)
+                continue
+            if self._role() != "MASTER":
+                queue.clear()
+                self._save()
+                continue
+            try:
+                # The channel's own timeout bounds each attempt; this one bounds a channel that ignores it.
+                await asyncio.wait_for(channel.send(delivery.message), channel.settings.retry.timeout_s * 2)
+            except DeliveryError as exc:
+                self._failed(name, delivery, str(exc), exc.permanent)
+            except TimeoutError:
+                limit_s = channel.settings.retry.timeout_s * 2
+                self._failed(name, delivery, f"channel {name}: no answer within {limit_s:g} s", False)
+            except Exception as exc:  # the task's boundary: a bug in one channel must not stop its queue
+                log.exception("channel %s: sending %s failed", name, delivery.message.key)
+                self._failed(name, delivery, f"channel {name}: {type(exc).__name__}", False)
+            else:
+                self._done(name, delivery)
+                self.delivered[name] += 1
+                if name in self._failing:
+                    self._failing.discard(name)
+                    log.warning("channel %s: delivering again", name)
+            self._save()
+
+    def _done(self, name: str, delivery: Delivery) -> None:
+        queue = self._queues[name]
+        if queue and queue[0] is delivery:  # an overflow may have dropped it while it was being sent
+            queue.popleft()
+
+    def _failed(self, name: str, delivery: Delivery, reason: str, permanent: bool) -> None:
+        retry = self.channels[name].settings.retry
+        delivery.attempts += 1
+        if permanent or delivery.attempts >= retry.attempts:
+            self._done(name, delivery)
+            self.dropped[name] += 1
+            log.error("%s; gave up on %s after %d attempt(s)", reason, delivery.message.key, delivery.attempts)
+            return
+        delay = retry.delay_s(delivery.attempts)
+        delivery.next_at = self._clock() + delay
+        if name not in self._failing:
+            self._failing.add(name)
+            log.warning("%s; trying again in %g s, then with back-off", reason, delay)
+
+    def _load(self) -> None:
+        try:
+            outbox = json.loads(self.outbox_path.read_text(encoding="utf-8"))
+            pending = outbox["pending"] if outbox.get("version") == OUTBOX_VERSION else []
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, AttributeError) as exc:
+            log.error("%s: the alert outbox cannot be read (%s); starting with an empty one", self.outbox_path, exc)
+            return
+        for row in pending:
+            if row.get("channel") not in self._queues:
+                log.warning("%s: a message for channel %s, which is no longer configured, is dropped",
+                            self.outbox_path, row.get("channel"))
+                continue
+            try:
+                self._queues[row["channel"]].append(Delivery(Message.from_dict(row["message"]), row.get("attempts", 0)))
+            except (KeyError, TypeError):
+                log.error("%s: a damaged message for channel %s is dropped", self.outbox_path, row["channel"])
+
+    def _save(self) -> None:
+        pending = [{"channel": name, "attempts": d.attempts, "message": d.message.to_dict()}
+                   for name, queue in self._queues.items() for d in queue]
+        write_atomic(self.outbox_path, json.dumps({"version": OUTBOX_VERSION, "pending": pending}))

@@ -1,0 +1,324 @@
+"""The alert engine: rules over each cycle's snapshots, turned into alerts that fire and resolve once.
+
+An alert is keyed by (device, rule, part) and its id spells that key: ``10.0.0.5/temp_chip/board:1``.
+Its life: the rule finds the condition -> ``pending`` from that cycle; still found ``hold_s`` later ->
+``firing`` (a "fired" transition); no longer found (the rule applies its hysteresis) -> gone (a
+"resolved" transition), or, if still pending, gone silently. A part the rule could not judge this
+cycle (the device did not answer) keeps its alert as it is.
+
+State lives in one JSON file, replaced atomically at the end of every ``evaluate`` and
+``acknowledge``, so a restart neither fires an active alert again nor forgets a pending hold:
+
+    {"version": 1, "cycle_at": 1714550400.0, "summary_sent_at": null,
+     "alerts": {"<id>": {"id", "device", "rule", "part", "severity", "state": "pending"|"firing",
+                         "since", "seen_at", "fired_at", "value", "threshold", "message",
+                         "acked_by", "acked_at"}},
+     "devices": {"<device>": {"missed": 0, "uptime_s": 1234, "hashrates": [[t, H/s], ...],
+                              "shares": [[accepted, rejected], ...], "boards_seen": 3, "gpus_seen": [...]}}}
+
+History is append-only JSON lines beside it (``<state stem>-history.jsonl``), one object per event:
+``{"at", "event": "fired"|"acknowledged"|"resolved", "id", "device", "rule", "part", "severity",
+"value", "threshold", "message", "by"}``; ``read_history`` reads it back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from appliance.alerts.rules import RULES, DeviceContext, Finding, Rule, Snapshot, device_of, kind_of
+from appliance.alerts.settings import RuleSettings
+from collectors.model import MinerSnapshot
+
+log = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+MEDIAN_WINDOW_S = 3600.0
+MEDIAN_SAMPLE_S = 60.0  # one hashrate sample a minute is plenty for a median, and keeps the state small
+MEDIAN_MIN_SPAN_S = 600.0  # a median over less than 10 minutes says nothing about the hour
+SHARE_WINDOW = 30  # share totals kept per device; a rule's window_polls may use up to this many
+
+
+class UnknownAlert(KeyError):
+    def __str__(self) -> str:
+        return f"no firing alert has the id {self.args[0]!r}"
+
+
+class StateError(RuntimeError):
+    """The state file cannot be read as this engine's state."""
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: str
+    device: str
+    rule: str
+    part: str
+    severity: str
+    state: str  # "pending" | "firing"
+    since: float  # Unix s, first cycle the condition was found
+    seen_at: float  # Unix s, last cycle it was found
+    value: float | str | None
+    threshold: float | str | None
+    message: str
+    fired_at: float | None = None
+    acked_by: str | None = None
+    acked_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    kind: str  # "fired" | "resolved"
+    alert: Alert  # as it stands after the transition: value and message of this cycle
+    at: float  # Unix s, the cycle's time
+
+
+@dataclass
+class _Device:
+    """What the engine keeps of one device between cycles."""
+
+    missed: int = 0
+    uptime_s: int | None = None
+    hashrates: list[list[float]] = field(default_factory=list)
+    shares: list[list[int]] = field(default_factory=list)
+    boards_seen: int = 0
+    gpus_seen: list[str] = field(default_factory=list)
+
+    def observe(self, snap: Snapshot, now: float) -> DeviceContext:
+        """This cycle's context for the rules, then remember what this snapshot adds."""
+        self.missed = 0 if snap.reachable else self.missed + 1
+        previous_uptime = self.uptime_s
+        if snap.reachable and isinstance(snap, MinerSnapshot):
+            self._add_hashrate(snap.hashrate_hs, now)
+            self._add_shares(snap)
+            self.boards_seen = max(self.boards_seen, len(snap.boards))
+            if snap.uptime_s is not None:
+                self.uptime_s = snap.uptime_s
+        elif snap.reachable:
+            self.gpus_seen = sorted(set(self.gpus_seen) | {gpu.bus_id for gpu in snap.gpus})
+        return DeviceContext(
+            missed_polls=self.missed,
+            previous_uptime_s=previous_uptime,
+            median_hashrate_hs=self._median(),
+            share_totals=tuple((a, r) for a, r in self.shares),
+            boards_seen=self.boards_seen,
+            gpus_seen=frozenset(self.gpus_seen),
+        )
+
+    def _add_hashrate(self, hashrate: float | None, now: float) -> None:
+        if hashrate is None:
+            return
+        if not self.hashrates or now - self.hashrates[-1][0] >= MEDIAN_SAMPLE_S:
+            self.hashrates.append([now, hashrate])
+        self.hashrates = [sample for sample in self.hashrates if now - sample[0] <= MEDIAN_WINDOW_S]
+
+    def _median(self) -> float | None:
+        if len(self.hashrates) < 2 or self.hashrates[-1][0] - self.hashrates[0][0] < MEDIAN_MIN_SPAN_S:
+            return None
+        return statistics.median(hs for _, hs in self.hashrates)
+
+    def _add_shares(self, snap: MinerSnapshot) -> None:
+        accepted, rejected = snap.accepted, snap.rejected
+        if accepted is None or rejected is None:
+            pools = [p for p in snap.pools if p.accepted is not None and p.rejected is not None]
+            if not pools:
+                return
+            accepted, rejected = sum(p.accepted for p in pools), sum(p.rejected for p in pools)
+        if self.shares and (accepted < self.shares[-1][0] or rejected < self.shares[-1][1]):
+            self.shares = []  # counters restarted with the mining program: deltas across it mean nothing
+        self.shares = [*self.shares, [accepted, rejected]][-SHARE_WINDOW:]
+
+
+class AlertEngine:
+    def __init__(self, rules: Mapping[str, RuleSettings], state_path: Path,
+                 clock: Callable[[], float] = time.time, max_gap_s: float = 600.0) -> None:
+        """``max_gap_s``: a pending alert not seen for this long (commander down, device silent)
+        starts its hold again rather than firing on a condition nobody watched."""
+        self.rules: list[tuple[Rule, RuleSettings]] = [
+            (RULES[name], settings) for name, settings in rules.items() if settings.enabled]
+        self.state_path = Path(state_path)
+        self.history_path = history_path_for(self.state_path)
+        self.clock = clock
+        self.max_gap_s = max_gap_s
+        self.alerts: dict[str, Alert] = {}
+        self.devices: dict[str, _Device] = {}
+        self.cycle_at: float | None = None
+        self.summary_sent_at: float | None = None
+        self._load()
+
+    # --- the cycle -----------------------------------------------------------------------------
+
+    def evaluate(self, cycle_time: float, snapshots: Iterable[Snapshot]) -> list[Transition]:
+        transitions: list[Transition] = []
+        history: list[dict[str, Any]] = []
+        firing: dict[tuple[str, str], set[str]] = {}
+        for alert in self.alerts.values():
+            if alert.state == "firing":
+                firing.setdefault((alert.device, alert.rule), set()).add(alert.part)
+        for snap in snapshots:
+            device, kind = device_of(snap), kind_of(snap)
+            context = self.devices.setdefault(device, _Device()).observe(snap, cycle_time)
+            for rule, settings in self.rules:
+                if rule.kind != kind:
+                    continue
+                active = firing.get((device, rule.name), set())
+                for finding in rule.check(snap, context, settings, active):
+                    transition = self._apply(device, rule, settings, finding, cycle_time)
+                    if transition:
+                        transitions.append(transition)
+                        history.append(_event(transition.kind, transition.alert, cycle_time))
+                        if rule.event:
+                            history.append(_event("resolved", transition.alert, cycle_time))
+        self.cycle_at = cycle_time
+        self._save()
+        self._append_history(history)
+        return transitions
+
+    def _apply(self, device: str, rule: Rule, settings: RuleSettings, finding: Finding,
+               now: float) -> Transition | None:
+        alert_id = f"{device}/{rule.name}/{finding.part}" if finding.part else f"{device}/{rule.name}"
+        alert = self.alerts.get(alert_id)
+        if not finding.firing:
+            if alert is None:
+                return None
+            del self.alerts[alert_id]
+            if alert.state != "firing":
+                return None
+            return Transition("resolved", replace(alert, value=finding.value, message=finding.message), now)
+        if alert is None or alert.state == "pending" and now - alert.seen_at > self.max_gap_s:
+            alert = Alert(id=alert_id, device=device, rule=rule.name, part=finding.part,
+                          severity=settings.severity, state="pending", since=now, seen_at=now,
+                          value=finding.value, threshold=finding.threshold, message=finding.message)
+        alert = replace(alert, seen_at=now, value=finding.value, threshold=finding.threshold,
+                        message=finding.message)
+        fire = alert.state == "pending" and (rule.event or now - alert.since >= settings.hold_s)
+        if fire:
+            alert = replace(alert, state="firing", fired_at=now)
+        if rule.event:
+            # An event (a reboot) has nothing to resolve: it is told once and leaves no alert behind.
+            return Transition("fired", alert, now)
+        self.alerts[alert_id] = alert
+        return Transition("fired", alert, now) if fire else None
+
+    # --- people --------------------------------------------------------------------------------
+
+    def acknowledge(self, alert_id: str, by: str) -> Alert:
+        alert = self.alerts.get(alert_id)
+        if alert is None or alert.state != "firing":
+            raise UnknownAlert(alert_id)
+        now = self.clock()
+        alert = self.alerts[alert_id] = replace(alert, acked_by=by, acked_at=now)
+        self._save()
+        self._append_history([_event("acknowledged", alert, now, by=by)])
+        return alert
+
+    def forget(self, device: str) -> list[Alert]:
+        """A device taken out of the inventory: drop what is kept of it, and close its alerts in the
+        history without a recovery message (nothing recovered). Returns the alerts that were firing."""
+        now = self.clock()
+        gone = [a for a in self.alerts.values() if a.device == device]
+        for alert in gone:
+            del self.alerts[alert.id]
+        self.devices.pop(device, None)
+        self._save()
+        closed = [a for a in gone if a.state == "firing"]
+        self._append_history([_event("resolved", a, now, by="removed from the inventory") for a in closed])
+        return closed
+
+    def firing(self) -> list[Alert]:
+        return sorted((a for a in self.alerts.values() if a.state == "firing"), key=lambda a: (a.fired_at, a.id))
+
+    def counts(self) -> dict[str, int]:
+        """The farm at a glance: devices known, how many answered their last poll, alerts firing."""
+        firing = self.firing()
+        counts = {"devices": len(self.devices), "answering": sum(d.missed == 0 for d in self.devices.values()),
+                  "firing": len(firing)}
+        for alert in firing:
+            counts[alert.severity] = counts.get(alert.severity, 0) + 1
+        return counts
+
+    def mark_summary(self, at: float) -> None:
+        self.summary_sent_at = at
+        self._save()
+
+    # --- files ---------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        try:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            raise StateError(f"cannot read the alert state {self.state_path}: {exc}") from exc
+        if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+            raise StateError(f"{self.state_path} is not an alert state file of version {STATE_VERSION}")
+        try:
+            self.alerts = {key: Alert(**value) for key, value in state["alerts"].items()}
+            self.devices = {key: _Device(**value) for key, value in state["devices"].items()}
+        except (KeyError, TypeError) as exc:
+            raise StateError(f"{self.state_path} has a damaged entry ({exc})") from exc
+        self.cycle_at, self.summary_sent_at = state.get("cycle_at"), state.get("summary_sent_at")
+
+    def _save(self) -> None:
+        state = {"version": STATE_VERSION, "cycle_at": self.cycle_at, "summary_sent_at": self.summary_sent_at,
+                 "alerts": {key: asdict(a) for key, a in self.alerts.items()},
+                 "devices": {key: asdict(d) for key, d in self.devices.items()}}
+        write_atomic(self.state_path, json.dumps(state, separators=(",", ":")))
+
+    def _append_history(self, events: list[dict[str, Any]]) -> None:
+        if not events:
+            return
+        with self.history_path.open("a", encoding="utf-8") as out:
+            out.writelines(json.dumps(event, ensure_ascii=False) + "\n" for event in events)
+            out.flush()
+            os.fsync(out.fileno())
+
+
+def _event(kind: str, alert: Alert, at: float, by: str | None = None) -> dict[str, Any]:
+    return {"at": at, "event": kind, "id": alert.id, "device": alert.device, "rule": alert.rule,
+            "part": alert.part, "severity": alert.severity, "value": alert.value, "threshold": alert.threshold,
+            "message": alert.message, "by": by}
+
+
+def history_path_for(state_path: Path) -> Path:
+    return state_path.with_name(f"{state_path.stem}-history.jsonl")
+
+
+def read_history(path: Path, since: float | None = None) -> list[dict[str, Any]]:
+    """The history's events at or after ``since``; a line cut short by a crash is skipped."""
+    events = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if since is None or event.get("at", 0) >= since:
+            events.append(event)
+    return events
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so a reader (or a crash) sees the old file or the new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,137 @@
+"""The commander: the farm's jobs wired together.
+
+poll (every ASIC) -> inventory (identity, last seen) -> store (Parquet) -> alerts (rules, channels);
+discovery (scan the configured subnets) -> inventory; storage upkeep (rollups, compaction,
+retention); each a job of ``appliance.scheduler`` with the rules it enforces (no overlap, skipped
+runs counted, failures contained, health written).
+
+Blocking work (Parquet writes and upkeep, SQLite) runs in worker threads so the event loop keeps
+polling on time; device I/O is the collectors' and is bounded by their timeouts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from appliance import ha
+from appliance.alerts.service import AlertService
+from appliance.config import Config
+from appliance.inventory import Device, Inventory
+from appliance.scheduler import Outcome, Scheduler
+from appliance.store.durable import recover
+from appliance.store.jobs import maintain, store_cycle
+from collectors.asic import DRIVERS
+from collectors.credentials import Credentials
+from collectors.identify import identify
+from collectors.model import MinerSnapshot, unreachable
+from collectors.poll import Poller, PollSettings
+from collectors.scan import scan
+from collectors.targets import Target, expand
+
+log = logging.getLogger(__name__)
+
+
+class Commander:
+    def __init__(self, config: Config, *, web_port: int = 80) -> None:
+        self.config = config
+        self.state_dir = config.state_dir
+        self.settings = PollSettings(
+            timeout_s=config.discovery.timeout_s, concurrency=config.discovery.concurrency, web_port=web_port,
+            credentials=Credentials({driver: {"username": c.username, "password": c.password}
+                                     for driver, c in config.credentials.items()}))
+        self.scheduler = Scheduler(self.state_dir)
+        self.identities: dict[str, Any] = {}  # device key -> identity replies (MAC, serial), fetched once
+        self.last_snapshots: list[MinerSnapshot] = []
+        self.last_transitions: list[Any] = []
+        self.inventory: Inventory | None = None
+        self.poller: Poller | None = None
+        self.alerts: AlertService | None = None
+
+    async def __aenter__(self) -> Commander:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        removed = await asyncio.to_thread(recover, self.state_dir)
+        if removed:
+            log.warning("removed %d files an interrupted write left in %s", removed, self.state_dir)
+        self.inventory = Inventory.open(self.state_dir)
+        self.inventory.sync_configured(self.config.miners)
+        self.poller = await Poller(self.settings).__aenter__()
+        self.alerts = await AlertService.from_settings(self.config.alerts, self.config.channels,
+                                                       self.state_dir).__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.scheduler.stop()
+        if self.alerts is not None:
+            await self.alerts.__aexit__(*exc)
+        if self.poller is not None:
+            await self.poller.__aexit__(*exc)
+        if self.inventory is not None:
+            self.inventory.close()
+
+    def schedule(self) -> None:
+        intervals = self.config.intervals
+        self.scheduler.add("poll", intervals.poll_s, self.poll_cycle)
+        if intervals.discovery_s and self._discovery_targets():
+            self.scheduler.add("discovery", intervals.discovery_s, self.discover)
+        self.scheduler.add("storage", intervals.compaction_s, self.upkeep, first_run_now=False)
+        self.scheduler.start()
+
+    # --- jobs --------------------------------------------------------------------------------
+
+    async def poll_cycle(self) -> Outcome:
+        """Poll every known miner once; store the samples; evaluate the alerts."""
+        assert self.inventory is not None and self.poller is not None and self.alerts is not None
+        started = time.time()
+        devices = [d for d in self.inventory.devices() if d.ip]
+        snapshots = list(await asyncio.gather(*(self._poll_device(d) for d in devices)))
+        keys = self.inventory.upsert_discovered([s for s in snapshots if s.reachable], at=started,
+                                                site_for=self.config.site_for)
+        cycle_time = datetime.fromtimestamp(started, UTC)
+        await asyncio.to_thread(store_cycle, self.state_dir, snapshots, cycle_time, self.config.default_site)
+        self.scheduler.health.role = ha.role(self.config.alerts.ha_role_file)
+        self.last_transitions = self.alerts.cycle(started, snapshots)
+        self.last_snapshots = snapshots
+        ok = sum(1 for s in snapshots if s.reachable)
+        log.debug("poll cycle: %d of %d miners answered (%d keys updated)", ok, len(snapshots),
+                  sum(1 for k in keys if k))
+        return Outcome(ok=ok, failed=len(snapshots) - ok)
+
+    async def _poll_device(self, device: Device) -> MinerSnapshot:
+        assert self.poller is not None and device.ip is not None
+        driver_name = device.driver
+        port = device.port
+        if driver_name not in DRIVERS:
+            async with self.poller.slots:
+                found = await identify(self.poller, device.ip, port or 4028, self.settings.timeout_s)
+            if found.driver is None:
+                return unreachable(device.ip, port or 4028, found.error or "no miner answered",
+                                   polled_at=time.time())
+            driver_name, port = found.driver, port or found.port
+        snapshot, identity = await self.poller.poll(device.ip, DRIVERS[driver_name], port,
+                                                    self.identities.get(device.key))
+        if identity is not None:
+            self.identities[device.key] = identity
+        return snapshot
+
+    async def discover(self) -> Outcome:
+        """Scan the configured subnets and record every miner found (new, moved, or known)."""
+        assert self.inventory is not None and self.poller is not None
+        targets = self._discovery_targets()
+        found = await scan(self.poller, targets)
+        known = [i for i in found if i.driver]
+        keys = self.inventory.upsert_discovered(known, site_for=self.config.site_for)
+        return Outcome(ok=sum(1 for k in keys if k), failed=len(found) - len(known))
+
+    async def upkeep(self) -> Outcome:
+        """Rollups, compaction and retention of the Parquet store, in a worker thread."""
+        done = await asyncio.to_thread(maintain, self.config.storage, datetime.now(UTC))
+        return Outcome(ok=len(done.rolled_up) + len(done.compacted) + len(done.removed), failed=0)
+
+    def _discovery_targets(self) -> Sequence[Target]:
+        subnets = list(self.config.discovery.subnets) or [n.text for s in self.config.sites for n in s.subnets]
+        return expand(subnets) if subnets else []

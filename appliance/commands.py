@@ -1,0 +1,141 @@
+"""``minerwatch serve``, ``status``, ``alerts`` and ``demo``: the commander from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+import uvloop
+
+from appliance import health as health_file
+from appliance.config import DEFAULT_PATH, ConfigError, load
+
+DEFAULT_STATE_DIR = Path("/var/lib/minerwatch")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    serve = subparsers.add_parser("serve", help="run the commander: poll, store, alert (the daemon)")
+    _config_args(serve)
+    serve.add_argument("--web-port", type=int, default=80, metavar="PORT", help="the miners' web port (default 80)")
+    serve.set_defaults(func=run_serve)
+
+    status = subparsers.add_parser("status", help="the commander's health: last cycles, devices, skipped runs")
+    status.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=run_status)
+
+    alerts = subparsers.add_parser("alerts", help="alerts firing now, and the recent history")
+    alerts.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR")
+    alerts.add_argument("--history", type=float, default=24, metavar="HOURS",
+                        help="also list what fired and resolved in the last HOURS (default 24; 0: none)")
+    alerts.set_defaults(func=run_alerts)
+
+    demo = subparsers.add_parser("demo", help="a simulated farm and a commander watching it, live in the terminal")
+    demo.add_argument("--miners", type=int, default=60)
+    demo.add_argument("--interval", type=float, default=10, metavar="S", help="seconds between polls (default 10)")
+    demo.add_argument("--rounds", type=int, default=0, metavar="N", help="stop after N polls (default: Ctrl-C)")
+    demo.set_defaults(func=run_demo)
+
+
+def _config_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=DEFAULT_PATH, metavar="FILE")
+    parser.add_argument("--secrets", type=Path, default=None, metavar="FILE",
+                        help="secrets file (default: secrets.toml beside the config)")
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    try:
+        config = load(args.config, args.secrets)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return uvloop.run(serve(config, web_port=args.web_port))
+
+
+async def serve(config, *, web_port: int = 80, stop: asyncio.Event | None = None) -> int:
+    """Run the commander until SIGINT/SIGTERM (or ``stop`` is set)."""
+    from appliance.commander import Commander
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with Commander(config, web_port=web_port) as commander:
+        commander.schedule()
+        print(f"minerwatch: commander running, state in {config.state_dir}, "
+              f"{len(commander.inventory.devices())} devices known", file=sys.stderr)
+        await stop.wait()
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    try:
+        health, written_at = health_file.load(args.state_dir)
+    except health_file.HealthFileError as exc:
+        print(f"minerwatch: {exc}", file=sys.stderr)
+        return 2
+    poll = health.jobs.get("poll")
+    age = time.time() - written_at
+    # A commander that wrote nothing for three poll intervals has stopped or hangs.
+    stale = poll is not None and age > 3 * poll.interval_s + 10
+    if args.json:
+        print(json.dumps({"written_s_ago": round(age, 1), "stale": stale, "role": health.role, "pid": health.pid,
+                          "jobs": {n: vars(j) for n, j in health.jobs.items()}}))
+        return 1 if stale else 0
+    state = "NOT RUNNING (no health update for %.0f s)" % age if stale else "running"
+    print(f"commander {state}, pid {health.pid}, role {health.role}, "
+          f"up since {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(health.started_at))}")
+    rows = [["JOB", "EVERY", "LAST RUN", "TOOK", "OK", "FAILED", "RUNS", "SKIPPED", "ERRORS", "LAST ERROR"]]
+    for name, job in health.jobs.items():
+        last = time.strftime("%H:%M:%S", time.localtime(job.last_started_at)) if job.last_started_at else "-"
+        rows.append([name, f"{job.interval_s:g} s", last,
+                     f"{job.last_duration_s:.2f} s" if job.last_duration_s is not None else "-",
+                     _dash(job.devices_ok), _dash(job.devices_failed), str(job.runs), str(job.skipped),
+                     str(job.failures), job.last_error or ""])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 1 if stale else 0
+
+
+def _dash(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def run_alerts(args: argparse.Namespace) -> int:
+    from appliance.alerts.engine import history_path_for, read_history
+
+    state_path = args.state_dir / "alerts.json"
+    try:
+        state = json.loads(state_path.read_text())
+    except FileNotFoundError:
+        print(f"minerwatch: {state_path} does not exist: the commander has not evaluated alerts here yet",
+              file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"minerwatch: cannot read {state_path}: {exc}", file=sys.stderr)
+        return 2
+    firing = [a for a in state.get("alerts", {}).values() if a.get("state") == "firing"]
+    print(f"{len(firing)} alerts firing")
+    for alert in sorted(firing, key=lambda a: (a.get("severity", ""), a.get("fired_at") or 0)):
+        since = time.strftime("%Y-%m-%d %H:%M", time.localtime(alert.get("fired_at") or alert.get("since") or 0))
+        acked = f"  (acknowledged by {alert['acked_by']})" if alert.get("acked_by") else ""
+        print(f"  {alert.get('severity', '?'):8} {since}  {alert['id']}: {alert.get('message', '')}{acked}")
+    if args.history > 0:
+        events = read_history(history_path_for(state_path), time.time() - args.history * 3600)
+        print(f"\n{len(events)} events in the last {args.history:g} h")
+        for event in events[-200:]:
+            when = time.strftime("%m-%d %H:%M:%S", time.localtime(event["at"]))
+            print(f"  {when}  {event['event']:12} {event['id']}: {event.get('message') or ''}")
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from appliance.demo import demo
+
+    return uvloop.run(demo(miners=args.miners, interval_s=args.interval, rounds=args.rounds or None))

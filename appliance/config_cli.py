@@ -1,0 +1,31 @@
+"""``minerwatch config check``: every mistake in the configuration, one line each, before a restart."""
+
+from __future__ import annotations
+
+import argparse
+
+from appliance import config
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``config check [--config PATH] [--secrets PATH]`` to the ``minerwatch`` command."""
+    parser = subparsers.add_parser("config", help="check the commander's configuration")
+    actions = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = actions.add_parser("check", help="list every mistake with its file and line; exit 1 if any")
+    check.add_argument("--config", default=str(config.DEFAULT_PATH), metavar="PATH",
+                       help=f"the configuration file (default {config.DEFAULT_PATH})")
+    check.add_argument("--secrets", default=None, metavar="PATH",
+                       help=f"the secrets file (default: {config.SECRETS_NAME} beside the configuration)")
+    check.set_defaults(func=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    try:
+        loaded = config.load(args.config, args.secrets)
+    except config.ConfigError as exc:
+        for problem in exc.problems:
+            print(problem)
+        return 1
+    print(f"{args.config}: OK ({len(loaded.miners)} miners, {len(loaded.sentries)} sentries, "
+          f"{len(loaded.channels)} channels)")
+    return 0

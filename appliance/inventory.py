@@ -1,0 +1,313 @@
+"""The device inventory: every miner the commander knows, configured or discovered, with where it is.
+
+Kept in ``inventory.sqlite3`` in the state directory, through the stdlib ``sqlite3`` in WAL mode,
+rather than a JSON file replaced by atomic rename: the commander writes it from several jobs
+(discovery, every poll's ``seen``) while the web reads it from another process, and WAL gives
+each reader a consistent snapshot without blocking the writer, each write is one atomic
+transaction that survives a crash, and updating one device's ``last_seen`` does not rewrite the
+whole fleet. Writers take the write lock up front (BEGIN IMMEDIATE) and wait for each other
+(busy timeout) instead of failing.
+
+A device keeps its ``key`` for life; the storage files its history under it. A sighting is matched
+to a known device by MAC, then serial, then address, so a miner that moved to another address
+(DHCP) is the same device with a new ``ip``. A candidate whose MAC or serial contradicts the
+sighting's is another device, even at the same address or with the same serial (some firmwares
+report one placeholder serial for every unit). A device whose address another device took keeps
+``ip = None`` until it is seen again, so nobody polls one address under two keys.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+
+from appliance.config import Config, Miner
+
+INVENTORY_FILE = "inventory.sqlite3"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another before giving up
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS devices (
+    key TEXT PRIMARY KEY,
+    ip TEXT,
+    port INTEGER,
+    driver TEXT,
+    make TEXT,
+    model TEXT,
+    mac TEXT,
+    serial TEXT,
+    hostname TEXT,
+    site TEXT NOT NULL,
+    rack TEXT,
+    location TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    first_seen REAL,
+    last_seen REAL,
+    source TEXT NOT NULL CHECK (source IN ('configured', 'discovered'))
+);
+CREATE INDEX IF NOT EXISTS devices_mac ON devices (mac);
+CREATE INDEX IF NOT EXISTS devices_serial ON devices (serial);
+CREATE INDEX IF NOT EXISTS devices_ip ON devices (ip);
+"""
+
+
+class InventoryError(Exception):
+    """The inventory file cannot be used; the message names it."""
+
+
+@dataclass(frozen=True)
+class Device:
+    key: str  # stable for life: its MAC, else serial, else address when first known
+    ip: str | None  # None: another device took its last address; unknown until it is seen again
+    port: int | None  # None: the driver's own port
+    driver: str | None
+    make: str | None
+    model: str | None
+    mac: str | None  # "AA:BB:CC:DD:EE:FF"
+    serial: str | None
+    hostname: str | None
+    site: str
+    rack: str | None
+    location: str | None
+    tags: tuple[str, ...]
+    first_seen: float | None  # Unix s; None: configured, never answered yet
+    last_seen: float | None
+    source: str  # "configured" (listed in commander.toml) or "discovered"
+
+
+# What discovery may set; site, rack, location and tags of a configured device are the config's.
+_IDENTITY = ("port", "driver", "make", "model", "mac", "serial", "hostname")
+
+
+@dataclass(frozen=True)
+class _Sighting:
+    ip: str
+    port: int | None
+    driver: str | None
+    make: str | None
+    model: str | None
+    mac: str | None
+    serial: str | None
+    hostname: str | None
+
+
+def _sighting(item: Any) -> _Sighting | None:
+    """What an Identity or a MinerSnapshot says about a device; None when it says nothing (it failed)."""
+    if getattr(item, "error", None) is not None or getattr(item, "reachable", True) is False:
+        return None
+    serial = (getattr(item, "serial", None) or "").strip() or None
+    return _Sighting(item.ip, item.port, getattr(item, "driver", None), getattr(item, "make", None),
+                     getattr(item, "model", None), _mac(getattr(item, "mac", None)), serial,
+                     getattr(item, "hostname", None))
+
+
+def _mac(text: str | None) -> str | None:
+    digits = re.sub(r"[^0-9A-Fa-f]", "", text or "").upper()
+    # A blank EEPROM reads as all zeros or all ones: as an identity it would merge every such miner.
+    if len(digits) != 12 or digits in ("000000000000", "FFFFFFFFFFFF"):
+        return None
+    return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
+
+
+def _device(row: sqlite3.Row) -> Device:
+    values = dict(row)
+    values["tags"] = tuple(json.loads(values["tags"]))
+    return Device(**values)
+
+
+def _order(device: Device) -> tuple[str, int, str]:
+    try:
+        address = int(ipaddress.IPv4Address(device.ip or ""))
+    except ValueError:
+        address = 1 << 32
+    return device.site, address, device.key
+
+
+class Inventory:
+    """The inventory in one state directory; open it with ``Inventory.open`` and close it when done."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+        self._lock = threading.Lock()  # one connection, shared by the scheduler's threads
+
+    @classmethod
+    def open(cls, state_dir: str | Path) -> Inventory:
+        """Open (creating if needed) the inventory in ``state_dir``. Safe from several processes."""
+        path = Path(state_dir) / INVENTORY_FILE
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise InventoryError(f"cannot open the inventory {path}: {exc}") from exc
+        db.row_factory = sqlite3.Row
+        inventory = cls(db, path)
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")  # in WAL: durable at each checkpoint, never corrupt
+            with inventory._write():
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise InventoryError(f"the inventory {path} was written by a newer minerwatch "
+                                         f"(schema {version}, this one knows {SCHEMA_VERSION})")
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.Error as exc:
+            db.close()
+            raise InventoryError(f"cannot use the inventory {path}: {exc}") from exc
+        except InventoryError:
+            db.close()
+            raise
+        return inventory
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def devices(self) -> list[Device]:
+        """Every device, by site then address."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM devices").fetchall()
+        return sorted(map(_device, rows), key=_order)
+
+    def get(self, key: str) -> Device | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM devices WHERE key = ?", (key,)).fetchone()
+        return _device(row) if row else None
+
+    def seen(self, key: str, at: float) -> None:
+        """Record that the device answered at Unix time ``at`` (a successful poll)."""
+        with self._write() as db:
+            db.execute("UPDATE devices SET first_seen = coalesce(first_seen, :at), "
+                       "last_seen = max(coalesce(last_seen, :at), :at) WHERE key = :key", {"at": at, "key": key})
+
+    def sync_configured(self, miners: Iterable[Miner]) -> list[str]:
+        """Make the configured miners match the configuration; returns their keys, in order.
+
+        A configured miner is the device at its address (the one already configured there, else
+        whichever was seen there last), else a new device. Its site, rack, location, tags, and
+        driver and port when given, come from the configuration. A device no longer listed stays,
+        as discovered.
+        """
+        keys = []
+        with self._write() as db:
+            for miner in miners:
+                row = db.execute("SELECT key FROM devices WHERE ip = ? "
+                                 "ORDER BY source = 'configured' DESC, last_seen DESC", (miner.ip,)).fetchone()
+                values = {"ip": miner.ip, "site": miner.site, "rack": miner.rack, "location": miner.location,
+                          "tags": json.dumps(list(miner.tags)), "source": "configured"}
+                values.update({k: v for k, v in (("port", miner.port), ("driver", miner.driver)) if v is not None})
+                if row:
+                    key = row["key"]
+                    self._update(db, key, values)
+                else:
+                    key = self._insert(db, self._new_key(db, None, None, miner.ip), values)
+                keys.append(key)
+            db.execute(f"UPDATE devices SET source = 'discovered' WHERE source = 'configured' "
+                       f"AND key NOT IN ({','.join('?' * len(keys))})", keys)
+        return keys
+
+    def upsert_discovered(self, items: Iterable[Any], at: float | None = None,
+                          site_for: Callable[[str], str] | None = None) -> list[str | None]:
+        """Record what discovery or a poll found (``Identity`` or ``MinerSnapshot`` objects).
+
+        Returns each item's device key, in order; None for an item that found nothing (an address
+        that did not answer, or answered as nothing we know). ``site_for`` (``Config.site_for``)
+        gives a discovered device's site from its address; a configured device keeps the
+        configuration's site, rack, location and tags. All items are one transaction, so two miners
+        that swapped addresses are matched by their MACs, not crossed.
+        """
+        at = time.time() if at is None else at
+        site_for = site_for or (lambda ip: Config.default_site)
+        keys: list[str | None] = []
+        claimed: set[str] = set()
+        with self._write() as db:
+            for item in items:
+                sighting = _sighting(item)
+                if sighting is None:
+                    keys.append(None)
+                    continue
+                row = self._match(db, sighting, claimed)
+                values: dict[str, Any] = {"ip": sighting.ip, "last_seen": at}
+                values.update({name: getattr(sighting, name) for name in _IDENTITY
+                               if getattr(sighting, name) is not None})
+                if row is None:
+                    key = self._new_key(db, sighting.mac, sighting.serial, sighting.ip)
+                    values.update(site=site_for(sighting.ip), first_seen=at, source="discovered")
+                    self._insert(db, key, values)
+                else:
+                    key = row["key"]
+                    values["first_seen"] = row["first_seen"] if row["first_seen"] is not None else at
+                    values["last_seen"] = max(row["last_seen"] or at, at)
+                    if row["source"] == "discovered":
+                        values["site"] = site_for(sighting.ip)
+                    self._update(db, key, values)
+                db.execute("UPDATE devices SET ip = NULL WHERE ip = ? AND key != ?", (sighting.ip, key))
+                claimed.add(key)
+                keys.append(key)
+        return keys
+
+    @staticmethod
+    def _match(db: sqlite3.Connection, sighting: _Sighting, claimed: set[str]) -> sqlite3.Row | None:
+        """The known device this sighting is: by MAC, then serial, then address, never contradicting."""
+        for column in ("mac", "serial", "ip"):
+            value = getattr(sighting, column)
+            if value is None:
+                continue
+            for row in db.execute(f"SELECT * FROM devices WHERE {column} = ? ORDER BY last_seen DESC", (value,)):
+                if row["key"] in claimed:
+                    continue
+                if all(row[other] is None or getattr(sighting, other) is None or row[other] == getattr(sighting, other)
+                       for other in ("mac", "serial")):
+                    return row
+        return None
+
+    @staticmethod
+    def _new_key(db: sqlite3.Connection, mac: str | None, serial: str | None, ip: str) -> str:
+        """The best identity known at first sight, as the store keys a device's rows
+        (``appliance.store.schema.device_key``), so both commanders of an HA pair agree on it."""
+        base = mac or serial or ip
+        key, n = base, 1
+        while db.execute("SELECT 1 FROM devices WHERE key = ?", (key,)).fetchone():
+            n += 1
+            key = f"{base}-{n}"
+        return key
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, key: str, values: dict[str, Any]) -> str:
+        values = {"key": key, **values}
+        db.execute(f"INSERT INTO devices ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                   list(values.values()))
+        return key
+
+    @staticmethod
+    def _update(db: sqlite3.Connection, key: str, values: dict[str, Any]) -> None:
+        db.execute(f"UPDATE devices SET {', '.join(f'{name} = ?' for name in values)} WHERE key = ?",
+                   [*values.values(), key])

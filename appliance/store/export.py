@@ -1,0 +1,137 @@
+"""``minerwatch export``: a table over a range of time, as one Parquet or CSV file, for use elsewhere.
+
+Rows stream file by file (an hour of raw rows at a time), so an export of months needs no more
+memory than an hour. In each hour, rows are ordered by device, then time. In CSV, list columns
+(``fan_rpm``, ``error_codes``, ``error_messages``) are JSON arrays and times are ISO 8601 in UTC.
+The output file appears only once complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from appliance.store.files import WRITE_OPTIONS, atomic_file, reread_on_swap
+from appliance.store.layout import dataset, dataset_names, parts_between
+from appliance.store.schema import TIME, utc
+from appliance.store.settings import DEFAULT_STATE_DIR
+
+FORMATS = ("parquet", "csv")
+
+
+def export(state_dir: Path, table: str, since: datetime, until: datetime, fmt: str, out_path: Path) -> int:
+    """Write the rows of dataset ``table`` with ``since <= time < until`` to ``out_path``; returns
+    how many. ``fmt`` is "parquet" or "csv"."""
+    if fmt not in FORMATS:
+        raise ValueError(f"the format must be parquet or csv, not {fmt!r}")
+    data = dataset(table)
+    since, until = utc(since, "since"), utc(until, "until")
+    in_range = (ds.field("time") >= pa.scalar(since, TIME)) & (ds.field("time") < pa.scalar(until, TIME))
+
+    def attempt() -> int:
+        paths = [str(p.path) for p in parts_between(data.root(state_dir), since, until)]
+        scanner = ds.dataset(paths, schema=data.schema, format="parquet").scanner(filter=in_range)
+        return _write(scanner.to_batches(), data.schema, fmt, Path(out_path))
+
+    return reread_on_swap(attempt)  # a long export may see a partition swapped: it starts again
+
+
+def _write(batches: Iterator[pa.RecordBatch], schema: pa.Schema, fmt: str, out: Path) -> int:
+    rows = 0
+    with atomic_file(out) as file:
+        if fmt == "parquet":
+            with pq.ParquetWriter(file, schema, **WRITE_OPTIONS) as writer:
+                writer.write_table(schema.empty_table())
+                for batch in batches:
+                    writer.write_batch(batch)
+                    rows += batch.num_rows
+        else:
+            csv_schema = pa.schema([pa.field(f.name, pa.string()) if _is_list(f) else f for f in schema])
+            with pacsv.CSVWriter(file, csv_schema) as writer:
+                for batch in batches:
+                    writer.write_batch(_lists_as_json(batch, csv_schema))
+                    rows += batch.num_rows
+    return rows
+
+
+def _is_list(field: pa.Field) -> bool:
+    return pa.types.is_list(field.type)
+
+
+def _lists_as_json(batch: pa.RecordBatch, csv_schema: pa.Schema) -> pa.RecordBatch:
+    columns = []
+    for field, column in zip(batch.schema, batch.columns):
+        if _is_list(field):
+            column = pa.array([None if v is None else json.dumps(v) for v in column.to_pylist()], pa.string())
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=csv_schema)
+
+
+def parse_moment(text: str, *, end_of_day: bool) -> datetime:
+    """``YYYY-MM-DD`` (the day's start, or with ``end_of_day`` the next day's start, so a --to day is
+    included) or an ISO 8601 time (UTC unless it names its offset)."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        moment = datetime.fromisoformat(text)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    start = datetime.combine(day, time(), UTC)
+    return start + timedelta(days=1) if end_of_day else start
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("export", help="write stored metrics to a Parquet or CSV file",
+                                   description=__doc__.splitlines()[0])
+    parser.add_argument("--from", dest="since", required=True, metavar="WHEN",
+                        help="first day (YYYY-MM-DD) or time (ISO 8601, UTC unless an offset is given)")
+    parser.add_argument("--to", dest="until", required=True, metavar="WHEN",
+                        help="last day, included, or the time to stop before")
+    parser.add_argument("--format", choices=FORMATS, help="default: from the --out file's suffix")
+    parser.add_argument("--table", default="miners", metavar="TABLE",
+                        help=f"one of {', '.join(dataset_names())} (default: miners)")
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR",
+                        help=f"the commander's state directory (default: {DEFAULT_STATE_DIR})")
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The export command; a mistake or a failure is one sentence on stderr and exit status 2 or 1."""
+    try:
+        since = parse_moment(args.since, end_of_day=False)
+        until = parse_moment(args.until, end_of_day=True)
+    except ValueError:
+        return _fail(f"--from {args.since} or --to {args.until} is not a date (YYYY-MM-DD) or an ISO 8601 time", 2)
+    fmt = args.format or args.out.suffix.lstrip(".").lower()
+    checks = [
+        (since < until, f"--from {args.since} must come before --to {args.until}"),
+        (fmt in FORMATS, f"say --format parquet or csv: {args.out} does not end in .parquet or .csv"),
+        (args.table in dataset_names(), f"there is no table {args.table!r}; the tables are {', '.join(dataset_names())}"),
+        ((args.state_dir / "metrics").is_dir(), f"{args.state_dir} holds no minerwatch metrics (no metrics/ directory)"),
+        (args.out.parent.is_dir(), f"{args.out.parent} is not a directory, so {args.out.name} cannot be written there"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            return _fail(message, 2)
+    try:
+        rows = export(args.state_dir, args.table, since, until, fmt, args.out)
+    except OSError as exc:
+        return _fail(f"could not export to {args.out}: {exc.strerror or exc}", 1)
+    except (pa.ArrowException, ValueError) as exc:
+        return _fail(f"could not read the {args.table} data under {args.state_dir}: {exc}", 1)
+    print(f"exported {rows:,} rows of {args.table} to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"minerwatch export: {message}", file=sys.stderr)
+    return status

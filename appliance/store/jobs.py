@@ -1,0 +1,50 @@
+"""What the commander's scheduler calls: ``store_cycle`` after each poll, ``maintain`` every few minutes,
+``recover`` once at start, before either."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from appliance.store.compaction import compact
+from appliance.store.latest import keys_by_address, update_latest
+from appliance.store.layout import dataset, dataset_names
+from appliance.store.retention import apply_retention
+from appliance.store.rollup import rollup
+from appliance.store.schema import TABLES, rows_from_rigs, rows_from_snapshots, utc
+from appliance.store.settings import StorageSettings
+from appliance.store.writer import write_cycle
+from collectors.model import MinerSnapshot, RigSnapshot
+
+
+def store_cycle(state_dir: Path, snapshots: Iterable[MinerSnapshot], cycle_time: datetime, site: str | None = None,
+                rigs: Iterable[RigSnapshot] = ()) -> list[Path]:
+    """One cycle's miner (and rig) snapshots written to ``metrics/`` and folded into ``latest/``."""
+    tables = rows_from_snapshots(snapshots, cycle_time, site, known_keys=keys_by_address(state_dir))
+    tables["gpus"] = rows_from_rigs(rigs, cycle_time, site)
+    written = write_cycle(state_dir, tables, cycle_time)
+    update_latest(state_dir, {name: t for name, t in tables.items() if t.num_rows})
+    return written
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    rolled_up: list[Path]  # rollup files written
+    compacted: list[Path]  # merged files written
+    removed: list[Path]  # expired partitions deleted
+
+
+def maintain(settings: StorageSettings, now: datetime) -> Maintenance:
+    """Roll up closed hours, compact closed hours and days, delete expired partitions.
+
+    Rollups run first so that they read the raw hours before retention can remove them."""
+    now = utc(now, "now")
+    state_dir = settings.state_dir
+    rolled = [path for table in TABLES for path in rollup(state_dir, table, now)]
+    compacted = []
+    if settings.compaction:
+        compacted = [path for name in dataset_names() for path in compact(state_dir, dataset(name), now)]
+    removed = apply_retention(state_dir, settings.all_keep_days(), now.date())
+    return Maintenance(rolled, compacted, removed)

@@ -1,0 +1,96 @@
+"""The read side, for the web and the alerts: one device's history, the farm's totals, the latest rows.
+
+Readers take no lock. Files are chosen by their names (partition dates, the span each file holds,
+and for a bucketed span the one bucket that can hold the device). Every file is sorted by device,
+so one device's rows lie in one or two row groups of each: ``miner_history`` reads the footer,
+picks the groups from the device column's min/max, and decodes only those. Footers are not cached:
+a parsed footer of a big file takes megabytes, which is why big spans are split into buckets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from appliance.store.files import read_files, reread_on_swap
+from appliance.store.latest import read_latest
+from appliance.store.layout import STEPS, Part, dataset, parts_between
+from appliance.store.schema import TIME, utc
+
+
+def read_range(state_dir: Path, name: str, since: datetime, until: datetime, *,
+               columns: Sequence[str] | None = None, filter: ds.Expression | None = None) -> pa.Table:
+    """The rows of dataset ``name`` (``miners``, ``miners_1h``...) with ``since <= time < until``."""
+    data = dataset(name)
+    since, until = utc(since, "since"), utc(until, "until")
+    in_range = (ds.field("time") >= pa.scalar(since, TIME)) & (ds.field("time") < pa.scalar(until, TIME))
+    where = in_range if filter is None else in_range & filter
+    return reread_on_swap(lambda: read_files([part.path for part in parts_between(data.root(state_dir), since, until)],
+                                             data.schema, columns=columns, filter=where))
+
+
+def miner_history(state_dir: Path, device: str, since: datetime, until: datetime, *, table: str = "miners",
+                  columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every row of one device in [since, until), oldest first. ``table`` may be a rollup
+    (``miners_5m``) for long ranges; for ``gpus`` the device is the rig's key."""
+    data = dataset(table)
+    since, until = utc(since, "since"), utc(until, "until")
+    wanted = list(columns) if columns is not None else data.schema.names
+    needed = list(dict.fromkeys(wanted + [data.table.key, "time"]))
+    pieces = reread_on_swap(lambda: [_device_rows(part, data.schema, data.table.key, device, needed)
+                                     for part in parts_between(data.root(state_dir), since, until)
+                                     if part.may_hold(device)])
+    rows = pa.concat_tables(pieces) if pieces else data.schema.empty_table().select(needed)
+    keep = pc.and_(pc.equal(rows[data.table.key], device),
+                   pc.and_(pc.greater_equal(rows["time"], pa.scalar(since, TIME)),
+                           pc.less(rows["time"], pa.scalar(until, TIME))))
+    rows = rows.filter(keep).sort_by([("time", "ascending")])
+    return rows.select(wanted).to_pandas()
+
+
+def _device_rows(part: Part, schema: pa.Schema, key: str, device: str, columns: list[str]) -> pa.Table:
+    """The row groups of one file that may hold ``device``, in ``schema``'s types (columns the file
+    predates come back null)."""
+    with pq.ParquetFile(part.path) as file:  # footer and rows from one open file, even if swapped meanwhile
+        metadata = file.metadata
+        names = file.schema_arrow.names
+        index = names.index(key) if key in names else -1
+        groups = []
+        for group in range(metadata.num_row_groups):
+            stats = metadata.row_group(group).column(index).statistics if index >= 0 else None
+            if stats is None or not stats.has_min_max or stats.min <= device <= stats.max:
+                groups.append(group)
+        table = file.read_row_groups(groups, columns=[c for c in columns if c in names], use_threads=False)
+    wanted = pa.schema([schema.field(c) for c in columns])
+    if table.schema.equals(wanted, check_metadata=False):
+        return table.replace_schema_metadata(None)
+    arrays = [table[c].cast(schema.field(c).type) if c in names else pa.nulls(table.num_rows, schema.field(c).type)
+              for c in columns]
+    return pa.Table.from_arrays(arrays, schema=wanted)
+
+
+def farm_totals(state_dir: Path, since: datetime, until: datetime, step: str = "1h") -> pd.DataFrame:
+    """The whole farm per bucket of ``step`` ("5m" or "1h") in [since, until), from the miners rollup:
+    ``time``, ``miners`` (devices with a hashrate that bucket), ``hashrate_hs`` and ``power_w``
+    (sums of the devices' averages). Hours not yet rolled up are absent."""
+    if step not in STEPS:
+        raise ValueError(f"step must be one of {', '.join(STEPS)}, not {step!r}")
+    rows = read_range(state_dir, f"miners_{step}", since, until,
+                      columns=["time", "hashrate_hs_avg", "power_w_avg"])
+    totals = rows.group_by("time").aggregate([("hashrate_hs_avg", "count"), ("hashrate_hs_avg", "sum"),
+                                             ("power_w_avg", "sum")])
+    totals = pa.table({"time": totals["time"], "miners": pc.cast(totals["hashrate_hs_avg_count"], pa.int64()),
+                       "hashrate_hs": totals["hashrate_hs_avg_sum"], "power_w": totals["power_w_avg_sum"]})
+    return totals.sort_by("time").to_pandas()
+
+
+def latest(state_dir: Path, table: str = "miners") -> pd.DataFrame:
+    """The newest rows of every device, for the dashboard."""
+    return read_latest(state_dir, table).to_pandas()

@@ -1,0 +1,279 @@
+"""The rig snapshot as MINERWATCH-MIB rows: a pure function, so the layout tests without snmpd.
+
+``rows(snapshot)`` gives every cell the pass_persist responder serves, sorted by OID, as
+``(oid, type, value)`` where ``type`` is the word pass_persist answers with (``integer``, ``gauge``,
+``counter``, ``string``). Encoding, per the MIB:
+
+- a value the rig did not report (``None``) or that is unusable (a string where a number belongs,
+  NaN, a negative gauge) has no cell at all: an NMS sees noSuchInstance, never a made-up 0;
+- hashrates are Gauge32 in the smallest unit (H/s, kH/s, ... PH/s) in which they fit, with the unit
+  (MwHashrateUnit: 1 = H/s ... 6 = PH/s) in the column beside them;
+- temperatures and watts in tenths (``MwTenths``), percentages and the load average in hundredths;
+- share counters as Counter32, wrapped modulo 2^32;
+- text without control characters, at most 255 octets of UTF-8 (DisplayString);
+- the GPU index from the PCI bus id (``gpu_index``), so a card keeps its row when another is lost;
+- the whole snapshot as compact ASCII JSON in chunks of ``CHUNK_OCTETS`` (``snapshot_json``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from collectors.model import RigSnapshot
+from sentry_light.snmp.oids import BASE, SENTRY_STATUS, Oid, oid
+
+Row = tuple[Oid, str, int | str]
+Encoder = Callable[[Any], tuple[str, int | str] | None]
+
+GAUGE_MAX = 2**32 - 1
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+DISPLAY_OCTETS = 255
+# net-snmp 5.9 reads a pass_persist value line into a 4096-octet buffer: 4094 octets of value at most,
+# and a longer line leaves its tail in the pipe, which the next answer would be read from. 4000 keeps
+# a margin and a round figure.
+CHUNK_OCTETS = 4000
+
+
+# -- value encoders: each returns (pass_persist type, value) or None for "no cell" ----------------
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def gauge(value: Any) -> tuple[str, int] | None:
+    number = _number(value)
+    if number is None or number < 0:
+        return None
+    return "gauge", min(round(number), GAUGE_MAX)
+
+
+def integer(value: Any) -> tuple[str, int] | None:
+    number = _number(value)
+    return None if number is None else ("integer", max(INT32_MIN, min(round(number), INT32_MAX)))
+
+
+def tenths(value: Any) -> tuple[str, int] | None:
+    number = _number(value)
+    return None if number is None else integer(number * 10)
+
+
+def hundredths(value: Any) -> tuple[str, int] | None:
+    number = _number(value)
+    return None if number is None else integer(number * 100)
+
+
+def counter(value: Any) -> tuple[str, int] | None:
+    number = _number(value)
+    if number is None or number < 0:
+        return None
+    return "counter", int(number) % 2**32
+
+
+def truth(value: Any) -> tuple[str, int] | None:
+    """TruthValue: true(1), false(2)."""
+    return ("integer", 1 if value else 2) if isinstance(value, bool) else None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def display(value: Any) -> tuple[str, str] | None:
+    """A DisplayString cell: one line (pass_persist is line-based), 255 octets at most."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    text = _CONTROL.sub(" ", str(value)).strip()
+    if not text:
+        return None
+    return "string", text.encode("utf-8")[:DISPLAY_OCTETS].decode("utf-8", "ignore")
+
+
+def hashrate(hs: Any) -> tuple[int, int] | None:
+    """(value, MwHashrateUnit) for a hashrate in H/s: the smallest unit in which it fits a Gauge32."""
+    number = _number(hs)
+    if number is None or number < 0:
+        return None
+    for unit in range(1, 7):
+        scaled = round(number / 1000 ** (unit - 1))
+        if scaled <= GAUGE_MAX:
+            return scaled, unit
+    return GAUGE_MAX, 6
+
+
+# -- the tables, as (MIB column, snapshot key, encoder); hashrates are (value column, unit column) --
+
+HASHRATE = "hashrate"
+
+RIG: tuple[tuple[str, str, Encoder | str], ...] = (
+    ("mwRigHostname", "hostname", display),
+    ("mwRigCollectedAt", "collected_at", gauge),
+    ("mwRigUptime", "uptime_s", gauge),
+    ("mwRigLoad1m", "load_1m", hundredths),
+    ("mwRigMemoryUsed", "memory_used_pct", hundredths),
+    ("mwRigDiskUsed", "disk_used_pct", hundredths),
+    ("mwRigHashrate", "hashrate_hs", HASHRATE),
+)
+
+CPU: tuple[tuple[str, str, Encoder | str], ...] = (
+    ("mwCpuModel", "model", display),
+    ("mwCpuThreads", "threads", gauge),
+    ("mwCpuLoad", "load_pct", hundredths),
+    ("mwCpuTemp", "temp_c", tenths),
+    ("mwCpuFrequency", "frequency_mhz", gauge),
+    ("mwCpuHashrate", "hashrate_hs", HASHRATE),
+)
+
+GPU: tuple[tuple[str, str, Encoder | str], ...] = (
+    ("mwGpuBusId", "bus_id", display),
+    ("mwGpuDriverIndex", "index", integer),
+    ("mwGpuVendor", "vendor", display),
+    ("mwGpuName", "name", display),
+    ("mwGpuHashrate", "hashrate_hs", HASHRATE),
+    ("mwGpuTemp", "temp_c", tenths),
+    ("mwGpuMemTemp", "mem_temp_c", tenths),
+    ("mwGpuFanPercent", "fan_pct", hundredths),
+    ("mwGpuFanRpm", "fan_rpm", gauge),
+    ("mwGpuPower", "power_w", tenths),
+    ("mwGpuPowerLimit", "power_limit_w", tenths),
+    ("mwGpuCoreClock", "core_clock_mhz", gauge),
+    ("mwGpuMemClock", "mem_clock_mhz", gauge),
+    ("mwGpuAccepted", "accepted", counter),
+    ("mwGpuRejected", "rejected", counter),
+    ("mwGpuProgram", "program", display),
+    ("mwGpuLoad", "load_pct", hundredths),
+)
+
+PROGRAM: tuple[tuple[str, str, Encoder | str], ...] = (
+    ("mwProgramName", "name", display),
+    ("mwProgramVersion", "version", display),
+    ("mwProgramAlgorithm", "algorithm", display),
+    ("mwProgramPool", "pool", display),
+    ("mwProgramUser", "user", display),
+    ("mwProgramHashrate", "hashrate_hs", HASHRATE),
+    ("mwProgramAccepted", "accepted", counter),
+    ("mwProgramRejected", "rejected", counter),
+    ("mwProgramUptime", "uptime_s", gauge),
+    ("mwProgramApiUp", "api_up", truth),
+    ("mwProgramApiPort", "port", integer),
+    ("mwProgramError", "error", display),
+)
+
+
+def _cells(fields: Iterable[tuple[str, str, Encoder | str]], record: Mapping[str, Any],
+           suffix: Oid, base: Oid) -> Iterable[Row]:
+    for column, key, encode in fields:
+        value = record.get(key)
+        if encode == HASHRATE:
+            scaled = hashrate(value)
+            if scaled is not None:
+                yield oid(column, base) + suffix, "gauge", scaled[0]
+                yield oid(column + "Unit", base) + suffix, "integer", scaled[1]
+            continue
+        cell = encode(value)
+        if cell is not None:
+            yield oid(column, base) + suffix, cell[0], cell[1]
+
+
+# -- GPU index --------------------------------------------------------------------------------
+
+_BUS_ID = re.compile(r"([0-9a-f]{1,8}):([0-9a-f]{2}):([0-1][0-9a-f])\.([0-7])")
+_FALLBACK_FIRST = 2**30 + 1  # above every index a parsed bus id gives
+
+
+def gpu_index(bus_id: str) -> int:
+    """1 + (domain mod 32768) * 65536 + bus * 256 + device * 8 + function: 0000:01:00.0 -> 257.
+
+    A bus id in no PCI form (a source that got it wrong) hashes into 2^30 + 1 .. 2^31 - 1, still
+    the same on every collection."""
+    match = _BUS_ID.fullmatch(bus_id.strip().lower())
+    if match is None:
+        return _FALLBACK_FIRST + zlib.crc32(bus_id.encode("utf-8", "replace")) % (INT32_MAX - _FALLBACK_FIRST)
+    domain, bus, device, function = (int(part, 16) for part in match.groups())
+    return 1 + (domain % 0x8000) * 0x10000 + (bus << 8) + (device << 3) + function
+
+
+def gpu_indexes(bus_ids: Iterable[str]) -> dict[str, int]:
+    """Each bus id's row index; two that collide (domains 32768 apart) take the next free one."""
+    used: set[int] = set()
+    result: dict[str, int] = {}
+    for bus_id in sorted(set(bus_ids)):
+        index = gpu_index(bus_id)
+        while index in used:
+            index = index % INT32_MAX + 1
+        used.add(index)
+        result[bus_id] = index
+    return result
+
+
+# -- the snapshot as JSON ---------------------------------------------------------------------------
+
+def snapshot_json(data: Mapping[str, Any]) -> str:
+    """The snapshot's compact JSON text: ASCII only, so every chunk is one printable line."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=True, default=str)
+
+
+def chunks(text: str) -> list[str]:
+    return [text[i:i + CHUNK_OCTETS] for i in range(0, len(text), CHUNK_OCTETS)] or [""]
+
+
+def _snapshot_rows(data: Mapping[str, Any], base: Oid) -> Iterable[Row]:
+    text = snapshot_json(data)
+    parts = chunks(text)
+    yield oid("mwRigSnapshotLength", base) + (0,), "gauge", len(text)
+    yield oid("mwRigSnapshotChecksum", base) + (0,), "gauge", zlib.crc32(text.encode("ascii"))
+    yield oid("mwRigSnapshotChunks", base) + (0,), "gauge", len(parts)
+    for number, part in enumerate(parts, start=1):
+        yield oid("mwRigSnapshotJson", base) + (number,), "string", part
+
+
+# -- everything -------------------------------------------------------------------------------------
+
+def _records(value: Any) -> list[Mapping[str, Any]]:
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def rows(snapshot: RigSnapshot | Mapping[str, Any], base: Oid = BASE) -> list[Row]:
+    """Every cell of the rig subtree but mwSentry (the responder's own, time-dependent), by OID."""
+    data: Mapping[str, Any] = snapshot.to_dict() if isinstance(snapshot, RigSnapshot) else snapshot
+    out: list[Row] = list(_cells(RIG, data, (0,), base))
+
+    gpus = [g for g in _records(data.get("gpus")) if isinstance(g.get("bus_id"), str)]
+    indexes = gpu_indexes(g["bus_id"] for g in gpus)
+    programs = sorted(_records(data.get("programs")),
+                      key=lambda p: (str(p.get("name")), p.get("port") if isinstance(p.get("port"), int) else 0))
+    faults = [cell for cell in map(display, data.get("faults") or []) if cell is not None] \
+        if isinstance(data.get("faults"), list) else []
+
+    out.append((oid("mwRigGpuCount", base) + (0,), "gauge", len(indexes)))
+    out.append((oid("mwRigProgramCount", base) + (0,), "gauge", len(programs)))
+    out.append((oid("mwRigFaultCount", base) + (0,), "gauge", len(faults)))
+    cpu = data.get("cpu")
+    if isinstance(cpu, Mapping):
+        out.extend(_cells(CPU, cpu, (0,), base))
+    seen: set[str] = set()
+    for gpu in gpus:
+        if gpu["bus_id"] not in seen:  # a duplicated GPU would give two cells one OID
+            seen.add(gpu["bus_id"])
+            out.extend(_cells(GPU, gpu, (indexes[gpu["bus_id"]],), base))
+    for number, program in enumerate(programs, start=1):
+        out.extend(_cells(PROGRAM, program, (number,), base))
+    for number, (kind, text) in enumerate(faults, start=1):
+        out.append((oid("mwFaultText", base) + (number,), kind, text))
+    out.extend(_snapshot_rows(data, base))
+    out.sort(key=lambda row: row[0])
+    return out
+
+
+def sentry_rows(status: str, age_s: float | None, base: Oid = BASE) -> list[Row]:
+    """mwSentry: ``status`` is a key of oids.SENTRY_STATUS; no age when there is no snapshot."""
+    out: list[Row] = [(oid("mwSentryStatus", base) + (0,), "integer", SENTRY_STATUS[status])]
+    age = gauge(age_s)
+    if age is not None:
+        out.append((oid("mwSentrySnapshotAge", base) + (0,), age[0], age[1]))
+    return out

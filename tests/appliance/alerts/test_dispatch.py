@@ -1,0 +1,154 @@
+"""The dispatcher and the service around it, against a real HTTP receiver: one message per
+transition (not per cycle), retries with back-off while the poll cycle never waits, a restart that
+neither loses nor repeats, only the MASTER sends, the heartbeat and the daily summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import partial
+
+from appliance import ha
+from appliance.alerts.channels.heartbeat import Heartbeat
+from appliance.alerts.channels.webhook import WebhookChannel
+from appliance.alerts.dispatch import Dispatcher
+from appliance.alerts.engine import AlertEngine
+from appliance.alerts.message import summary
+from appliance.alerts.service import AlertService
+from appliance.alerts.settings import AlertSettings, ChannelSettings
+from tests.appliance.alerts.conftest import cycle_time, miner, until
+from tests.appliance.alerts.test_channels import fired
+
+FAST_RETRY = {"retry_base_s": 0.01, "retry_max_s": 0.05}  # back-off in real time; the tests measure none of it
+
+
+def webhook(receiver, name: str = "ops", **table) -> WebhookChannel:
+    return WebhookChannel(ChannelSettings.from_mapping(
+        {"name": name, "type": "webhook", "url": receiver.url + f"/{name}", **FAST_RETRY, **table}, "test"))
+
+
+def hot_cycles(cycles: int = 10, start: int = 0):
+    """Chip 95 °C from cycle start+1 to start+6, then healthy: fires at start+3 (60 s hold), resolves at start+7."""
+    for i in range(start, start + cycles):
+        snap = miner(i)
+        if start + 1 <= i <= start + 6:
+            snap.boards[1].temp_chip_c = 95.0
+        yield i, snap
+
+
+def service(tmp_path, channels, role_file=None, summary_at=None, heartbeat=None) -> AlertService:
+    settings = AlertSettings.from_mapping({"ha_role_file": str(role_file or tmp_path / "no-role")}, "test")
+    engine = AlertEngine(settings.rules, tmp_path / "alerts.json", clock=lambda: cycle_time(0))
+    role = partial(ha.role, settings.ha_role_file)
+    return AlertService(engine, Dispatcher(channels, tmp_path / "outbox.json", role=role), heartbeat, summary_at)
+
+
+async def test_one_message_per_transition_not_per_cycle(receiver, tmp_path):
+    async with service(tmp_path, [webhook(receiver)]) as alerts:
+        for i, snap in hot_cycles():
+            alerts.cycle(cycle_time(i), [snap])
+        await until(lambda: alerts.dispatcher.pending() == {"ops": 0}, "delivery of everything queued")
+    bodies = [r["json"] for r in receiver.posts()]
+    assert [(b["kind"], b["alert_id"], b["at"]) for b in bodies] == [
+        ("fired", "10.0.0.5/temp_chip/board:1", cycle_time(3)),
+        ("resolved", "10.0.0.5/temp_chip/board:1", cycle_time(7))]
+    assert len(receiver.requests) == 2
+
+
+async def test_a_down_receiver_gets_the_message_after_retries_and_the_caller_never_waits(receiver, tmp_path):
+    receiver.fail_first = 3
+    async with Dispatcher([webhook(receiver)], tmp_path / "outbox.json") as dispatcher:
+        dispatcher.submit([fired()])
+        # submit returned without a single await: nothing can have been sent yet, but it is owed on disk.
+        assert receiver.requests == []
+        assert len(json.loads((tmp_path / "outbox.json").read_text())["pending"]) == 1
+        await until(lambda: dispatcher.delivered["ops"] == 1, "delivery after the receiver recovers")
+    assert [r["status"] for r in receiver.requests] == [503, 503, 503, 200]
+    assert json.loads((tmp_path / "outbox.json").read_text())["pending"] == []
+
+
+async def test_one_channel_down_delays_nobody_else(receiver, tmp_path):
+    receiver.down_paths = {"/down"}
+    down = webhook(receiver, "down", retry_attempts=1000)
+    up = webhook(receiver, "up")
+    async with Dispatcher([down, up], tmp_path / "outbox.json") as dispatcher:
+        dispatcher.submit([fired(95), fired(96)])
+        await until(lambda: dispatcher.delivered["up"] == 2, "both messages on the live channel")
+        assert dispatcher.pending() == {"down": 2, "up": 0}
+    assert {r["path"] for r in receiver.requests if r["status"] == 503} == {"/down"}
+
+
+async def test_a_restart_sends_what_was_owed_once(receiver, tmp_path):
+    receiver.fail_first = 10**6
+    async with Dispatcher([webhook(receiver)], tmp_path / "outbox.json") as dispatcher:
+        dispatcher.submit([fired()])
+        await until(lambda: len(receiver.requests) >= 2, "a few failed attempts")
+    receiver.fail_first = 0
+    receiver.requests.clear()
+    async with Dispatcher([webhook(receiver)], tmp_path / "outbox.json") as dispatcher:
+        await until(lambda: dispatcher.delivered["ops"] == 1, "the owed message after the restart")
+    assert [r["json"]["key"] for r in receiver.requests] == [fired().key]
+
+
+async def test_a_refused_message_is_dropped_after_one_attempt(receiver, tmp_path):
+    receiver.fail_first, receiver.fail_status = 1, 400
+    async with Dispatcher([webhook(receiver)], tmp_path / "outbox.json") as dispatcher:
+        dispatcher.submit([fired(95), fired(96)])
+        await until(lambda: dispatcher.delivered["ops"] == 1, "the second message")
+    assert dispatcher.dropped["ops"] == 1
+    assert [r["status"] for r in receiver.requests] == [400, 200]
+
+
+async def test_min_severity_filters_alerts_but_not_the_summary(receiver, tmp_path):
+    async with Dispatcher([webhook(receiver, min_severity="critical")], tmp_path / "outbox.json") as dispatcher:
+        warning = fired()
+        dispatcher.submit([type(warning)(**{**warning.to_dict(), "severity": "warning"}),
+                           summary(cycle_time(0), {"devices": 1, "answering": 1, "firing": 0}, [], [])])
+        await until(lambda: dispatcher.pending() == {"ops": 0}, "the queue to empty")
+    assert [r["json"]["kind"] for r in receiver.requests] == ["summary"]
+
+
+async def test_a_backup_sends_nothing_and_its_heartbeat_is_silent(receiver, tmp_path):
+    role_file = tmp_path / "ha-role"
+    role_file.write_text("BACKUP\n")
+    beat = Heartbeat(receiver.url + "/ping", role=partial(ha.role, role_file))
+    async with service(tmp_path, [webhook(receiver)], role_file=role_file, heartbeat=beat) as alerts:
+        transitions = []
+        for i, snap in hot_cycles():
+            transitions += alerts.cycle(cycle_time(i), [snap])
+        assert [t.kind for t in transitions] == ["fired", "resolved"]  # it still evaluates and records
+        assert alerts.dispatcher.pending() == {"ops": 0}
+
+        role_file.write_text("MASTER\n")  # keepalived moved the address here
+        for i, snap in hot_cycles(start=20):
+            alerts.cycle(cycle_time(i), [snap])
+        await until(lambda: alerts.dispatcher.delivered["ops"] == 2 and beat.sent > 0, "the new MASTER's messages")
+    assert [r["json"]["at"] for r in receiver.posts() if r["path"] == "/ops"] == [cycle_time(23), cycle_time(27)]
+
+
+async def test_the_heartbeat_pings_each_cycle_without_holding_it(receiver, tmp_path):
+    beat = Heartbeat(receiver.url + "/ping")
+    async with service(tmp_path, [], heartbeat=beat) as alerts:
+        for i in range(3):
+            alerts.cycle(cycle_time(i), [miner(i)])
+            await until(lambda sent=i + 1: beat.sent == sent, f"ping {i + 1}")
+    assert [(r["method"], r["path"]) for r in receiver.requests] == [("GET", "/ping")] * 3
+
+
+async def test_the_daily_summary_goes_once_a_day_at_its_time(receiver, tmp_path):
+    at = dt.time(9, 0)
+    nine = dt.datetime.combine(dt.datetime.fromtimestamp(cycle_time(0)).date(), at).timestamp()
+    async with service(tmp_path, [webhook(receiver)], summary_at=at) as alerts:
+        for i, snap in hot_cycles(5):  # fires at cycle 3, still firing when the summary goes
+            alerts.cycle(nine - 3600 + 30 * i, [snap])
+        for k, now in enumerate((nine - 1, nine, nine + 30, nine + 86400 - 1, nine + 86400)):
+            snap = miner(5 + k)
+            snap.boards[1].temp_chip_c = 95.0
+            alerts.cycle(now, [snap])
+        await until(lambda: alerts.dispatcher.pending() == {"ops": 0}, "the queue to empty")
+    summaries = [r["json"] for r in receiver.posts() if r["json"]["kind"] == "summary"]
+    assert [s["at"] for s in summaries] == [nine, nine + 86400]
+    first = summaries[0]["text"]
+    assert "Devices: 1, 1 answering their last poll" in first and "Firing now: 1 (1 critical)" in first
+    assert "Last 24 h: 1 fired, 0 resolved, 0 acknowledged" in first
+    assert "10.0.0.5 board:1  temp_chip  since " in first

@@ -1,0 +1,31 @@
+"""store_cycle and maintain, as the scheduler runs them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+
+from appliance.store.jobs import maintain, store_cycle
+from appliance.store.settings import StorageSettings
+from collectors.model import Gpu, RigSnapshot
+
+from .helpers import CYCLE, T0, snapshot
+
+
+def test_a_day_of_maintenance_rolls_up_compacts_and_expires(state):
+    old = T0 - timedelta(days=20)
+    store_cycle(state, [snapshot(i, old) for i in range(3)], old)
+    for c in range(125):
+        moment = T0 + c * CYCLE
+        store_cycle(state, [snapshot(i, moment) for i in range(3)], moment,
+                    rigs=[RigSnapshot(hostname="rig-1", gpus=[Gpu(bus_id="0000:01:00.0", hashrate_hs=1.0)])])
+    settings = StorageSettings.from_mapping({"state_dir": str(state)}, "test")
+    done = maintain(settings, T0 + timedelta(hours=1, minutes=3))
+    names = {p.relative_to(state).as_posix() for p in done.rolled_up + done.compacted + done.removed}
+    assert "rollups/gpus_1h/date=2026-11-01/hour-00.parquet" in names
+    assert "metrics/miners/date=2026-11-01/hour-00.parquet" in names
+    assert "metrics/miners/date=2026-10-12" in names  # 20 days old, raw kept 14
+    assert len(pd.read_parquet(state / "metrics" / "miners")) == 125 * 3
+    again = maintain(settings, T0 + timedelta(hours=1, minutes=4))
+    assert (again.rolled_up, again.compacted, again.removed) == ([], [], [])

@@ -1,0 +1,94 @@
+"""The read side: one device's history across files of every kind, farm totals, ranges."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+
+from appliance.store.compaction import compact
+from appliance.store.jobs import store_cycle
+from appliance.store.layout import dataset
+from appliance.store.query import farm_totals, miner_history, read_range
+from appliance.store.rollup import rollup
+from collectors.model import Gpu, RigSnapshot
+
+from .helpers import CYCLE, T0, key, snapshot
+
+MINERS = 20
+pytestmark = pytest.mark.slow  # builds a 2-hour farm through store_cycle
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory):
+    """2 h 10 min of cycles, compacted as the commander would have by then: hour 00 merged,
+    hour 01 in 5-minute files, 02:00 onwards as cycle files. Built once: the tests only read it."""
+    state = tmp_path_factory.mktemp("farm") / "state"
+    for c in range(260):
+        moment = T0 + c * CYCLE
+        store_cycle(state, [snapshot(i, moment) for i in range(MINERS)], moment,
+                    rigs=[RigSnapshot(hostname="rig-1", gpus=[Gpu(bus_id=f"0000:0{g}:00.0", hashrate_hs=1e6 * c)
+                                                              for g in range(2)])])
+    now = T0 + timedelta(hours=2, minutes=10)
+    for name in ("miners", "gpus"):
+        compact(state, dataset(name), now - timedelta(hours=1) + timedelta(minutes=3))
+        compact(state, dataset(name), now - timedelta(minutes=9))
+        rollup(state, name, now)
+    return state
+
+
+def test_the_farm_has_files_of_every_kind(farm):
+    kinds = {p.name.split("-")[0] for p in (farm / "metrics" / "miners").rglob("*.parquet")}
+    assert kinds == {"hour", "min5", "cycle"}
+
+
+def test_miner_history_is_every_row_of_one_device_in_order(farm):
+    frame = miner_history(farm, key(3), T0, T0 + timedelta(hours=3))
+    assert len(frame) == 260 and frame["time"].is_monotonic_increasing and set(frame["device"]) == {key(3)}
+    assert frame["time"].iloc[0] == pd.Timestamp(T0) and (frame["hashrate_hs"] == 110e12 + 3).all()
+    part = miner_history(farm, key(3), T0 + timedelta(minutes=59), T0 + timedelta(hours=1, minutes=1),
+                         columns=["time", "hashrate_hs"])
+    assert list(part.columns) == ["time", "hashrate_hs"] and len(part) == 4  # [since, until)
+
+
+def test_history_of_an_unknown_device_or_an_empty_range_is_empty(farm):
+    assert miner_history(farm, "nobody", T0, T0 + timedelta(hours=3)).empty
+    assert miner_history(farm, key(3), T0 - timedelta(days=3), T0 - timedelta(days=2)).empty
+
+
+def test_history_of_a_rig_and_from_a_rollup(farm):
+    gpus = miner_history(farm, "rig-1", T0, T0 + timedelta(hours=3), table="gpus")
+    assert len(gpus) == 2 * 260 and set(gpus["bus_id"]) == {"0000:00:00.0", "0000:01:00.0"}
+    hourly = miner_history(farm, key(3), T0, T0 + timedelta(hours=3), table="miners_1h")
+    assert list(hourly["samples"]) == [120, 120]
+
+
+def test_history_agrees_with_read_range(farm):
+    everything = read_range(farm, "miners", T0, T0 + timedelta(hours=3)).to_pandas()
+    assert len(everything) == 260 * MINERS
+    one = everything[everything["device"] == key(5)].sort_values("time").reset_index(drop=True)
+    # dtypes may differ: pandas makes an int column float where the rows it holds have a null
+    pd.testing.assert_frame_equal(miner_history(farm, key(5), T0, T0 + timedelta(hours=3)), one, check_dtype=False)
+
+
+def test_farm_totals_sum_the_devices_per_bucket(farm):
+    hourly = farm_totals(farm, T0, T0 + timedelta(days=1))
+    assert list(hourly["time"]) == [pd.Timestamp(T0), pd.Timestamp(T0 + timedelta(hours=1))]
+    reachable = [i for i in range(MINERS) if i % 7 != 6]
+    assert list(hourly["miners"]) == [len(reachable)] * 2
+    assert hourly["hashrate_hs"].iloc[0] == pytest.approx(sum(110e12 + i for i in reachable))
+    assert hourly["power_w"].iloc[0] == pytest.approx(3250.0 * len(reachable))
+    assert len(farm_totals(farm, T0, T0 + timedelta(days=1), step="5m")) == 24
+    with pytest.raises(ValueError, match="step"):
+        farm_totals(farm, T0, T0 + timedelta(days=1), step="1d")
+
+
+def test_history_still_right_after_the_files_it_cached_were_merged(farm, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(farm, copy)
+    before = miner_history(copy, key(1), T0, T0 + timedelta(hours=3))
+    compact(copy, dataset("miners"), T0 + timedelta(days=1))  # hours 01 and 02 merged now
+    after = miner_history(copy, key(1), T0, T0 + timedelta(hours=3))
+    pd.testing.assert_frame_equal(before, after)

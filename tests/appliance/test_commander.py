@@ -1,0 +1,119 @@
+"""The commander against a simulated farm over real sockets: discovery, poll cycles stored as Parquet,
+alerts fired once and resolved, the health file and `minerwatch status`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from appliance.commander import Commander
+from appliance.config import load
+from simfarm.farm import Farm
+from tests.simfarm.conftest import free_base
+
+RULES = """
+[alerts.rules.board_dead]
+hold_s = 0
+[alerts.rules.temp_chip]
+hold_s = 0
+"""
+
+
+def write_config(root: Path, subnet: str, poll_s: float = 30) -> Path:
+    path = root / "commander.toml"
+    path.write_text(f"""
+[commander]
+state_dir = "{root / 'state'}"
+
+[discovery]
+subnets = ["{subnet}"]
+timeout_s = 3.0
+
+[intervals]
+poll_s = {poll_s}
+discovery_s = 0
+{RULES}
+""")
+    secrets = root / "secrets.toml"
+    secrets.write_text("")
+    os.chmod(secrets, 0o600)
+    return path
+
+
+async def test_discover_poll_store_alert_and_resolve(tmp_path):
+    async with Farm(miners=12, mix={"antminer": 1, "whatsminer": 1, "avalon": 1}, base=free_base(), seed=4,
+                    web_port=8080) as farm:
+        ips = list(farm.miners)
+        config = load(write_config(tmp_path, f"{ips[0]}-{ips[-1]}"))
+        async with Commander(config, web_port=farm.web_port) as commander:
+            await commander.scheduler.run_now("discovery", commander.discover)
+            assert {d.ip for d in commander.inventory.devices()} == set(ips)
+
+            await commander.scheduler.run_now("poll", commander.poll_cycle)
+            assert commander.last_transitions == []
+            victim = ips[0]
+            await farm.inject(victim, "overheating")
+            await commander.scheduler.run_now("poll", commander.poll_cycle)
+            fired = [t for t in commander.last_transitions if t.kind == "fired"]
+            assert fired and {t.alert.device for t in fired} == {victim}
+            assert {t.alert.rule for t in fired} >= {"temp_chip"}
+
+            await commander.scheduler.run_now("poll", commander.poll_cycle)
+            assert [t for t in commander.last_transitions if t.kind == "fired"] == []  # once, not every cycle
+
+            await farm.clear(victim)
+            await commander.scheduler.run_now("poll", commander.poll_cycle)
+            resolved = {t.alert.rule for t in commander.last_transitions if t.kind == "resolved"}
+            assert "temp_chip" in resolved
+
+    state = tmp_path / "state"
+    miners = pd.read_parquet(state / "metrics" / "miners")
+    assert len(miners) == 4 * 12  # four cycles, one row per miner per cycle
+    assert miners.groupby("time").size().tolist() == [12] * 4
+    hot = miners[miners["ip"] == victim]
+    assert hot["temp_max_c"].max() > 95  # the overheating cycle is in the history
+    health = json.loads((state / "health.json").read_text())
+    assert health["jobs"]["poll"]["runs"] == 4
+    assert health["jobs"]["poll"]["devices_ok"] == 12
+
+
+async def test_a_miner_that_moves_to_another_address_keeps_its_device(tmp_path):
+    async with Farm(miners=4, mix={"antminer": 1}, base=free_base(), seed=8, web_port=8080) as farm:
+        ips = list(farm.miners)
+        config = load(write_config(tmp_path, f"{ips[0]}-{ips[-1]}"))
+        async with Commander(config, web_port=farm.web_port) as commander:
+            await commander.scheduler.run_now("discovery", commander.discover)
+            await commander.scheduler.run_now("poll", commander.poll_cycle)
+            before = {d.mac: d.key for d in commander.inventory.devices()}
+            # the same identities answering from each other's addresses, as after a DHCP shuffle
+            commander.inventory.upsert_discovered(
+                [s for s in reversed(commander.last_snapshots)], site_for=config.site_for)
+            await commander.scheduler.run_now("poll", commander.poll_cycle)
+            after = {d.mac: d.key for d in commander.inventory.devices()}
+    assert before == after and len(after) == 4
+
+
+def test_status_reads_the_health_file(tmp_path):
+    from appliance.health import Health, JobHealth
+
+    health = Health(jobs={"poll": JobHealth(interval_s=30, runs=5, skipped=1, devices_ok=10, devices_failed=2,
+                                            last_started_at=1.0, last_duration_s=0.4)})
+    health.save(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "appliance.cli", "status", "--state-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "running" in done.stdout
+    poll = next(line for line in done.stdout.splitlines() if line.startswith("poll"))
+    assert poll.split()[6:11] == ["10", "2", "5", "1", "0"]  # ok, failed, runs, skipped, errors
+
+
+def test_status_without_a_commander_says_so(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "appliance.cli", "status", "--state-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "has not run with this state directory" in done.stderr and "Traceback" not in done.stderr

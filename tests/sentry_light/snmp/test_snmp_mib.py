@@ -1,0 +1,66 @@
+"""MINERWATCH-MIB: smilint-clean, loadable by net-snmp, and the same tree as sentry_light/snmp/oids.py."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+from sentry_light.snmp.oids import ALERT_OBJECTS, ARCS, BASE, dotted, oid
+from tests.conftest import require
+
+from .conftest import MIB_DIR, mib_args, shared_mibs, tool
+
+MIB = MIB_DIR / "MINERWATCH-MIB.txt"
+_NODE = re.compile(
+    r"^([a-z][\w-]*)\s+(?:OBJECT IDENTIFIER|OBJECT-TYPE|NOTIFICATION-TYPE|MODULE-IDENTITY|MODULE-COMPLIANCE"
+    r"|OBJECT-GROUP|NOTIFICATION-GROUP)\b.*?::=\s*\{\s*([a-zA-Z][\w-]*)\s+(\d+)\s*\}",
+    re.MULTILINE | re.DOTALL)
+
+
+def mib_tree() -> dict[str, tuple[int, ...]]:
+    """Every named node of the MIB file, resolved to its full OID (the base from netSnmpPlaypen)."""
+    text = re.sub(r"--[^\n]*", "", MIB.read_text())
+    parents = {name: (parent, int(arc)) for name, parent, arc in _NODE.findall(text)}
+    resolved = {"netSnmpPlaypen": (1, 3, 6, 1, 4, 1, 8072, 9999, 9999)}
+
+    def resolve(name: str) -> tuple[int, ...]:
+        if name not in resolved:
+            parent, arc = parents[name]
+            resolved[name] = resolve(parent) + (arc,)
+        return resolved[name]
+
+    return {name: resolve(name) for name in parents}
+
+
+def test_oids_py_names_every_node_of_the_mib_with_its_oid():
+    tree = mib_tree()
+    assert tree.pop("minerwatchMIB") == BASE
+    assert {name: oid(name) for name in ARCS} == tree
+
+
+def test_smilint_level_6_reports_no_errors():
+    smilint = tool("smilint")
+    require(shared_mibs().is_dir(), f"the shared IETF MIBs ({shared_mibs()})")
+    result = subprocess.run([smilint, "-l", "6", "-s", str(MIB)], capture_output=True, check=False, text=True, timeout=60,
+                            env={**os.environ, "SMIPATH": str(shared_mibs())})
+    report = result.stdout + result.stderr
+    # smilint's severities: 0-2 are errors, 3 a change recommended, 4-6 warnings. The MIB has none at all.
+    assert report == "", report
+
+
+def test_snmptranslate_loads_the_mib_and_agrees_on_every_oid():
+    names = sorted(ARCS)
+    result = subprocess.run([tool("snmptranslate"), *mib_args(), "-On", *(f"MINERWATCH-MIB::{n}" for n in names)],
+                            capture_output=True, check=False, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["." + dotted(oid(name)) for name in names]
+
+
+def test_the_notification_carries_the_objects_oids_py_names_in_order():
+    result = subprocess.run([tool("snmptranslate"), *mib_args(), "-Td", "MINERWATCH-MIB::mwAlertFiring"],
+                            capture_output=True, check=False, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    objects = re.search(r"OBJECTS\s*\{([^}]*)\}", result.stdout)
+    assert objects is not None, result.stdout
+    assert tuple(name.strip() for name in objects[1].split(",")) == ALERT_OBJECTS

@@ -1,0 +1,133 @@
+"""The whole collection against simulated rigs over real sockets: simfarm serves each rig's mining
+programs on loopback, a fake amdgpu tree and the NVML fake stand for its hardware. Every program of
+every profile, matched to its GPUs by bus id, agrees with the farm's inventory; API down, GPU lost."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from sentry_light.collect import collect
+from sentry_light.config import ProgramTarget
+from sentry_light.show import render
+from simfarm.farm import Farm
+from simfarm.rigs.rig import PROFILES
+from tests.sentry_light.conftest import READER_OF, by_bus, fake_nvml_for, rig_config, write_amd_sysfs
+from tests.simfarm.conftest import free_base
+
+WANDER = 0.02  # simfarm's devices wander ±2 % around their nominal hashrate
+ROUNDING = 0.006e6  # the coarsest rounding of a program's own unit (lolMiner's 0.01 MH/s), back in H/s
+
+
+@pytest.fixture
+async def farm():
+    """One rig of each profile, so every program runs; the rigs on a /24 of their own."""
+    async with Farm(miners=0, rigs=len(PROFILES), rig_base=free_base(), seed=23, web_port=8080) as running:
+        yield running
+
+
+def near(value: float | None, nominal: float, devices: int = 1) -> bool:
+    return value is not None and abs(value - nominal) <= WANDER * nominal + ROUNDING * devices
+
+
+def first_rig(farm: Farm, program: str) -> dict[str, Any]:
+    return next(row for row in farm.rig_inventory() if any(p["name"] == program for p in row["programs"]))
+
+
+async def collect_rig(row: dict[str, Any], tmp_path, nvml=None, sysfs_gpus=None):
+    sysfs = write_amd_sysfs(tmp_path / row["ip"], row["gpus"] if sysfs_gpus is None else sysfs_gpus)
+    return await collect(rig_config(row, sysfs), nvml=nvml or fake_nvml_for(row["gpus"]))
+
+
+async def test_every_program_of_every_profile_matches_the_inventory(farm, tmp_path):
+    rows = farm.rig_inventory()
+    assert {READER_OF.get(p["name"], p["name"]) for row in rows for p in row["programs"]} == {
+        "xmrig", "trex", "lolminer", "teamredminer", "gminer", "nbminer", "srbminer", "nanominer", "rigel", "bzminer",
+        "onezerominer"}
+    for row in rows:
+        snapshot = await collect_rig(row, tmp_path)
+        assert snapshot.faults == [], row["ip"]
+        vendors = {g["vendor"] for g in row["gpus"]}
+        assert snapshot.absent == (["NVIDIA: no driver (libnvidia-ml.so.1 not found)"] if vendors == {"amd"} else
+                                   [f"AMD: no GPU driven by amdgpu under {tmp_path / row['ip'] / 'class' / 'drm'}"])
+        gpus = by_bus(snapshot.gpus)
+        assert list(gpus) == [g["bus_id"] for g in row["gpus"]]  # keyed and ordered by bus id
+        for expected, program in zip(row["programs"], snapshot.programs, strict=True):
+            name = READER_OF.get(expected["name"], expected["name"])
+            assert (program.name, program.api_up, program.error, program.port) == (name, True, None, expected["port"])
+            assert near(program.hashrate_hs, expected["hashrate_nominal_hs"], len(expected["gpus"])), (row["ip"], name)
+            assert program.uptime_s > 0 and program.accepted is not None
+            for bus_id in expected["gpus"]:
+                nominal = next(g["hashrate_nominal_hs"] for g in row["gpus"] if g["bus_id"] == bus_id)
+                gpu = gpus[bus_id]
+                assert near(gpu.hashrate_hs, nominal), (row["ip"], name, bus_id)
+                assert gpu.program == name and gpu.vendor in vendors and gpu.temp_c is not None
+            if expected["cpu"]:
+                cpu_nominal = expected["hashrate_nominal_hs"] - sum(
+                    g["hashrate_nominal_hs"] for g in row["gpus"] if g["bus_id"] in expected["gpus"])
+                assert near(snapshot.cpu.hashrate_hs, cpu_nominal), (row["ip"], name)
+        assert snapshot.hashrate_hs == pytest.approx(sum(p.hashrate_hs for p in snapshot.programs))
+        if not any(p["cpu"] for p in row["programs"]):
+            assert snapshot.cpu.hashrate_hs is None
+        assert snapshot.cpu.threads and snapshot.memory_used_pct is not None and snapshot.uptime_s
+
+
+async def test_a_program_whose_api_is_down_is_one_sentence_and_the_others_go_on(farm, tmp_path):
+    row = first_rig(farm, "trex")  # T-Rex on the GPUs, XMRig on the CPU
+    await farm.inject(row["ip"], "api_down", program="trex")
+    snapshot = await collect_rig(row, tmp_path)
+    trex, xmrig = snapshot.programs
+    assert (trex.api_up, trex.error, trex.hashrate_hs) == (False, f"nothing answers on {row['ip']}:4067", None)
+    assert xmrig.api_up and snapshot.hashrate_hs == xmrig.hashrate_hs
+    assert all(g.hashrate_hs is None for g in snapshot.gpus) and len(snapshot.gpus) == len(row["gpus"])
+    assert snapshot.faults == []
+    assert f"T-Rex: nothing answers on {row['ip']}:4067" in render(snapshot)
+
+
+async def test_programs_the_rig_does_not_run_are_reported_absent(farm, tmp_path):
+    row = first_rig(farm, "gminer")
+    config = rig_config(row, write_amd_sysfs(tmp_path, []))
+    config = replace(config, programs=(ProgramTarget("gminer", row["ip"], 10050), ProgramTarget("lolminer", row["ip"], 8020),
+                                       ProgramTarget("teamredminer", row["ip"], 4028)))
+    snapshot = await collect(config, nvml=fake_nvml_for(row["gpus"]))
+    assert [(p.name, p.api_up) for p in snapshot.programs] == [("gminer", True), ("lolminer", False),
+                                                               ("teamredminer", False)]
+    text = render(snapshot)
+    for line in (f"lolMiner: nothing answers on {row['ip']}:8020", f"TeamRedMiner: nothing answers on {row['ip']}:4028",
+                 f"AMD: no GPU driven by amdgpu under {tmp_path / 'class' / 'drm'}"):
+        assert line in text
+
+
+async def test_a_lost_nvidia_gpu_is_a_fault_by_bus_id(farm, tmp_path):
+    row = first_rig(farm, "trex")
+    lost = row["gpus"][1]["bus_id"]
+    await farm.inject(row["ip"], "gpu_lost", bus_id=lost)
+    nvml = fake_nvml_for(row["gpus"])
+    nvml.gpu(lost).lost = True
+    snapshot = await collect_rig(row, tmp_path, nvml=nvml)
+    assert snapshot.faults == [f"GPU {lost} lost"]
+    gpus = by_bus(snapshot.gpus)
+    assert gpus[lost].hashrate_hs is None and gpus[lost].temp_c is None
+    others = [g for g in row["gpus"] if g["bus_id"] != lost]
+    assert all(near(gpus[g["bus_id"]].hashrate_hs, g["hashrate_nominal_hs"]) for g in others)
+    assert "GPU " + lost + " lost" in render(snapshot)
+
+
+async def test_teamredminer_keeps_its_numbers_when_a_gpu_is_lost(farm, tmp_path):
+    row = first_rig(farm, "teamredminer")
+    lost = row["gpus"][1]["bus_id"]
+    await farm.inject(row["ip"], "gpu_lost", bus_id=lost)
+    # The card is still on the bus (sysfs lists it): the others keep their numbers and their bus ids.
+    snapshot = await collect_rig(row, tmp_path / "on-bus")
+    gpus = by_bus(snapshot.gpus)
+    assert gpus[lost].hashrate_hs is None and snapshot.faults == []
+    assert all(near(gpus[g["bus_id"]].hashrate_hs, g["hashrate_nominal_hs"]) for g in row["gpus"] if g["bus_id"] != lost)
+    # Gone from sysfs too: counting AMD cards in bus order would shift every later GPU, so none is matched.
+    remaining = [g for g in row["gpus"] if g["bus_id"] != lost]
+    snapshot = await collect_rig(row, tmp_path / "off-bus", sysfs_gpus=remaining)
+    assert snapshot.faults == [(f"TeamRedMiner numbers {len(row['gpus'])} GPUs but the rig shows {len(remaining)} "
+                                "AMD GPUs, so its GPUs are not matched to bus ids")]
+    assert all(g.hashrate_hs is None for g in snapshot.gpus)
+    assert near(snapshot.programs[0].hashrate_hs, sum(g["hashrate_nominal_hs"] for g in remaining), len(remaining))

@@ -23,6 +23,10 @@ bench: $(STAMP)
 	@./scripts/setup-venv $(PYTHON) .venv-bench
 	.venv-bench/bin/pip install --quiet -e . pyasic==0.79.0 pyasic-rs==0.8.6
 	.venv-bench/bin/python bench/run.py
+	.venv-bench/bin/python -m bench.store
+	@./scripts/setup-system
+	.venv-bench/bin/python -m bench.snmp
+	.venv-bench/bin/python -m bench.commander
 
 clean:
 	rm -rf $(VENV) .venv-bench .demo bench/results.json

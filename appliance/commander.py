@@ -20,7 +20,7 @@ from typing import Any
 
 from appliance import ha
 from appliance.alerts.service import AlertService
-from appliance.config import Config
+from appliance.config import Config, Sentry
 from appliance.inventory import Device, Inventory
 from appliance.scheduler import Outcome, Scheduler
 from appliance.store.durable import recover
@@ -28,10 +28,12 @@ from appliance.store.jobs import maintain, store_cycle
 from collectors.asic import DRIVERS
 from collectors.credentials import Credentials
 from collectors.identify import identify
-from collectors.model import MinerSnapshot, unreachable
+from collectors.model import MinerSnapshot, RigSnapshot, unreachable
 from collectors.poll import Poller, PollSettings
+from collectors.rig import poll_rigs
 from collectors.scan import scan
 from collectors.targets import Target, expand
+from collectors.transport.snmp import SnmpTarget
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class Commander:
         self.scheduler = Scheduler(self.state_dir)
         self.identities: dict[str, Any] = {}  # device key -> identity replies (MAC, serial), fetched once
         self.last_snapshots: list[MinerSnapshot] = []
+        self.last_rigs: list[RigSnapshot] = []
         self.last_transitions: list[Any] = []
         self.inventory: Inventory | None = None
         self.poller: Poller | None = None
@@ -76,6 +79,8 @@ class Commander:
     def schedule(self) -> None:
         intervals = self.config.intervals
         self.scheduler.add("poll", intervals.poll_s, self.poll_cycle)
+        if self.config.sentries:
+            self.scheduler.add("sentries", intervals.sentries_s, self.sentries_cycle)
         if intervals.discovery_s and self._discovery_targets():
             self.scheduler.add("discovery", intervals.discovery_s, self.discover)
         self.scheduler.add("storage", intervals.compaction_s, self.upkeep, first_run_now=False)
@@ -118,6 +123,19 @@ class Commander:
             self.identities[device.key] = identity
         return snapshot
 
+    async def sentries_cycle(self) -> Outcome:
+        """Read every rig's sentry over SNMP; store its GPUs; evaluate the rig rules."""
+        assert self.alerts is not None
+        started = time.time()
+        rigs = await poll_rigs([_snmp_target(s) for s in self.config.sentries],
+                               concurrency=self.settings.concurrency)
+        cycle_time = datetime.fromtimestamp(started, UTC)
+        await asyncio.to_thread(store_cycle, self.state_dir, [], cycle_time, self.config.default_site, rigs)
+        self.last_rigs = rigs
+        self.alerts.cycle(started, rigs)
+        ok = sum(1 for r in rigs if r.reachable)
+        return Outcome(ok=ok, failed=len(rigs) - ok)
+
     async def discover(self) -> Outcome:
         """Scan the configured subnets and record every miner found (new, moved, or known)."""
         assert self.inventory is not None and self.poller is not None
@@ -135,3 +153,12 @@ class Commander:
     def _discovery_targets(self) -> Sequence[Target]:
         subnets = list(self.config.discovery.subnets) or [n.text for s in self.config.sites for n in s.subnets]
         return expand(subnets) if subnets else []
+
+
+def _snmp_target(sentry: Sentry) -> SnmpTarget:
+    """The collectors' SNMP target for a configured sentry (its secrets come from secrets.toml)."""
+    if sentry.version == "v3":
+        return SnmpTarget(sentry.host, sentry.port, version="3", user=sentry.user,
+                          auth_protocol=sentry.auth_protocol or "SHA", auth_key=sentry.auth_password,
+                          priv_protocol=sentry.priv_protocol or "AES", priv_key=sentry.priv_password)
+    return SnmpTarget(sentry.host, sentry.port, version="2c", community=sentry.community or "")

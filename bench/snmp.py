@@ -37,9 +37,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
+from collectors.mib import BASE, dotted, oid
 from collectors.rig import poll_rigs
 from collectors.transport.snmp import SnmpClient, SnmpTarget
-from sentry_light.snmp.oids import BASE, dotted, oid
 from tests.sentry_light.snmp.rigdata import twelve_gpu_rig
 
 ROOT = Path(__file__).resolve().parent.parent

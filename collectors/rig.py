@@ -20,23 +20,21 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from collectors import units
+from collectors import mib, units
 from collectors.errors import CollectorError, ProtocolError
 from collectors.model import Cpu, Gpu, MinerProgram, RigSnapshot
 from collectors.transport.snmp import Oid, SnmpClient, SnmpTarget, default_client
 
 log = logging.getLogger(__name__)
 
-# MINERWATCH-MIB's default base and the objects read here. collectors imports nothing of ours, so
-# they are restated from sentry_light/snmp/oids.py; tests/collectors/test_snmp_rig.py keeps them equal.
-BASE: Oid = (1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 1)
-SENTRY_STATUS = (1, 1, 1, 0)  # mwSentryStatus.0: ok(1), stale(2), down(3)
-SNAPSHOT_AGE = (1, 1, 2, 0)  # mwSentrySnapshotAge.0
-SNAPSHOT_LENGTH = (1, 7, 1, 0)  # mwRigSnapshotLength.0
-SNAPSHOT_CHECKSUM = (1, 7, 2, 0)  # mwRigSnapshotChecksum.0
-SNAPSHOT_CHUNKS = (1, 7, 3, 0)  # mwRigSnapshotChunks.0
-SNAPSHOT_JSON = (1, 7, 4, 1, 2)  # mwRigSnapshotJson, indexed from 1
-STATUS_NAMES = {1: "ok", 2: "stale", 3: "down"}
+# The objects read here, as arcs below the base (MINERWATCH-MIB's, or the ``base`` a caller passes).
+SENTRY_STATUS = mib.ARCS["mwSentryStatus"] + (0,)
+SNAPSHOT_AGE = mib.ARCS["mwSentrySnapshotAge"] + (0,)
+SNAPSHOT_LENGTH = mib.ARCS["mwRigSnapshotLength"] + (0,)
+SNAPSHOT_CHECKSUM = mib.ARCS["mwRigSnapshotChecksum"] + (0,)
+SNAPSHOT_CHUNKS = mib.ARCS["mwRigSnapshotChunks"] + (0,)
+SNAPSHOT_JSON = mib.ARCS["mwRigSnapshotJson"]  # a table column, indexed from 1
+STATUS_NAMES = {code: name for name, code in mib.SENTRY_STATUS.items()}
 
 FIRST_CHUNKS = 3  # 12,000 octets of JSON in the first GET: a 24-GPU rig
 MAX_CHUNKS = 64  # 256 KB: more is not a rig snapshot
@@ -44,7 +42,7 @@ DEFAULT_TIMEOUT_S = 3.0
 
 
 async def read_rig(target: SnmpTarget, *, timeout: float = DEFAULT_TIMEOUT_S, retries: int = 1,
-                   base: Oid = BASE, client: SnmpClient | None = None) -> RigSnapshot:
+                   base: Oid = mib.BASE, client: SnmpClient | None = None) -> RigSnapshot:
     """The rig's snapshot; CollectorError (one sentence naming the host) when it cannot be had."""
     client = client or default_client()
     started = time.monotonic()
@@ -115,7 +113,7 @@ async def _fetch(client: SnmpClient, target: SnmpTarget, timeout: float, retries
 
 
 async def poll_rig(target: SnmpTarget, *, timeout: float = DEFAULT_TIMEOUT_S, retries: int = 1,
-                   base: Oid = BASE, client: SnmpClient | None = None) -> RigSnapshot:
+                   base: Oid = mib.BASE, client: SnmpClient | None = None) -> RigSnapshot:
     """``read_rig``, with a failure as an unreachable snapshot carrying the sentence."""
     started = time.monotonic()
     try:
@@ -126,7 +124,7 @@ async def poll_rig(target: SnmpTarget, *, timeout: float = DEFAULT_TIMEOUT_S, re
 
 
 async def poll_rigs(targets: Iterable[SnmpTarget], concurrency: int = 200, *,
-                    timeout: float = DEFAULT_TIMEOUT_S, retries: int = 1, base: Oid = BASE,
+                    timeout: float = DEFAULT_TIMEOUT_S, retries: int = 1, base: Oid = mib.BASE,
                     client: SnmpClient | None = None) -> list[RigSnapshot]:
     """Every target's snapshot, in the targets' order, ``concurrency`` at a time, on one engine."""
     client = client or default_client()

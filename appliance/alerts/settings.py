@@ -44,9 +44,11 @@ from types import MappingProxyType
 from typing import Any
 
 from appliance.alerts.rules import RULES
+from collectors import mib
 
 SEVERITIES = ("critical", "warning", "info")  # most urgent first
-DEFAULT_BASE_OID = "1.3.6.1.4.1.8072.9999.9999"  # net-snmp's experimental playpen, until an enterprise number
+# MINERWATCH-MIB's module OID, under which the snmp channel's notifications and objects sit.
+DEFAULT_BASE_OID = mib.dotted(mib.BASE)
 
 
 class SettingsError(ValueError):

@@ -2,11 +2,12 @@
 
 Compaction replaces a whole partition directory in one step: the new directory is built in
 ``.staging`` (hard links to every file that stays, plus the merged file) and swapped with the live
-one by ``renameat2(RENAME_EXCHANGE)``, one system call. Any reader, ours or pandas/DuckDB, lists
-either the old directory or the new one, never both, so no row is ever seen twice. The old
-directory lands in ``.staging`` and is kept, unchanged, for ``RETIRED_KEEP_S``: a reader that was
-listing it meanwhile still lists all of it, and then fails to open the merged-away files by path
-(FileNotFoundError: read again) instead of silently missing their rows. Whatever a crash leaves in
+one by ``renameat2(RENAME_EXCHANGE)``, one system call. A swap changes the partition's inode, which
+is how the store's readers (``files.reread_on_swap``) notice one that happened while they read and
+read again. Readers that list and stat by path themselves (pyarrow discovery, pandas, DuckDB) may
+silently skip files a swap removed between their listing and their stat: see README.md. The old
+directory lands in ``.staging`` and is kept, unchanged, for ``RETIRED_KEEP_S``, for readers that
+opened it by handle. Whatever a crash leaves in
 ``.staging`` holds only rows that are also live, so the sweep at start deletes it unread.
 
 Writers, compaction's swap and retention hold ``.lock`` (flock: the kernel drops it when its holder

@@ -42,7 +42,7 @@ def export(state_dir: Path, table: str, since: datetime, until: datetime, fmt: s
         scanner = ds.dataset(paths, schema=data.schema, format="parquet").scanner(filter=in_range)
         return _write(scanner.to_batches(), data.schema, fmt, Path(out_path))
 
-    return reread_on_swap(attempt)  # a long export may see a partition swapped: it starts again
+    return reread_on_swap(attempt, data.root(state_dir))  # a long export may see a partition swapped: it starts again
 
 
 def _write(batches: Iterator[pa.RecordBatch], schema: pa.Schema, fmt: str, out: Path) -> int:

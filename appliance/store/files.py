@@ -7,6 +7,7 @@ file or the whole file, and after the rename returns the file survives a power c
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -70,17 +71,48 @@ def write_table(table: pa.Table, path: Path, *, row_group_size: int) -> None:
         pq.write_table(table, file, row_group_size=row_group_size, **WRITE_OPTIONS)
 
 
-def reread_on_swap(read: Callable[[], T]) -> T:
-    """``read()``, again (up to ``SWAP_ATTEMPTS`` times) when a compaction swapped a partition between
-    the listing of its files and their opening."""
-    attempt = 1
-    while True:
+def partition_generations(root: Path) -> dict[str, tuple[int, int]]:
+    """Each date partition under ``root`` by name, with the identity (device, inode) of the directory
+    now at that name. A compaction swaps in a new directory, so the identity changes with every swap;
+    cycle files added by the writer leave it as it is."""
+    generations = {}
+    try:
+        entries = list(os.scandir(root))
+    except FileNotFoundError:
+        return {}
+    for entry in entries:
+        if entry.name.startswith("date="):
+            try:
+                info = os.stat(entry.path)
+            except FileNotFoundError:
+                continue  # deleted by retention since the listing: no generation to compare
+            generations[entry.name] = (info.st_dev, info.st_ino)
+    return generations
+
+
+def reread_on_swap(read: Callable[[], T], root: Path) -> T:
+    """``read()`` of files listed by name under the dataset ``root``, again (up to ``SWAP_ATTEMPTS``
+    times) whenever a compaction swapped one of its partitions during the read; FileNotFoundError
+    if every attempt met a swap.
+
+    Failing to open a merged-away file (FileNotFoundError) is not enough to notice a swap: a merged
+    file keeps its name when a late cycle is merged into its span, so a read that opened the cycle
+    file before the swap and the merged file after it would count that cycle twice without any error.
+    So a read counts only if no partition directory was replaced from before its listing to after its
+    last open: then every name it listed and opened resolved in one directory, whose files only ever
+    get added to."""
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        before = partition_generations(root)
         try:
-            return read()
+            result = read()
         except FileNotFoundError:
             if attempt == SWAP_ATTEMPTS:
                 raise
-            attempt += 1
+            continue
+        if partition_generations(root) == before:
+            return result
+    raise FileNotFoundError(errno.ENOENT, f"the partitions of {root} were compacted during each of "
+                                          f"{SWAP_ATTEMPTS} reads; read again")
 
 
 def read_files(paths: Sequence[Path], schema: pa.Schema, *, columns: Sequence[str] | None = None,

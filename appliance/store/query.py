@@ -33,7 +33,8 @@ def read_range(state_dir: Path, name: str, since: datetime, until: datetime, *,
     in_range = (ds.field("time") >= pa.scalar(since, TIME)) & (ds.field("time") < pa.scalar(until, TIME))
     where = in_range if filter is None else in_range & filter
     return reread_on_swap(lambda: read_files([part.path for part in parts_between(data.root(state_dir), since, until)],
-                                             data.schema, columns=columns, filter=where))
+                                             data.schema, columns=columns, filter=where),
+                          data.root(state_dir))
 
 
 def miner_history(state_dir: Path, device: str, since: datetime, until: datetime, *, table: str = "miners",
@@ -46,7 +47,7 @@ def miner_history(state_dir: Path, device: str, since: datetime, until: datetime
     needed = list(dict.fromkeys(wanted + [data.table.key, "time"]))
     pieces = reread_on_swap(lambda: [_device_rows(part, data.schema, data.table.key, device, needed)
                                      for part in parts_between(data.root(state_dir), since, until)
-                                     if part.may_hold(device)])
+                                     if part.may_hold(device)], data.root(state_dir))
     rows = pa.concat_tables(pieces) if pieces else data.schema.empty_table().select(needed)
     keep = pc.and_(pc.equal(rows[data.table.key], device),
                    pc.and_(pc.greater_equal(rows["time"], pa.scalar(since, TIME)),

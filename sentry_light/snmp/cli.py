@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from collectors.mib import BASE, dotted, parse
 from sentry_light import config as sentry_config
 from sentry_light.snmp import pass_persist, snmpd_conf
-from sentry_light.snmp.oids import BASE, dotted, parse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -24,8 +24,8 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from collectors.mib import BASE, SENTRY_STATUS, Oid, oid
 from collectors.model import RigSnapshot
-from sentry_light.snmp.oids import BASE, SENTRY_STATUS, Oid, oid
 
 Row = tuple[Oid, str, int | str]
 Encoder = Callable[[Any], tuple[str, int | str] | None]
@@ -271,7 +271,7 @@ def rows(snapshot: RigSnapshot | Mapping[str, Any], base: Oid = BASE) -> list[Ro
 
 
 def sentry_rows(status: str, age_s: float | None, base: Oid = BASE) -> list[Row]:
-    """mwSentry: ``status`` is a key of oids.SENTRY_STATUS; no age when there is no snapshot."""
+    """mwSentry: ``status`` is a key of collectors.mib.SENTRY_STATUS; no age when there is no snapshot."""
     out: list[Row] = [(oid("mwSentryStatus", base) + (0,), "integer", SENTRY_STATUS[status])]
     age = gauge(age_s)
     if age is not None:

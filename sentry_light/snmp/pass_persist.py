@@ -34,8 +34,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from collectors.mib import BASE, Oid, dotted, oid, parse
 from sentry_light.snmp import layout
-from sentry_light.snmp.oids import BASE, Oid, dotted, oid, parse
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sentry_light.snmp.oids import BASE, Oid, dotted
+from collectors.mib import BASE, Oid, dotted
 
 BEGIN = "# BEGIN minerwatch-sentry (managed by `minerwatch-sentry snmpd-conf --install`; edits here are replaced)"
 END = "# END minerwatch-sentry"

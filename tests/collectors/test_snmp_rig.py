@@ -1,4 +1,4 @@
-"""The commander's rig collector: its OIDs, its reading of the sentry's JSON, and its GET plan,
+"""The commander's rig collector: its reading of the sentry's JSON and its GET plan,
 against the responder's own rows (no network); tests/sentry_light/snmp/ runs it against snmpd."""
 
 from __future__ import annotations
@@ -8,25 +8,14 @@ from dataclasses import fields
 
 import pytest
 
-from collectors import rig
+from collectors import mib, rig
 from collectors.errors import DeviceUnreachable, ProtocolError
 from collectors.model import Cpu, Gpu, MinerProgram, RigSnapshot
 from collectors.transport.snmp import SnmpClient, SnmpTarget
-from sentry_light.snmp import layout, oids
+from sentry_light.snmp import layout
 from tests.sentry_light.snmp.rigdata import twelve_gpu_rig
 
 TARGET = SnmpTarget("10.0.7.12")
-
-
-def test_the_oids_are_the_mibs():
-    assert rig.BASE == oids.BASE
-    assert rig.SENTRY_STATUS == oids.ARCS["mwSentryStatus"] + (0,)
-    assert rig.SNAPSHOT_AGE == oids.ARCS["mwSentrySnapshotAge"] + (0,)
-    assert rig.SNAPSHOT_LENGTH == oids.ARCS["mwRigSnapshotLength"] + (0,)
-    assert rig.SNAPSHOT_CHECKSUM == oids.ARCS["mwRigSnapshotChecksum"] + (0,)
-    assert rig.SNAPSHOT_CHUNKS == oids.ARCS["mwRigSnapshotChunks"] + (0,)
-    assert rig.SNAPSHOT_JSON == oids.ARCS["mwRigSnapshotJson"]
-    assert {code: name for name, code in oids.SENTRY_STATUS.items()} == rig.STATUS_NAMES
 
 
 def test_every_model_field_is_read_or_set_by_the_commander():
@@ -70,7 +59,7 @@ class Responder:
         self.gets += 1
         answer = {}
         for key in wanted:
-            value = self.status if key == rig.BASE + rig.SENTRY_STATUS else table.get(key)
+            value = self.status if key == mib.BASE + rig.SENTRY_STATUS else table.get(key)
             answer[key] = value.encode() if isinstance(value, str) else value
         return answer
 

@@ -1,28 +1,20 @@
 """SNMP notifications to the farm's NMS: SNMPv2c traps, or informs (acknowledged) in v2c or v3 (USM).
 
-The notification and its objects, for MINERWATCH-MIB to declare (``OIDS`` is the one table; BASE
-is ``base_oid``, by default net-snmp's experimental playpen 1.3.6.1.4.1.8072.9999.9999):
+A fired alert is MINERWATCH-MIB's mwAlertFiring, a resolved one its mwAlertResolved, built from
+``collectors.mib`` (the MIB's one restatement for code, tested against the MIB file): the
+notification's OID, then its OBJECTS in the MIB's order (``mib.ALERT_OBJECTS``), each an
+accessible-for-notify scalar sent with the instance ``.0``, severity in the MIB's numbers
+(``mib.SEVERITY``). ``base_oid`` is the module's OID (minerwatchMIB, by default ``mib.BASE``): set
+it only together with the MIB file the NMS loads (packaging/mibs/README.md, which has the OID table).
 
-    BASE.7          mwAlerts
-    BASE.7.0.1      mwAlertFired      NOTIFICATION-TYPE  OBJECTS { the nine below }
-    BASE.7.0.2      mwAlertResolved   NOTIFICATION-TYPE  OBJECTS { the nine below }
-    BASE.7.1.1      mwAlertId         DisplayString   "10.0.0.5/temp_chip/board:1"
-    BASE.7.1.2      mwAlertDevice     DisplayString   miner IP or rig host
-    BASE.7.1.3      mwAlertRule       DisplayString   rule name, as in [alerts.rules.NAME]
-    BASE.7.1.4      mwAlertPart       DisplayString   "", "board:N", "fan:N", "gpu:<bus id>", "boards"
-    BASE.7.1.5      mwAlertSeverity   INTEGER { critical(1), warning(2), info(3) }
-    BASE.7.1.6      mwAlertValue      DisplayString   the measured value with its unit, "97.5 °C"
-    BASE.7.1.7      mwAlertThreshold  DisplayString   the limit with its unit
-    BASE.7.1.8      mwAlertMessage    DisplayString   the rule's sentence
-    BASE.7.1.9      mwAlertTime       DisplayString   ISO 8601 UTC of the transition
-
-The objects are accessible-for-notify scalars, sent with the instance ``.0``; text is ASCII, cut
-to DisplayString's 255 octets. sysUpTime.0 is the time since the channel started. The daily
-summary is not sent: an NMS keeps its own.
+Text is ASCII, cut to DisplayString's 255 octets; mwAlertTime is a DateAndTime in UTC. sysUpTime.0
+is the time since the channel started. The daily summary is not sent: an NMS keeps its own.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import struct
 import time
 import unicodedata
 
@@ -49,28 +41,13 @@ from pysnmp.hlapi.v3arch.asyncio import (
 )
 
 from appliance.alerts.channels import DeliveryError
-from appliance.alerts.message import Message, iso
+from appliance.alerts.message import Message
 from appliance.alerts.rules import RULES
 from appliance.alerts.settings import ChannelSettings, SnmpSettings
+from collectors import mib
 
 SYS_UP_TIME = "1.3.6.1.2.1.1.3.0"  # SNMPv2-MIB::sysUpTime.0
 SNMP_TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"  # SNMPv2-MIB::snmpTrapOID.0
-
-# Suffixes under base_oid: the layout MINERWATCH-MIB declares.
-OIDS = {
-    "fired": "7.0.1",
-    "resolved": "7.0.2",
-    "id": "7.1.1",
-    "device": "7.1.2",
-    "rule": "7.1.3",
-    "part": "7.1.4",
-    "severity": "7.1.5",
-    "value": "7.1.6",
-    "threshold": "7.1.7",
-    "message": "7.1.8",
-    "time": "7.1.9",
-}
-SEVERITY_NUMBERS = {"critical": 1, "warning": 2, "info": 3}
 
 _AUTH = {"SHA": usmHMACSHAAuthProtocol, "SHA256": usmHMAC192SHA256AuthProtocol,
          "SHA512": usmHMAC384SHA512AuthProtocol, "MD5": usmHMACMD5AuthProtocol, "none": usmNoAuthProtocol}
@@ -92,20 +69,32 @@ def _with_unit(value: float | str | None, rule: str) -> str:
     return f"{value:g} {unit}".strip() if isinstance(value, float) else f"{value} {unit}".strip()
 
 
+def _date_and_time(at: float) -> OctetString:
+    # SNMPv2-TC's DateAndTime in its 11-octet form, whose "+0:0" says UTC: without it an NMS would
+    # read the time as its own local time.
+    t = dt.datetime.fromtimestamp(at, dt.UTC)
+    return OctetString(struct.pack(">HBBBBBBcBB", t.year, t.month, t.day, t.hour, t.minute, t.second,
+                                   t.microsecond // 100_000, b"+", 0, 0))
+
+
 def varbinds(message: Message, base_oid: str, uptime_s: float) -> list[tuple[str, object]]:
-    oid = {name: f"{base_oid}.{suffix}" for name, suffix in OIDS.items()}
+    base = mib.parse(base_oid)
+    values = {
+        "mwAlertDevice": _text(message.device),
+        "mwAlertRule": _text(message.rule),
+        "mwAlertSeverity": Integer32(mib.SEVERITY[message.severity]),
+        "mwAlertValue": _text(_with_unit(message.value, message.rule)),
+        "mwAlertMessage": _text(message.message or ""),
+        "mwAlertId": _text(message.alert_id),
+        "mwAlertPart": _text(message.part or ""),
+        "mwAlertThreshold": _text(_with_unit(message.threshold, message.rule)),
+        "mwAlertTime": _date_and_time(message.at),
+    }
     return [
         (SYS_UP_TIME, TimeTicks(int(uptime_s * 100) % 2**32)),
-        (SNMP_TRAP_OID, ObjectIdentifier(oid[message.kind])),
-        (oid["id"] + ".0", _text(message.alert_id)),
-        (oid["device"] + ".0", _text(message.device)),
-        (oid["rule"] + ".0", _text(message.rule)),
-        (oid["part"] + ".0", _text(message.part or "")),
-        (oid["severity"] + ".0", Integer32(SEVERITY_NUMBERS[message.severity])),
-        (oid["value"] + ".0", _text(_with_unit(message.value, message.rule))),
-        (oid["threshold"] + ".0", _text(_with_unit(message.threshold, message.rule))),
-        (oid["message"] + ".0", _text(message.message or "")),
-        (oid["time"] + ".0", _text(iso(message.at))),
+        (SNMP_TRAP_OID, ObjectIdentifier(mib.dotted(mib.oid(mib.NOTIFICATIONS[message.kind], base)))),
+        # In the MIB's order, so an object the MIB adds and this table lacks is a KeyError in the tests.
+        *((mib.dotted(mib.oid(name, base) + (0,)), values[name]) for name in mib.ALERT_OBJECTS),
     ]
 
 

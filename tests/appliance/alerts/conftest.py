@@ -211,11 +211,13 @@ def snmptrapd(tmp_path):
         f"createUser {receiver.v3_user} SHA {receiver.v3_auth_key} AES {receiver.v3_priv_key}\n"
         f"authUser log {receiver.v3_user} priv\n")
     mibs = REPO.parent / "shared" / "mibs"
-    # -f foreground, -C only our conf, -On numeric OIDs, -Lf log to a file; the persistent dir keeps
-    # snmptrapd's engine boots out of /var/lib/snmp.
+    require(mibs.is_dir(), f"the shared IETF MIBs that MINERWATCH-MIB imports ({mibs})")
+    # -f foreground, -C only our conf, -Lf log to a file; MINERWATCH-MIB loaded, as an NMS would, so
+    # the log names what the channel sent; the persistent dir keeps snmptrapd's engine boots out of
+    # /var/lib/snmp.
     process = subprocess.Popen(
-        [str(binary), "-f", "-C", "-c", str(conf), "-Lf", str(receiver.log), "-On", "-M", f"+{mibs}",
-         "-m", "SNMPv2-MIB"],
+        [str(binary), "-f", "-C", "-c", str(conf), "-Lf", str(receiver.log),
+         "-M", f"+{REPO / 'packaging' / 'mibs'}:{mibs}", "-m", "+MINERWATCH-MIB"],
         env={"SNMP_PERSISTENT_DIR": str(tmp_path / "persist"), "PATH": "/usr/bin:/bin"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -3,17 +3,15 @@ and Telegram shapes), aiosmtpd with STARTTLS and AUTH, net-snmp's snmptrapd (v2c
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from appliance.alerts.channels import DeliveryError
 from appliance.alerts.channels.email import EmailChannel
-from appliance.alerts.channels.snmptrap import SnmpTrapChannel
+from appliance.alerts.channels.snmptrap import SnmpTrapChannel, varbinds
 from appliance.alerts.channels.webhook import WebhookChannel
 from appliance.alerts.engine import Alert, Transition
 from appliance.alerts.message import Message, from_transition
-from appliance.alerts.settings import DEFAULT_BASE_OID, ChannelSettings
+from appliance.alerts.settings import ChannelSettings
 from tests.appliance.alerts.conftest import T0
 
 
@@ -118,24 +116,42 @@ async def test_email_with_a_wrong_password_gives_up_in_one_sentence(smtp_server)
     assert smtp_server.messages == []
 
 
-def trap_fields(log: str, base: str = DEFAULT_BASE_OID) -> list[dict[str, str]]:
-    """Each notification in snmptrapd's log as {oid suffix under base: value}."""
-    traps = []
-    for block in log.split("[UDP: ")[1:]:
-        fields = dict(re.findall(rf"\.{re.escape(base)}\.([\d.]+) = [A-Za-z-]+: \"?([^\t\"]*)\"?", block))
-        fields["trap"] = re.search(r"\.1\.3\.6\.1\.6\.3\.1\.1\.4\.1\.0 = OID: \.([\d.]+)", block).group(1)
-        traps.append(fields)
-    return traps
+def resolved() -> Message:
+    alert = Alert(id="10.0.0.5/temp_chip/board:1", device="10.0.0.5", rule="temp_chip", part="board:1",
+                  severity="critical", state="firing", since=T0 - 60, seen_at=T0 + 120, value=82.0, threshold=90,
+                  message="chip temperature on board 1 is 82.0 °C (limit 90 °C)", fired_at=T0)
+    return from_transition(Transition("resolved", alert, T0 + 120))
 
 
-EXPECTED_VARBINDS = {"7.1.1.0": "10.0.0.5/temp_chip/board:1", "7.1.2.0": "10.0.0.5", "7.1.3.0": "temp_chip",
-                     "7.1.4.0": "board:1", "7.1.5.0": "1", "7.1.6.0": "97.5 C", "7.1.7.0": "90 C",
-                     "7.1.8.0": "chip temperature on board 1 is 97.5 C (limit 90 C)",
-                     "7.1.9.0": "2024-05-01T08:00:00Z"}
+def traps(log: str) -> list[dict[str, str]]:
+    """Each notification in snmptrapd's log as {varbind as the MIBs name it: "TYPE: value"}."""
+    return [dict(varbind.split(" = ", 1) for varbind in block.split("\n")[1].split("\t"))
+            for block in log.split("[UDP: ")[1:]]
+
+
+# What an NMS with MINERWATCH-MIB loaded shows: every object by name, severity by its MIB label.
+EXPECTED_VARBINDS = {
+    "SNMPv2-MIB::snmpTrapOID.0": "OID: MINERWATCH-MIB::mwAlertFiring",
+    "MINERWATCH-MIB::mwAlertDevice.0": "STRING: 10.0.0.5",
+    "MINERWATCH-MIB::mwAlertRule.0": "STRING: temp_chip",
+    "MINERWATCH-MIB::mwAlertSeverity.0": "INTEGER: critical(3)",
+    "MINERWATCH-MIB::mwAlertValue.0": "STRING: 97.5 C",
+    "MINERWATCH-MIB::mwAlertMessage.0": "STRING: chip temperature on board 1 is 97.5 C (limit 90 C)",
+    "MINERWATCH-MIB::mwAlertId.0": "STRING: 10.0.0.5/temp_chip/board:1",
+    "MINERWATCH-MIB::mwAlertPart.0": "STRING: board:1",
+    "MINERWATCH-MIB::mwAlertThreshold.0": "STRING: 90 C",
+    "MINERWATCH-MIB::mwAlertTime.0": "STRING: 2024-5-1,8:0:0.0,+0:0",  # DateAndTime, UTC
+}
+EXPECTED_RESOLVED = EXPECTED_VARBINDS | {
+    "SNMPv2-MIB::snmpTrapOID.0": "OID: MINERWATCH-MIB::mwAlertResolved",
+    "MINERWATCH-MIB::mwAlertValue.0": "STRING: 82 C",
+    "MINERWATCH-MIB::mwAlertMessage.0": "STRING: chip temperature on board 1 is 82.0 C (limit 90 C)",
+    "MINERWATCH-MIB::mwAlertTime.0": "STRING: 2024-5-1,8:2:0.0,+0:0",
+}
 
 
 @pytest.mark.parametrize("version", ["2c", "3"], ids=["v2c-trap", "v3-inform"])
-async def test_snmp_notification_reaches_snmptrapd_with_its_varbinds(snmptrapd, version):
+async def test_snmp_notifications_reach_snmptrapd_and_translate_with_the_mib(snmptrapd, version):
     from tests.appliance.alerts.conftest import until
     table = {"type": "snmp", "host": "127.0.0.1", "port": snmptrapd.port, "version": version}
     secrets = {}
@@ -145,11 +161,20 @@ async def test_snmp_notification_reaches_snmptrapd_with_its_varbinds(snmptrapd, 
     nms = SnmpTrapChannel(channel(table, secrets))
     assert nms.options.notify == ("inform" if version == "3" else "trap")
     await nms.send(fired())
+    await nms.send(resolved())
     await nms.aclose()
-    await until(lambda: "[UDP: " in snmptrapd.received(), "the notification's arrival")
-    (trap,) = trap_fields(snmptrapd.received())
-    assert trap.pop("trap") == f"{DEFAULT_BASE_OID}.7.0.1"
-    assert trap == EXPECTED_VARBINDS
+    await until(lambda: snmptrapd.received().count("[UDP: ") == 2, "the notifications' arrival")
+    firing, cleared = traps(snmptrapd.received())
+    for trap in (firing, cleared):
+        assert trap.pop("DISMAN-EVENT-MIB::sysUpTimeInstance").startswith("Timeticks: ")
+    assert firing == EXPECTED_VARBINDS
+    assert cleared == EXPECTED_RESOLVED
+
+
+def test_base_oid_moves_the_notification_and_its_objects():
+    moved = varbinds(fired(), "1.3.6.1.4.1.99999.1", uptime_s=0)
+    assert str(moved[1][1]) == "1.3.6.1.4.1.99999.1.0.1"  # snmpTrapOID.0 = mwAlertFiring
+    assert [name for name, _ in moved[2:]] == [f"1.3.6.1.4.1.99999.1.3.{n}.0" for n in range(1, 10)]
 
 
 async def test_an_inform_nobody_acknowledges_is_a_delivery_error(snmptrapd):

@@ -1,10 +1,12 @@
 """A process for the kill -9 tests: ``write``, ``compact`` or ``read`` in a loop until killed.
 
-    python crash_worker.py write STATE FIRST_CYCLE   # prints "begin N" and "done N" around each cycle
-    python crash_worker.py compact STATE              # compacts miners and boards, over and over
-    python crash_worker.py read STATE OUT_JSON        # reads the dataset as pandas would, checks it
+    python crash_worker.py write STATE     # reads the first cycle's number, then prints "begin N" and
+                                           # "done N" around each cycle
+    python crash_worker.py compact STATE   # reads a line, then compacts miners and boards, over and over
+    python crash_worker.py read STATE OUT_JSON   # reads the dataset as the store's readers do, checks it
 
-Each prints "ready" once its imports are done, so the test kills it at work, not while starting.
+Each prints "ready" once its imports are done, then (write, compact) waits for its line on stdin: the
+test starts the next round's processes while this round runs, and kills them at work, not starting.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pandas as pd
-
 from appliance.store.compaction import compact
 from appliance.store.layout import dataset
+from appliance.store.query import read_range
 from appliance.store.schema import rows_from_snapshots
 from appliance.store.writer import write_cycle
 from collectors.model import Board, MinerSnapshot
@@ -42,9 +43,17 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
-def write(state: Path, first: int) -> None:
+def go() -> str | None:
+    """The test's signal to start (None: the test is gone, so is this process)."""
     say("ready")
-    number = first
+    line = sys.stdin.readline()
+    return line.strip() if line else None
+
+
+def write(state: Path) -> None:
+    if (first := go()) is None:
+        return
+    number = int(first)
     while True:
         moment, tables = cycle(number)
         say(f"begin {number}")
@@ -54,7 +63,8 @@ def write(state: Path, first: int) -> None:
 
 
 def compact_forever(state: Path) -> None:
-    say("ready")
+    if go() is None:
+        return
     later = T0 + timedelta(days=30)  # every span closed: merges race the writer in the same partitions
     while True:
         for name in ("miners", "boards"):
@@ -62,7 +72,12 @@ def compact_forever(state: Path) -> None:
 
 
 def read(state: Path, out: Path) -> None:
-    """Read like pandas users do; record duplicates, cycles seen then gone, partial cycles, errors."""
+    """Read as the web, alerts and export do (``read_range``: files listed by name, a read that met a
+    swap read again); record duplicates, cycles seen then gone, partial cycles, errors.
+
+    Not ``pd.read_parquet(directory)``: pyarrow's discovery lists a directory, then stats each name
+    by path and silently leaves out the names gone by then, so a swap in between loses the merged
+    files' rows without any error (see the README, Crash safety)."""
     report = {"reads": 0, "retries": 0, "duplicates": 0, "vanished": 0, "partial": 0, "errors": []}
 
     def finish(*_):
@@ -71,14 +86,12 @@ def read(state: Path, out: Path) -> None:
 
     signal.signal(signal.SIGTERM, finish)
     say("ready")
-    while not any((state / "metrics" / "miners").glob("*/*.parquet")):
-        pass  # before the first file, the dataset has no columns to read
     seen: set = set()
     while True:
         try:
-            frame = pd.read_parquet(state / "metrics" / "miners", columns=["device", "time"])
+            frame = read_range(state, "miners", T0, T0 + timedelta(days=1), columns=["device", "time"]).to_pandas()
         except FileNotFoundError:
-            report["retries"] += 1  # a partition was swapped between listing and opening: read again
+            report["retries"] += 1  # every attempt met a swap (the compactor never stops here): read again
             continue
         except Exception as exc:  # anything else is what the test is for
             report["errors"].append(f"{type(exc).__name__}: {exc}")
@@ -95,7 +108,7 @@ def read(state: Path, out: Path) -> None:
 if __name__ == "__main__":
     mode, state = sys.argv[1], Path(sys.argv[2])
     if mode == "write":
-        write(state, int(sys.argv[3]))
+        write(state)
     elif mode == "compact":
         compact_forever(state)
     else:

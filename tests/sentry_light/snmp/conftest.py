@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sentry_light.snmp.oids import BASE, dotted, oid
+from collectors.mib import BASE, dotted, oid
 from tests.conftest import REPO, require
 
 from .rigdata import twelve_gpu_rig

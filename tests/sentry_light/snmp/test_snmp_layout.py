@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import zlib
 
+from collectors.mib import BASE, SENTRY_STATUS, oid
 from collectors.model import Gpu, RigSnapshot
 from sentry_light.snmp import layout
-from sentry_light.snmp.oids import BASE, SENTRY_STATUS, oid
 
 from .rigdata import BUSES, twelve_gpu_rig
 

@@ -1,4 +1,5 @@
-"""MINERWATCH-MIB: smilint-clean, loadable by net-snmp, and the same tree as sentry_light/snmp/oids.py."""
+"""MINERWATCH-MIB: smilint-clean, loadable by net-snmp, and the same tree, enumerations and notification
+objects as collectors/mib.py."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import os
 import re
 import subprocess
 
-from sentry_light.snmp.oids import ALERT_OBJECTS, ARCS, BASE, dotted, oid
+import pytest
+
+from collectors.mib import (ALERT_OBJECTS, ARCS, BASE, HA_ROLE, MINER_KIND, NOTIFICATIONS, SENTRY_STATUS,
+                            SEVERITY, dotted, oid)
 from tests.conftest import require
 
 from .conftest import MIB_DIR, mib_args, shared_mibs, tool
@@ -33,7 +37,7 @@ def mib_tree() -> dict[str, tuple[int, ...]]:
     return {name: resolve(name) for name in parents}
 
 
-def test_oids_py_names_every_node_of_the_mib_with_its_oid():
+def test_mib_py_names_every_node_of_the_mib_with_its_oid():
     tree = mib_tree()
     assert tree.pop("minerwatchMIB") == BASE
     assert {name: oid(name) for name in ARCS} == tree
@@ -57,10 +61,23 @@ def test_snmptranslate_loads_the_mib_and_agrees_on_every_oid():
     assert result.stdout.split() == ["." + dotted(oid(name)) for name in names]
 
 
-def test_the_notification_carries_the_objects_oids_py_names_in_order():
-    result = subprocess.run([tool("snmptranslate"), *mib_args(), "-Td", "MINERWATCH-MIB::mwAlertFiring"],
+def describe(name: str) -> str:
+    result = subprocess.run([tool("snmptranslate"), *mib_args(), "-Td", f"MINERWATCH-MIB::{name}"],
                             capture_output=True, check=False, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    objects = re.search(r"OBJECTS\s*\{([^}]*)\}", result.stdout)
-    assert objects is not None, result.stdout
+    return result.stdout
+
+
+@pytest.mark.parametrize("notification", sorted(NOTIFICATIONS.values()))
+def test_each_notification_carries_the_objects_mib_py_names_in_order(notification):
+    objects = re.search(r"OBJECTS\s*\{([^}]*)\}", describe(notification))
+    assert objects is not None
     assert tuple(name.strip() for name in objects[1].split(",")) == ALERT_OBJECTS
+
+
+@pytest.mark.parametrize(("name", "numbers"), [("mwSentryStatus", SENTRY_STATUS), ("mwAlertSeverity", SEVERITY),
+                                               ("mwFarmHaRole", HA_ROLE), ("mwMinerKind", MINER_KIND)])
+def test_the_enumerations_number_as_the_mib_does(name, numbers):
+    syntax = re.search(r"SYNTAX\s+INTEGER\s*\{([^}]*)\}", describe(name))
+    assert syntax is not None
+    assert {label: int(number) for label, number in re.findall(r"(\w+)\((\d+)\)", syntax[1])} == numbers

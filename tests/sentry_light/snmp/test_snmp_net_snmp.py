@@ -12,9 +12,9 @@ import time
 import pytest
 
 from collectors.errors import AuthFailed, DeviceUnreachable
+from collectors.mib import BASE, dotted, oid
 from collectors.rig import read_rig
 from collectors.transport.snmp import SnmpClient, SnmpTarget
-from sentry_light.snmp.oids import BASE, dotted, oid
 
 from .conftest import (
     V3_AUTH,

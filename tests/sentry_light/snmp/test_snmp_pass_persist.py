@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from collectors.mib import BASE, dotted, oid
 from sentry_light.snmp import pass_persist
-from sentry_light.snmp.oids import BASE, dotted, oid
 
 from .conftest import write_snapshot
 from .rigdata import twelve_gpu_rig

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from collectors.mib import dotted
 from sentry_light.snmp import cli, snmpd_conf
-from sentry_light.snmp.oids import dotted
 
 DEBIAN_DEFAULT = """\
 sysLocation    Sitting on the Dock of the Bay

@@ -1,14 +1,19 @@
-"""Every OID of MINERWATCH-MIB that code uses: the one source, next to the MIB it must match.
+"""Every OID of MINERWATCH-MIB that code uses: the one source for the code, matched to the MIB.
 
 ``packaging/mibs/MINERWATCH-MIB.txt`` is the contract with NMSs; ``ARCS`` restates its tree below
-the module's base, and ``tests/sentry_light/snmp/test_oids.py`` checks the two name for name (by
-parsing the MIB, and through ``snmptranslate`` where net-snmp is installed), so they cannot drift.
+the module's base, and ``tests/sentry_light/snmp/test_snmp_mib.py`` checks the two name for name
+(by parsing the MIB, and through ``snmptranslate``), with the enumerations and the notifications'
+OBJECTS, so they cannot drift.
 
-The base is configurable (``--base`` wherever an OID is served or read) because the module sits in
+The base is configurable wherever an OID is served, read or sent (the responder's ``--base``,
+``collectors.rig``'s ``base=``, the snmp channel's ``base_oid``) because the module sits in
 net-snmp's experimental playpen until the project has an IANA enterprise number; moving it means
 changing the MIB's ``::= { netSnmpPlaypen 1 }`` and ``BASE`` together (packaging/mibs/README.md).
 
-This module imports nothing of ours, so the trap sender and the commander's collector can share it.
+It lives in ``collectors``, which imports nothing else of minerwatch, because three parts use it
+and may all import ``collectors``: the rig's responder (``sentry_light.snmp``), the commander's rig
+collector (``collectors.rig``) and the commander's trap sender (``appliance.alerts``), which must
+not import ``sentry_light``.
 """
 
 from __future__ import annotations
@@ -147,6 +152,10 @@ ARCS: dict[str, Oid] = {
     "mwAlertSeverity": (3, 3),
     "mwAlertValue": (3, 4),
     "mwAlertMessage": (3, 5),
+    "mwAlertId": (3, 6),
+    "mwAlertPart": (3, 7),
+    "mwAlertThreshold": (3, 8),
+    "mwAlertTime": (3, 9),
 
     "mwConformance": (4,),
     "mwCompliances": (4, 1),
@@ -172,10 +181,12 @@ SEVERITY = {"info": 1, "warning": 2, "critical": 3}
 HA_ROLE = {"master": 1, "backup": 2, "fault": 3, "standalone": 4}
 MINER_KIND = {"asic": 1, "rig": 2}
 
-# An alert notification's varbinds after sysUpTime.0 and snmpTrapOID.0, in the MIB's OBJECTS order;
-# each is sent as the object's OID + ".0" (they are scalars, accessible-for-notify).
-NOTIFICATIONS = {"firing": "mwAlertFiring", "resolved": "mwAlertResolved"}
-ALERT_OBJECTS = ("mwAlertDevice", "mwAlertRule", "mwAlertSeverity", "mwAlertValue", "mwAlertMessage")
+# The notification for each kind of alert transition (the commander's "fired" and "resolved"), and
+# its varbinds after sysUpTime.0 and snmpTrapOID.0, in the MIB's OBJECTS order; each is sent as the
+# object's OID + ".0" (they are scalars, accessible-for-notify).
+NOTIFICATIONS = {"fired": "mwAlertFiring", "resolved": "mwAlertResolved"}
+ALERT_OBJECTS = ("mwAlertDevice", "mwAlertRule", "mwAlertSeverity", "mwAlertValue", "mwAlertMessage",
+                 "mwAlertId", "mwAlertPart", "mwAlertThreshold", "mwAlertTime")
 
 
 def oid(name: str, base: Oid = BASE) -> Oid:

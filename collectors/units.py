@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 _MISSING = {"", "n/a", "na", "nan", "-nan", "inf", "-inf", "+inf", "none", "null", "-"}
 
@@ -16,6 +17,19 @@ HASH_UNITS = {
     "h": 1.0, "kh": 1e3, "mh": 1e6, "gh": 1e9, "th": 1e12, "ph": 1e15,
     "hs": 1.0, "khs": 1e3, "mhs": 1e6, "ghs": 1e9, "ths": 1e12, "phs": 1e15,
 }
+
+
+def dig(value: Any, *path: str | int) -> Any:
+    """``value[path[0]][path[1]]...`` of a decoded reply, or None where a step is missing or of the
+    wrong type (a key into a list, an index past the end): replies are never trusted to have a shape."""
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(value, list) or not -len(value) <= step < len(value):
+                return None
+        elif not isinstance(value, dict):
+            return None
+        value = value[step] if isinstance(step, int) else value.get(step)
+    return value
 
 
 def number(value: object) -> float | None:

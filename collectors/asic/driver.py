@@ -85,18 +85,7 @@ class Field:
 
 def at(*path: str | int) -> Callable[[Any], Any]:
     """A selector that walks keys and list indexes, and gives None wherever the path breaks."""
-
-    def select(value: Any) -> Any:
-        for step in path:
-            if isinstance(step, int):
-                if not isinstance(value, list) or not -len(value) <= step < len(value):
-                    return None
-            elif not isinstance(value, dict):
-                return None
-            value = value[step] if isinstance(step, int) else value.get(step)
-        return value
-
-    return select
+    return lambda value: units.dig(value, *path)
 
 
 def section(reply: Any, name: str, index: int = 0) -> dict:

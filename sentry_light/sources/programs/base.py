@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from collectors import units
+from collectors.units import dig  # the programs' readers walk replies with it too
 from collectors.model import MinerProgram
 
 N = TypeVar("N", int, float)
@@ -58,18 +59,6 @@ class Program:
 
 
 # --- selectors -------------------------------------------------------------------------------
-
-
-def dig(value: Any, *path: str | int) -> Any:
-    """``value[path[0]][path[1]]...``, or None where a step is missing or of the wrong type."""
-    for step in path:
-        if isinstance(step, int):
-            if not isinstance(value, list) or not -len(value) <= step < len(value):
-                return None
-        elif not isinstance(value, dict):
-            return None
-        value = value[step] if isinstance(step, int) else value.get(step)
-    return value
 
 
 def records(value: Any) -> list[dict[str, Any]]:

@@ -42,10 +42,7 @@ class Commander:
     def __init__(self, config: Config, *, web_port: int = 80) -> None:
         self.config = config
         self.state_dir = config.state_dir
-        self.settings = PollSettings(
-            timeout_s=config.discovery.timeout_s, concurrency=config.discovery.concurrency, web_port=web_port,
-            credentials=Credentials({driver: {"username": c.username, "password": c.password}
-                                     for driver, c in config.credentials.items()}))
+        self.settings = poll_settings(config, web_port)
         self.scheduler = Scheduler(self.state_dir)
         self.identities: dict[str, Any] = {}  # device key -> identity replies (MAC, serial), fetched once
         self.last_snapshots: list[MinerSnapshot] = []
@@ -139,11 +136,7 @@ class Commander:
     async def discover(self) -> Outcome:
         """Scan the configured subnets and record every miner found (new, moved, or known)."""
         assert self.inventory is not None and self.poller is not None
-        targets = self._discovery_targets()
-        found = await scan(self.poller, targets)
-        known = [i for i in found if i.driver]
-        keys = self.inventory.upsert_discovered(known, site_for=self.config.site_for)
-        return Outcome(ok=sum(1 for k in keys if k), failed=len(found) - len(known))
+        return await discover(self.config, self.inventory, self.poller)
 
     async def upkeep(self) -> Outcome:
         """Rollups, compaction and retention of the Parquet store, in a worker thread."""
@@ -151,8 +144,27 @@ class Commander:
         return Outcome(ok=len(done.rolled_up) + len(done.compacted) + len(done.removed), failed=0)
 
     def _discovery_targets(self) -> Sequence[Target]:
-        subnets = list(self.config.discovery.subnets) or [n.text for s in self.config.sites for n in s.subnets]
-        return expand(subnets) if subnets else []
+        return discovery_targets(self.config)
+
+
+def discovery_targets(config: Config) -> Sequence[Target]:
+    subnets = list(config.discovery.subnets) or [n.text for s in config.sites for n in s.subnets]
+    return expand(subnets) if subnets else []
+
+
+async def discover(config: Config, inventory: Inventory, poller: Poller) -> Outcome:
+    """Scan the configured subnets into the inventory: the daemon's job, and ``minerwatch discover``."""
+    found = await scan(poller, discovery_targets(config))
+    known = [i for i in found if i.driver]
+    keys = inventory.upsert_discovered(known, site_for=config.site_for)
+    return Outcome(ok=sum(1 for k in keys if k), failed=len(found) - len(known))
+
+
+def poll_settings(config: Config, web_port: int) -> PollSettings:
+    return PollSettings(
+        timeout_s=config.discovery.timeout_s, concurrency=config.discovery.concurrency, web_port=web_port,
+        credentials=Credentials({driver: {"username": c.username, "password": c.password}
+                                 for driver, c in config.credentials.items()}))
 
 
 def _snmp_target(sentry: Sentry) -> SnmpTarget:

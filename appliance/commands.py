@@ -24,6 +24,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--web-port", type=int, default=80, metavar="PORT", help="the miners' web port (default 80)")
     serve.set_defaults(func=run_serve)
 
+    discover = subparsers.add_parser("discover", help="scan the configured subnets now and update the inventory")
+    _config_args(discover)
+    discover.add_argument("--web-port", type=int, default=80, metavar="PORT")
+    discover.set_defaults(func=run_discover)
+
     status = subparsers.add_parser("status", help="the commander's health: last cycles, devices, skipped runs")
     status.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR")
     status.add_argument("--json", action="store_true")
@@ -70,6 +75,35 @@ async def serve(config, *, web_port: int = 80, stop: asyncio.Event | None = None
         print(f"minerwatch: commander running, state in {config.state_dir}, "
               f"{len(commander.inventory.devices())} devices known", file=sys.stderr)
         await stop.wait()
+    return 0
+
+
+def run_discover(args: argparse.Namespace) -> int:
+    """Discovery on demand, beside a running daemon: the inventory (SQLite, WAL) takes both writers."""
+    try:
+        config = load(args.config, args.secrets)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return uvloop.run(_discover(config, args.web_port))
+
+
+async def _discover(config, web_port: int) -> int:
+    from appliance.commander import discover, discovery_targets, poll_settings
+    from appliance.inventory import Inventory
+    from collectors.poll import Poller
+
+    targets = discovery_targets(config)
+    if not targets:
+        print("minerwatch: no subnets to discover: set [discovery] subnets or [[sites]] subnets", file=sys.stderr)
+        return 2
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    with Inventory.open(config.state_dir) as inventory:
+        async with Poller(poll_settings(config, web_port)) as poller:
+            outcome = await discover(config, inventory, poller)
+        total = len(inventory.devices())
+    print(f"discovery of {len(targets):,} addresses: {outcome.ok} miners found, {outcome.failed} unknown "
+          f"devices; {total} devices in the inventory")
     return 0
 
 

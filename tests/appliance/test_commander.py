@@ -13,6 +13,7 @@ import pandas as pd
 
 from appliance.commander import Commander
 from appliance.config import load
+from appliance.inventory import Inventory
 from simfarm.farm import Farm
 from tests.simfarm.conftest import free_base
 
@@ -117,3 +118,27 @@ def test_status_without_a_commander_says_so(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "has not run with this state directory" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_discover_on_demand_fills_the_inventory(tmp_path):
+    farm_base = free_base()
+    inventory = tmp_path / "farm.json"
+    farm = subprocess.Popen([sys.executable, "-m", "simfarm", "--miners", "3", "--mix", "avalon=1",
+                             "--base", farm_base, "--web-port", "8080", "--inventory", str(inventory)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if inventory.exists() or farm.poll() is not None:
+                break
+            subprocess.run(["sleep", "0.05"], check=True)
+        ips = [row["ip"] for row in json.loads(inventory.read_text())["miners"]]
+        config = write_config(tmp_path, f"{ips[0]}-{ips[-1]}")
+        done = subprocess.run([sys.executable, "-m", "appliance.cli", "discover", "--config", str(config),
+                               "--web-port", "8080"], capture_output=True, text=True, timeout=60)
+    finally:
+        farm.terminate()
+        farm.wait(timeout=10)
+    assert done.returncode == 0, done.stderr
+    assert "3 miners found" in done.stdout
+    with Inventory.open(tmp_path / "state") as known:
+        assert sorted(d.ip for d in known.devices()) == sorted(ips)

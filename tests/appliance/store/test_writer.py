@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -14,7 +15,6 @@ from appliance.store.writer import write_cycle
 
 from .helpers import CYCLE, T0, key, snapshot
 
-duckdb = pytest.importorskip("duckdb")
 
 
 def write(state, cycles: int, miners: int = 14):

@@ -94,7 +94,7 @@ class Commander:
         keys = self.inventory.upsert_discovered([s for s in snapshots if s.reachable], at=started,
                                                 site_for=self.config.site_for)
         cycle_time = datetime.fromtimestamp(started, UTC)
-        await asyncio.to_thread(store_cycle, self.state_dir, snapshots, cycle_time, self.config.default_site)
+        await asyncio.to_thread(store_cycle, self.state_dir, snapshots, cycle_time, self.config.site_for)
         self.scheduler.health.role = ha.role(self.config.alerts.ha_role_file)
         self.last_transitions = self.alerts.cycle(started, snapshots)
         self.last_snapshots = snapshots
@@ -127,7 +127,7 @@ class Commander:
         rigs = await poll_rigs([_snmp_target(s) for s in self.config.sentries],
                                concurrency=self.settings.concurrency)
         cycle_time = datetime.fromtimestamp(started, UTC)
-        await asyncio.to_thread(store_cycle, self.state_dir, [], cycle_time, self.config.default_site, rigs)
+        await asyncio.to_thread(store_cycle, self.state_dir, [], cycle_time, self.config.site_for, rigs)
         self.last_rigs = rigs
         self.alerts.cycle(started, rigs)
         ok = sum(1 for r in rigs if r.reachable)

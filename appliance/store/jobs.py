@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,8 +19,8 @@ from appliance.store.writer import write_cycle
 from collectors.model import MinerSnapshot, RigSnapshot
 
 
-def store_cycle(state_dir: Path, snapshots: Iterable[MinerSnapshot], cycle_time: datetime, site: str | None = None,
-                rigs: Iterable[RigSnapshot] = ()) -> list[Path]:
+def store_cycle(state_dir: Path, snapshots: Iterable[MinerSnapshot], cycle_time: datetime,
+                site: str | Callable[[str], str] | None = None, rigs: Iterable[RigSnapshot] = ()) -> list[Path]:
     """One cycle's miner (and rig) snapshots written to ``metrics/`` and folded into ``latest/``."""
     tables = rows_from_snapshots(snapshots, cycle_time, site, known_keys=keys_by_address(state_dir))
     tables["gpus"] = rows_from_rigs(rigs, cycle_time, site)

@@ -11,7 +11,7 @@ each: about 0.1 s for 10,000 miners with 3 boards each, a few times faster than 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -152,11 +152,14 @@ def device_key(snapshot: MinerSnapshot, known_keys: Mapping[str, str] | None = N
     return snapshot.ip
 
 
-def rows_from_snapshots(snapshots: Iterable[MinerSnapshot], cycle_time: datetime, site: str | None = None,
+def rows_from_snapshots(snapshots: Iterable[MinerSnapshot], cycle_time: datetime,
+                        site: str | Callable[[str], str] | None = None,
                         *, known_keys: Mapping[str, str] | None = None) -> dict[str, pa.Table]:
-    """The miners, boards and pools tables of one cycle."""
+    """The miners, boards and pools tables of one cycle; ``site`` is one name for all, or a function
+    of the miner's address (``Config.site_for``) for a farm of several sites."""
     snaps = list(snapshots)
     keys = [device_key(s, known_keys) for s in snaps]
+    sites = [site(s.ip) for s in snaps] if callable(site) else [site] * len(snaps)
     miners = _columns(snaps, _MINER_SCALARS)
     miners["polled_at"] = _timestamps([s.polled_at for s in snaps])
     miners["fan_rpm"] = [[f.rpm for f in sorted(s.fans, key=_index)] for s in snaps]
@@ -168,18 +171,22 @@ def rows_from_snapshots(snapshots: Iterable[MinerSnapshot], cycle_time: datetime
     pools = [p for s in snaps for p in s.pools]
     pool_cols = {"pool": [p.index for p in pools], **_columns(pools, _POOL_SCALARS)}
     return {
-        "miners": _table(MINERS, miners, keys, site, cycle_time),
-        "boards": _table(BOARDS, board_cols, [k for s, k in zip(snaps, keys) for _ in s.boards], site, cycle_time),
-        "pools": _table(POOLS, pool_cols, [k for s, k in zip(snaps, keys) for _ in s.pools], site, cycle_time),
+        "miners": _table(MINERS, miners, keys, sites, cycle_time),
+        "boards": _table(BOARDS, board_cols, [k for s, k in zip(snaps, keys) for _ in s.boards],
+                         [w for s, w in zip(snaps, sites) for _ in s.boards], cycle_time),
+        "pools": _table(POOLS, pool_cols, [k for s, k in zip(snaps, keys) for _ in s.pools],
+                        [w for s, w in zip(snaps, sites) for _ in s.pools], cycle_time),
     }
 
 
-def rows_from_rigs(rigs: Iterable[RigSnapshot], cycle_time: datetime, site: str | None = None) -> pa.Table:
+def rows_from_rigs(rigs: Iterable[RigSnapshot], cycle_time: datetime,
+                   site: str | Callable[[str], str] | None = None) -> pa.Table:
     """The gpus table of one cycle: one row per GPU of each rig."""
     rigs = list(rigs)
     gpus = [g for r in rigs for g in r.gpus]
-    return _table(GPUS, _columns(gpus, _GPU_COLUMNS[1:]), [r.hostname for r in rigs for _ in r.gpus], site,
-                  cycle_time, key="rig")
+    sites = [site(r.ip or "") if callable(site) else site for r in rigs for _ in r.gpus]
+    return _table(GPUS, _columns(gpus, _GPU_COLUMNS[1:]), [r.hostname for r in rigs for _ in r.gpus],
+                  sites, cycle_time, key="rig")
 
 
 def _index(part: Any) -> int:
@@ -195,7 +202,7 @@ def _timestamps(unix_s: list[float | None]) -> pa.Array:
     return millis.cast(pa.int64()).cast(TIME)
 
 
-def _table(schema: pa.Schema, columns: dict[str, Any], keys: list[str], site: str | None,
+def _table(schema: pa.Schema, columns: dict[str, Any], keys: list[str], sites: list[str | None],
            cycle_time: datetime, key: str = "device") -> pa.Table:
     stamp = utc(cycle_time, "cycle_time")
     n = len(keys)
@@ -204,7 +211,7 @@ def _table(schema: pa.Schema, columns: dict[str, Any], keys: list[str], site: st
         if field.name == key:
             values: Any = keys
         elif field.name == "site":
-            values = pa.nulls(n, _TEXT) if site is None else pa.array([site] * n, _TEXT)
+            values = pa.array(sites, _TEXT)
         elif field.name == "time":
             values = pa.array([stamp] * n, TIME)
         else:

@@ -79,3 +79,11 @@ def test_a_table_of_another_schema_is_refused(state):
         write_cycle(state, {"miners": pa.table({"device": ["x"]})}, T0)
     with pytest.raises(ValueError, match="no table 'fans'"):
         write_cycle(state, {"fans": pa.table({"device": ["x"]})}, T0)
+
+
+def test_each_miner_is_stored_under_its_own_site(tmp_path):
+    snaps = [snapshot(0, T0), snapshot(1, T0)]
+    sites = {snaps[0].ip: "north", snaps[1].ip: "south"}
+    tables = rows_from_snapshots(snaps, T0, sites.get)
+    assert tables["miners"].column("site").to_pylist() == ["north", "south"]
+    assert set(tables["boards"].column("site").to_pylist()) == {"north", "south"}

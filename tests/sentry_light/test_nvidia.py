@@ -63,14 +63,19 @@ def test_no_driver_is_one_clear_line(nvml, sentence):
     assert (reading.absent, reading.gpus, reading.faults) == (sentence, [], [])
 
 
-def test_the_real_library_on_a_machine_without_it_says_so_too():
+def test_the_real_library_reports_what_this_machine_has():
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError_LibraryNotFound:
         assert read_nvidia(pynvml).absent == "NVIDIA: no driver (libnvidia-ml.so.1 not found)"
     except pynvml.NVMLError:
-        pytest.skip("this machine has the NVIDIA library but no usable driver")
+        # the library without a usable kernel driver: absent too, in one sentence, no exception
+        reading = read_nvidia(pynvml)
+        assert reading.absent and reading.absent.startswith("NVIDIA: ") and reading.gpus == []
     else:
         pynvml.nvmlShutdown()
+        reading = read_nvidia(pynvml)  # a machine with a GPU: every card found, keyed by its bus id
+        assert reading.absent is None and reading.gpus
+        assert all(gpu.bus_id.count(":") == 2 for gpu in reading.gpus)
         reading = read_nvidia(pynvml)  # a machine with a GPU: whatever it has, read without an error
         assert reading.absent is None and all(g.bus_id.startswith("0000:") for g in reading.gpus)

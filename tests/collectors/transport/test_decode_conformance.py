@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from collectors.transport.decode import decode
+from tests.conftest import require
 
 FIXTURES = Path(os.environ.get("MINERWATCH_SHARED_FIXTURES")
                 or Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures") / "asic"
@@ -24,11 +25,7 @@ JSON_FILES = sorted(p.name for p in FIXTURES.glob("*.json")) or ["(no fixtures f
 
 def capture(name: str) -> bytes:
     path = FIXTURES / name
-    if not path.is_file():
-        message = f"shared fixture {path} is missing"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require(path.is_file(), f"the shared fixture {path}")
     return path.read_bytes()
 
 

@@ -7,6 +7,7 @@ and of the API: keys keep their names and units, new keys may be added.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 
@@ -170,7 +171,27 @@ class RigSnapshot:
     # not found)"; a program that does not answer says so in its own ``error``.
     absent: list[str] = field(default_factory=list)
     ip: str | None = None  # where the commander reached it
+    port: int | None = None  # the sentry's SNMP port there
     latency_ms: float | None = None
+
+    @property
+    def address(self) -> str:
+        """The rig's key on the commander (inventory, store, alerts): where its sentry is read,
+        ``host`` or ``host:port`` off SNMP's 161; stable whether or not the sentry answers, unlike
+        the hostname the rig reports. The hostname on the rig itself, where nobody reads it."""
+        return self.hostname if self.ip is None else sentry_address(self.ip, self.port)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def program_keys(programs: list[MinerProgram]) -> dict[str, MinerProgram]:
+    """Each program of a rig by its key there: its name, or ``name:port`` for a program the rig runs
+    more than once (two instances on two API ports)."""
+    names = Counter(p.name for p in programs)
+    return {p.name if names[p.name] == 1 else f"{p.name}:{p.port}": p for p in programs}
+
+
+def sentry_address(host: str, port: int | None) -> str:
+    """``host``, or ``host:port`` off SNMP's port 161: a rig's key on the commander."""
+    return host if port in (None, 161) else f"{host}:{port}"

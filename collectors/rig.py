@@ -65,7 +65,7 @@ async def read_rig(target: SnmpTarget, *, timeout: float = DEFAULT_TIMEOUT_S, re
     if status == "stale":
         age_text = f"{age} s" if isinstance(age, int) else "too"
         snapshot.faults.append(f"the sentry's snapshot is {age_text} old: it stopped collecting")
-    snapshot.ip = target.host
+    snapshot.ip, snapshot.port = target.host, target.port
     snapshot.latency_ms = round((time.monotonic() - started) * 1000, 1)
     return snapshot
 
@@ -120,7 +120,7 @@ async def poll_rig(target: SnmpTarget, *, timeout: float = DEFAULT_TIMEOUT_S, re
         return await read_rig(target, timeout=timeout, retries=retries, base=base, client=client)
     except CollectorError as exc:
         return RigSnapshot(hostname=target.host, reachable=False, error=str(exc), ip=target.host,
-                           latency_ms=round((time.monotonic() - started) * 1000, 1))
+                           port=target.port, latency_ms=round((time.monotonic() - started) * 1000, 1))
 
 
 async def poll_rigs(targets: Iterable[SnmpTarget], concurrency: int = 200, *,

@@ -20,7 +20,7 @@ TARGET = SnmpTarget("10.0.7.12")
 
 def test_every_model_field_is_read_or_set_by_the_commander():
     """When the model grows, parse_snapshot must learn the new field (or say it sets it itself)."""
-    own = {"reachable", "ip", "latency_ms", "cpu", "gpus", "programs", "faults", "absent"}
+    own = {"reachable", "ip", "port", "latency_ms", "cpu", "gpus", "programs", "faults", "absent"}
     assert {f.name for f in fields(RigSnapshot)} == set(rig.RIG_FIELDS) | own
     assert {f.name for f in fields(Cpu)} == set(rig.CPU_FIELDS)
     assert {f.name for f in fields(Gpu)} == set(rig.GPU_FIELDS)
@@ -69,7 +69,7 @@ async def test_a_12_gpu_rig_is_read_in_one_get():
     responder = Responder(snapshot.to_dict())
     got = await rig.read_rig(TARGET, client=responder)
     assert responder.gets == 1
-    assert got.gpus == snapshot.gpus and got.programs == snapshot.programs and got.ip == "10.0.7.12"
+    assert got.gpus == snapshot.gpus and got.programs == snapshot.programs and (got.ip, got.port) == ("10.0.7.12", 161)
 
 
 async def test_a_large_rig_takes_a_second_get_and_a_change_between_them_a_new_read():

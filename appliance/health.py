@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from appliance.atomic import write_atomic
 
 HEALTH_FILE = "health.json"
 
@@ -39,15 +40,8 @@ class Health:
 
     def save(self, state_dir: Path) -> None:
         """Replace health.json atomically: a reader sees the old file or the new one, never half."""
-        state_dir.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=state_dir, prefix=".health-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as out:
-                json.dump(asdict(self) | {"written_at": time.time()}, out, indent=1)
-            os.replace(temp, state_dir / HEALTH_FILE)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_atomic(state_dir / HEALTH_FILE, json.dumps(asdict(self) | {"written_at": time.time()}, indent=1),
+                     durable=False)
 
 
 class HealthFileError(Exception):

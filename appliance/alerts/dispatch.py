@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.alerts.channels import Channel, DeliveryError, wants
-from appliance.alerts.engine import write_atomic
 from appliance.alerts.message import Message
+from appliance.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,9 @@ State lives in one JSON file, replaced atomically at the end of every ``evaluate
                          "since", "seen_at", "fired_at", "value", "threshold", "message",
                          "acked_by", "acked_at"}},
      "devices": {"<device>": {"missed": 0, "uptime_s": 1234, "hashrates": [[t, H/s], ...],
-                              "shares": [[accepted, rejected], ...], "boards_seen": 3, "gpus_seen": [...]}}}
+                              "shares": [[accepted, rejected], ...], "boards_seen": 3, "gpus_seen": [...],
+                              "programs_seen": {"program:xmrig": t, ...},
+                              "program_hashrates": {"program:xmrig": [[t, H/s], ...], ...}}}}
 
 History is append-only JSON lines beside it (``<state stem>-history.jsonl``), one object per event:
 ``{"at", "event": "fired"|"acknowledged"|"resolved", "id", "device", "rule", "part", "severity",
@@ -27,16 +29,17 @@ import json
 import logging
 import os
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from appliance.alerts.rules import RULES, DeviceContext, Finding, Rule, Snapshot, device_of, kind_of
+from appliance.alerts.rules import (RULES, DeviceContext, Finding, Rule, Snapshot, device_of, kind_of,
+                                    program_parts)
 from appliance.alerts.settings import RuleSettings
-from collectors.model import MinerSnapshot
+from appliance.atomic import write_atomic
+from collectors.model import MinerSnapshot, RigSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,8 @@ class _Device:
     shares: list[list[int]] = field(default_factory=list)
     boards_seen: int = 0
     gpus_seen: list[str] = field(default_factory=list)
+    programs_seen: dict[str, float] = field(default_factory=dict)
+    program_hashrates: dict[str, list[list[float]]] = field(default_factory=dict)
 
     def observe(self, snap: Snapshot, now: float) -> DeviceContext:
         """This cycle's context for the rules, then remember what this snapshot adds."""
@@ -104,26 +109,34 @@ class _Device:
                 self.uptime_s = snap.uptime_s
         elif snap.reachable:
             self.gpus_seen = sorted(set(self.gpus_seen) | {gpu.bus_id for gpu in snap.gpus})
+        programs_seen = dict(self.programs_seen)  # the rules judge against what was known before now
+        if snap.reachable and isinstance(snap, RigSnapshot):
+            self._observe_programs(snap, now)
         return DeviceContext(
             missed_polls=self.missed,
             previous_uptime_s=previous_uptime,
-            median_hashrate_hs=self._median(),
+            median_hashrate_hs=_median(self.hashrates),
             share_totals=tuple((a, r) for a, r in self.shares),
             boards_seen=self.boards_seen,
             gpus_seen=frozenset(self.gpus_seen),
+            programs_seen=programs_seen,
+            program_medians={part: median for part, samples in self.program_hashrates.items()
+                             if (median := _median(samples)) is not None},
+            now=now,
         )
 
     def _add_hashrate(self, hashrate: float | None, now: float) -> None:
-        if hashrate is None:
-            return
-        if not self.hashrates or now - self.hashrates[-1][0] >= MEDIAN_SAMPLE_S:
-            self.hashrates.append([now, hashrate])
-        self.hashrates = [sample for sample in self.hashrates if now - sample[0] <= MEDIAN_WINDOW_S]
+        self.hashrates = _add_sample(self.hashrates, hashrate, now)
 
-    def _median(self) -> float | None:
-        if len(self.hashrates) < 2 or self.hashrates[-1][0] - self.hashrates[0][0] < MEDIAN_MIN_SPAN_S:
-            return None
-        return statistics.median(hs for _, hs in self.hashrates)
+    def _observe_programs(self, snap: RigSnapshot, now: float) -> None:
+        for part, program in program_parts(snap.programs).items():
+            if not program.api_up:
+                continue
+            self.programs_seen[part] = now
+            # Only a hashing program feeds its median: zeros while it starts up would drag it down.
+            if program.hashrate_hs:
+                self.program_hashrates[part] = _add_sample(self.program_hashrates.get(part, []),
+                                                           program.hashrate_hs, now)
 
     def _add_shares(self, snap: MinerSnapshot) -> None:
         accepted, rejected = snap.accepted, snap.rejected
@@ -135,6 +148,21 @@ class _Device:
         if self.shares and (accepted < self.shares[-1][0] or rejected < self.shares[-1][1]):
             self.shares = []  # counters restarted with the mining program: deltas across it mean nothing
         self.shares = [*self.shares, [accepted, rejected]][-SHARE_WINDOW:]
+
+
+def _add_sample(samples: list[list[float]], value: float | None, now: float) -> list[list[float]]:
+    """``samples`` with ``value`` added (one a minute at most) and those older than the window dropped."""
+    if value is None:
+        return samples
+    if not samples or now - samples[-1][0] >= MEDIAN_SAMPLE_S:
+        samples = [*samples, [now, value]]
+    return [sample for sample in samples if now - sample[0] <= MEDIAN_WINDOW_S]
+
+
+def _median(samples: list[list[float]]) -> float | None:
+    if len(samples) < 2 or samples[-1][0] - samples[0][0] < MEDIAN_MIN_SPAN_S:
+        return None
+    return statistics.median(hs for _, hs in samples)
 
 
 class AlertEngine:
@@ -307,18 +335,3 @@ def read_history(path: Path, since: float | None = None) -> list[dict[str, Any]]
         if since is None or event.get("at", 0) >= since:
             events.append(event)
     return events
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so a reader (or a crash) sees the old file or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -10,7 +10,8 @@ rule moves its threshold by ``hysteresis`` towards normal, so an alert resolves 
 is clearly back (a chip at 89 °C does not resolve a 90 °C alert; at 84 °C it does).
 
 Parts name the piece of the device an alert is about: ``""`` for the device itself, ``board:N``,
-``fan:N``, ``gpu:<PCI bus id>``, ``boards`` for boards gone missing.
+``fan:N``, ``gpu:<PCI bus id>``, ``program:<name>`` (``program:<name>:<port>`` for a program a rig
+runs twice), ``boards`` for boards gone missing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from collectors.model import MinerSnapshot, RigSnapshot
+from collectors.model import MinerProgram, MinerSnapshot, RigSnapshot, program_keys
 
 if TYPE_CHECKING:
     from appliance.alerts.settings import RuleSettings
@@ -29,8 +30,9 @@ Snapshot = MinerSnapshot | RigSnapshot
 
 
 def device_of(snap: Snapshot) -> str:
-    """The key a device's alerts are filed under: a miner's IP, a rig's hostname (its IP may change)."""
-    return snap.ip if isinstance(snap, MinerSnapshot) else snap.hostname
+    """The key a device's alerts are filed under: a miner's IP, a rig's sentry address (the same
+    whether it answers or not; the hostname is known only when it does)."""
+    return snap.ip if isinstance(snap, MinerSnapshot) else snap.address
 
 
 def kind_of(snap: Snapshot) -> str:
@@ -47,6 +49,10 @@ class DeviceContext:
     share_totals: tuple[tuple[int, int], ...] = ()  # (accepted, rejected) since start, recent polls, oldest first
     boards_seen: int = 0  # most boards this miner has reported
     gpus_seen: frozenset[str] = frozenset()  # bus ids of every GPU this rig has reported
+    # Mining programs whose API answered on this rig before: part -> Unix s it last answered.
+    programs_seen: Mapping[str, float] = field(default_factory=dict)
+    program_medians: Mapping[str, float] = field(default_factory=dict)  # part -> H/s, 1-hour median
+    now: float = 0.0  # the cycle's time
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +278,53 @@ def temp_gpu(snap: RigSnapshot, ctx: DeviceContext, rs: RuleSettings, active: Co
                       f"GPU {gpu.bus_id} is at {gpu.temp_c:.1f} °C (limit {rs.threshold:g} °C)")
 
 
+def program_parts(programs: Sequence[MinerProgram]) -> dict[str, MinerProgram]:
+    return {f"program:{key}": program for key, program in program_keys(programs).items()}
+
+
+def program_down(snap: RigSnapshot, ctx: DeviceContext, rs: RuleSettings,
+                 active: Container[str]) -> Iterator[Finding]:
+    """A mining program whose API answered before and no longer does (or is no longer listed).
+
+    Only programs seen up count: the sentry probes every known program's port, and a rig runs one
+    or two of them. One silent for ``forget_after_h`` is taken as replaced on purpose: its alert
+    resolves saying so, and it is watched again once it answers."""
+    if not snap.reachable:
+        return
+    listed = program_parts(snap.programs)
+    forget_s = rs.options["forget_after_h"] * 3600.0
+    for part in sorted(set(ctx.programs_seen) | {k for k, p in listed.items() if p.api_up}):
+        program = listed.get(part)
+        name = part.removeprefix("program:")
+        if program is not None and program.api_up:
+            yield Finding(part, False, "up", "up", f"{name} answers on its API")
+            continue
+        silent_s = ctx.now - ctx.programs_seen.get(part, ctx.now)
+        if silent_s > forget_s:
+            yield Finding(part, False, "forgotten", "up",
+                          f"{name} has not answered for {silent_s / 3600:.0f} h: no longer watched")
+            continue
+        why = program.error if program is not None and program.error else "no longer listed by the sentry"
+        yield Finding(part, True, "down", "up", f"{name} is down: {why}")
+
+
+def program_hashrate_low(snap: RigSnapshot, ctx: DeviceContext, rs: RuleSettings,
+                         active: Container[str]) -> Iterator[Finding]:
+    """A running program's hashrate against its own 1-hour median: a rig mixes algorithms, so
+    neither the rig's total nor a rating means anything (a GPU hashing at 0 while its program runs
+    is this rule's case too)."""
+    if not snap.reachable:
+        return
+    for part, program in program_parts(snap.programs).items():
+        reference = ctx.program_medians.get(part)
+        if not program.api_up or program.hashrate_hs is None or not reference:
+            continue
+        percent = 100.0 * program.hashrate_hs / reference
+        yield Finding(part, percent < _limit(rs, part, active, +1), round(percent, 1), rs.threshold,
+                      f"{program.name} hashes {_hs(program.hashrate_hs)}, {percent:.0f} % of its 1-hour median "
+                      f"{_hs(reference)} (limit {rs.threshold:g} %)")
+
+
 RULES: dict[str, Rule] = {rule.name: rule for rule in (
     Rule("offline", "miner", "miner offline", "polls", offline, "critical", 0, 3, 0),
     Rule("hashrate_low", "miner", "hashrate low", "%", hashrate_low, "warning", 300, 80, 5,
@@ -292,4 +345,8 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
     Rule("sentry_unreachable", "rig", "sentry unreachable", "polls", sentry_unreachable, "critical", 0, 3, 0),
     Rule("gpu_lost", "rig", "GPU lost", "", gpu_lost, "critical", 60, None, 0),
     Rule("temp_gpu", "rig", "GPU temperature high", "°C", temp_gpu, "warning", 60, 85, 5),
+    Rule("program_down", "rig", "mining program down", "", program_down, "critical", 60, None, 0,
+         options={"forget_after_h": 24}),
+    Rule("program_hashrate_low", "rig", "mining program hashrate low", "%", program_hashrate_low, "warning",
+         300, 80, 5),
 )}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.model import Board, Fan, Gpu, MinerSnapshot, Pool, RigSnapshot
+from collectors.model import Board, Fan, Gpu, MinerProgram, MinerSnapshot, Pool, RigSnapshot
 from tests.conftest import REPO, require
 
 STEP_S = 30.0  # seconds between scripted cycles
@@ -47,8 +47,12 @@ def miner(i: int, ip: str = "10.0.0.5") -> MinerSnapshot:
 
 
 def rig(i: int, hostname: str = "rig-01") -> RigSnapshot:
-    return RigSnapshot(hostname=hostname, reachable=True, collected_at=cycle_time(i),
-                       gpus=[Gpu(bus_id="0000:01:00.0", temp_c=65.0), Gpu(bus_id="0000:02:00.0", temp_c=66.0)])
+    """A healthy rig read at 10.0.5.7: T-Rex on its GPUs, XMRig on its CPU, lolMiner not running."""
+    return RigSnapshot(hostname=hostname, reachable=True, collected_at=cycle_time(i), ip="10.0.5.7", port=161,
+                       gpus=[Gpu(bus_id="0000:01:00.0", temp_c=65.0), Gpu(bus_id="0000:02:00.0", temp_c=66.0)],
+                       programs=[MinerProgram("trex", api_up=True, hashrate_hs=200e6, port=4067),
+                                 MinerProgram("xmrig", api_up=True, hashrate_hs=15e3, port=18088),
+                                 MinerProgram("lolminer", port=44444, error="nothing listens on 127.0.0.1:44444")])
 
 
 # --- an HTTP receiver ------------------------------------------------------------------------------

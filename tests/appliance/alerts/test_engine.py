@@ -53,6 +53,15 @@ def gpu_temp(temp: float) -> Change:
     return lambda s, i: setattr(s.gpus[0], "temp_c", temp)
 
 
+def trex_down(s: RigSnapshot, i: int) -> None:
+    s.programs[0].api_up, s.programs[0].hashrate_hs = False, None
+    s.programs[0].error = "its API on 127.0.0.1:4067 did not answer within 3 s"
+
+
+def trex_hashrate(percent: float) -> Change:
+    return lambda s, i: setattr(s.programs[0], "hashrate_hs", 200e6 * percent / 100)
+
+
 def storm(s: MinerSnapshot, i: int) -> None:
     # Two rejected shares a cycle from cycle 11 on (the healthy miner rejects none after its first 5).
     s.pools[0].rejected = 5 + 2 * (min(i, 16) - 10)
@@ -108,6 +117,20 @@ SCRIPTS = [
            {3: [("fired", "gpu:0000:02:00.0")], 4: [("resolved", "gpu:0000:02:00.0")]}, device=rig),
     Script("temp_gpu", 7, {**over(range(1, 4), gpu_temp(90)), 4: gpu_temp(82), 5: gpu_temp(79)},
            {3: [("fired", "gpu:0000:01:00.0")], 5: [("resolved", "gpu:0000:01:00.0")]}, device=rig),
+    # T-Rex stops answering (lolMiner, never up on this rig, is not an alert); then it is gone from the list.
+    Script("program_down", 6, over(range(1, 4), trex_down),
+           {3: [("fired", "program:trex")], 4: [("resolved", "program:trex")]}, device=rig),
+    Script("program_down", 6, over(range(1, 4), lambda s, i: s.programs.pop(1)),
+           {3: [("fired", "program:xmrig")], 4: [("resolved", "program:xmrig")]}, device=rig),
+    # Silent for more than forget_after_h (1 h = 120 cycles after it last answered, at cycle 0):
+    # resolved as no longer watched, and not fired again.
+    Script("program_down", 130, over(range(1, 130), trex_down),
+           {3: [("fired", "program:trex")], 121: [("resolved", "program:trex")]},
+           config={"forget_after_h": 1}, device=rig),
+    # Against its own 1-hour median, known after 10 minutes; 82 % is inside the 5 % band above 80 %.
+    Script("program_hashrate_low", 25, {21: trex_hashrate(70), 22: trex_hashrate(82), 23: trex_hashrate(90)},
+           {21: [("fired", "program:trex")], 23: [("resolved", "program:trex")]}, config={"hold_s": 0},
+           device=rig),
 ]
 
 
@@ -119,7 +142,9 @@ def snapshot(script: Script, i: int) -> MinerSnapshot | RigSnapshot:
     if script.rule in ("offline", "sentry_unreachable"):
         if isinstance(snap, MinerSnapshot):
             return unreachable(snap.ip, snap.port, f"no answer on {snap.ip}:4028 within 3 s", polled_at=cycle_time(i))
-        return RigSnapshot(hostname=snap.hostname, reachable=False, error="the sentry did not answer")
+        # As collectors.rig reports a sentry that did not answer: the rig's hostname is unknown.
+        return RigSnapshot(hostname=snap.ip, reachable=False, error="the sentry did not answer", ip=snap.ip,
+                           port=snap.port)
     if script.rule == "hashrate_low" and script.config.get("reference") == "median":
         snap.hashrate_nominal_hs = None
     change(snap, i)

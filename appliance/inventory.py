@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
-from appliance.config import Config, Miner
+from appliance.config import Config, Miner, Sentry
+from collectors.model import RigSnapshot, sentry_address
 
 INVENTORY_FILE = "inventory.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another before giving up
 
 _SCHEMA = """
@@ -53,11 +54,21 @@ CREATE TABLE IF NOT EXISTS devices (
     tags TEXT NOT NULL DEFAULT '[]',
     first_seen REAL,
     last_seen REAL,
-    source TEXT NOT NULL CHECK (source IN ('configured', 'discovered'))
+    source TEXT NOT NULL CHECK (source IN ('configured', 'discovered')),
+    kind TEXT NOT NULL DEFAULT 'asic' CHECK (kind IN ('asic', 'rig')),
+    number INTEGER
 );
 CREATE INDEX IF NOT EXISTS devices_mac ON devices (mac);
 CREATE INDEX IF NOT EXISTS devices_serial ON devices (serial);
 CREATE INDEX IF NOT EXISTS devices_ip ON devices (ip);
+CREATE UNIQUE INDEX IF NOT EXISTS devices_number ON devices (number);
+"""
+
+# From schema 1: rigs join the inventory, and every device gets its number (in the order it came).
+_MIGRATE_1_TO_2 = """
+ALTER TABLE devices ADD COLUMN kind TEXT NOT NULL DEFAULT 'asic' CHECK (kind IN ('asic', 'rig'));
+ALTER TABLE devices ADD COLUMN number INTEGER;
+UPDATE devices SET number = (SELECT count(*) FROM devices AS earlier WHERE earlier.rowid <= devices.rowid)
 """
 
 
@@ -83,6 +94,8 @@ class Device:
     first_seen: float | None  # Unix s; None: configured, never answered yet
     last_seen: float | None
     source: str  # "configured" (listed in commander.toml) or "discovered"
+    kind: str  # "asic" (polled directly) or "rig" (read through its sentry, always configured)
+    number: int  # 1, 2, ... in the order devices came; kept for life (MINERWATCH-MIB's mwMinerIndex)
 
 
 # What discovery may set; site, rack, location and tags of a configured device are the config's.
@@ -160,6 +173,9 @@ class Inventory:
                 if version > SCHEMA_VERSION:
                     raise InventoryError(f"the inventory {path} was written by a newer minerwatch "
                                          f"(schema {version}, this one knows {SCHEMA_VERSION})")
+                if version == 1:
+                    for statement in filter(str.strip, _MIGRATE_1_TO_2.split(";")):
+                        db.execute(statement)
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -219,7 +235,7 @@ class Inventory:
         keys = []
         with self._write() as db:
             for miner in miners:
-                row = db.execute("SELECT key FROM devices WHERE ip = ? "
+                row = db.execute("SELECT key FROM devices WHERE ip = ? AND kind = 'asic' "
                                  "ORDER BY source = 'configured' DESC, last_seen DESC", (miner.ip,)).fetchone()
                 values = {"ip": miner.ip, "site": miner.site, "rack": miner.rack, "location": miner.location,
                           "tags": json.dumps(list(miner.tags)), "source": "configured"}
@@ -230,9 +246,44 @@ class Inventory:
                 else:
                     key = self._insert(db, self._new_key(db, None, None, miner.ip), values)
                 keys.append(key)
-            db.execute(f"UPDATE devices SET source = 'discovered' WHERE source = 'configured' "
-                       f"AND key NOT IN ({','.join('?' * len(keys))})", keys)
+            self._unlist(db, "asic", keys)
         return keys
+
+    def sync_rigs(self, sentries: Iterable[Sentry]) -> list[str]:
+        """Make the rigs match the configured sentries; returns their keys, in order.
+
+        A rig's key is its sentry's address (``RigSnapshot.address``), which is also how the store
+        and the alerts know it; site, rack, location and tags are the configuration's. A rig no
+        longer configured stays, as discovered, with its number, and is no longer read."""
+        keys = []
+        with self._write() as db:
+            for sentry in sentries:
+                key = sentry_address(sentry.host, sentry.port)
+                values = {"ip": sentry.host, "port": sentry.port,
+                          "site": sentry.site, "rack": sentry.rack, "location": sentry.location,
+                          "tags": json.dumps(list(sentry.tags)), "source": "configured", "kind": "rig"}
+                if db.execute("SELECT 1 FROM devices WHERE key = ?", (key,)).fetchone():
+                    self._update(db, key, values)
+                else:
+                    self._insert(db, key, values)
+                keys.append(key)
+            self._unlist(db, "rig", keys)
+        return keys
+
+    def seen_rigs(self, rigs: Iterable[RigSnapshot], at: float) -> None:
+        """Record each rig whose sentry answered at Unix time ``at``, with the hostname it reports."""
+        with self._write() as db:
+            for rig in rigs:
+                if rig.reachable:
+                    db.execute("UPDATE devices SET hostname = :hostname, first_seen = coalesce(first_seen, :at), "
+                               "last_seen = max(coalesce(last_seen, :at), :at) WHERE key = :key AND kind = 'rig'",
+                               {"hostname": rig.hostname, "at": at, "key": rig.address})
+
+    @staticmethod
+    def _unlist(db: sqlite3.Connection, kind: str, keys: list[str]) -> None:
+        """Devices of ``kind`` configured before but not now stay, as discovered."""
+        db.execute(f"UPDATE devices SET source = 'discovered' WHERE source = 'configured' AND kind = ? "
+                   f"AND key NOT IN ({','.join('?' * len(keys))})", [kind, *keys])
 
     def upsert_discovered(self, items: Iterable[Any], at: float | None = None,
                           site_for: Callable[[str], str] | None = None) -> list[str | None]:
@@ -269,7 +320,8 @@ class Inventory:
                     if row["source"] == "discovered":
                         values["site"] = site_for(sighting.ip)
                     self._update(db, key, values)
-                db.execute("UPDATE devices SET ip = NULL WHERE ip = ? AND key != ?", (sighting.ip, key))
+                db.execute("UPDATE devices SET ip = NULL WHERE ip = ? AND key != ? AND kind = 'asic'",
+                           (sighting.ip, key))
                 claimed.add(key)
                 keys.append(key)
         return keys
@@ -281,7 +333,8 @@ class Inventory:
             value = getattr(sighting, column)
             if value is None:
                 continue
-            for row in db.execute(f"SELECT * FROM devices WHERE {column} = ? ORDER BY last_seen DESC", (value,)):
+            for row in db.execute(f"SELECT * FROM devices WHERE kind = 'asic' AND {column} = ? "
+                                  "ORDER BY last_seen DESC", (value,)):
                 if row["key"] in claimed:
                     continue
                 if all(row[other] is None or getattr(sighting, other) is None or row[other] == getattr(sighting, other)
@@ -302,7 +355,10 @@ class Inventory:
 
     @staticmethod
     def _insert(db: sqlite3.Connection, key: str, values: dict[str, Any]) -> str:
-        values = {"key": key, **values}
+        # Devices are never deleted (one no longer listed stays, as discovered), so max + 1 is never
+        # a number another device had.
+        number = db.execute("SELECT coalesce(max(number), 0) + 1 FROM devices").fetchone()[0]
+        values = {"key": key, "number": number, **values}
         db.execute(f"INSERT INTO devices ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                    list(values.values()))
         return key

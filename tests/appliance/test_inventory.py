@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from appliance.config import Miner
+from appliance.config import Miner, Sentry
 from appliance.inventory import INVENTORY_FILE, Inventory, InventoryError
 from appliance.store.schema import device_key
 from collectors.identify import Identity
-from collectors.model import MinerSnapshot
+from collectors.model import MinerSnapshot, RigSnapshot
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -171,3 +171,63 @@ def test_a_reader_in_another_process_sees_whole_batches_while_the_commander_writ
 def test_a_key_is_the_one_the_store_files_the_device_under(inventory: Inventory) -> None:
     seen = [snapshot("10.0.3.20", "aa:00:00:00:00:13"), snapshot("10.0.3.21", serial="SN9"), snapshot("10.0.3.22")]
     assert inventory.upsert_discovered(seen, at=100) == [device_key(s) for s in seen]
+
+
+# --- rigs, and every device's number -----------------------------------------------------------
+
+def sentry(host: str, port: int = 161, **placement: object) -> Sentry:
+    return Sentry(host, port, community="c", **placement)
+
+
+def test_configured_sentries_are_rigs_keyed_by_their_address(inventory: Inventory) -> None:
+    keys = inventory.sync_rigs([sentry("10.0.5.7", site="north", rack="R1"), sentry("127.0.0.1", 16100)])
+    assert keys == ["10.0.5.7", "127.0.0.1:16100"]
+    rig = inventory.get("10.0.5.7")
+    assert (rig.kind, rig.source, rig.site, rig.rack, rig.port, rig.hostname) == (
+        "rig", "configured", "north", "R1", 161, None)
+    inventory.seen_rigs([RigSnapshot("rig-07", ip="10.0.5.7", port=161),
+                         RigSnapshot("127.0.0.1", reachable=False, ip="127.0.0.1", port=16100)], at=300)
+    assert (inventory.get("10.0.5.7").hostname, inventory.get("10.0.5.7").last_seen) == ("rig-07", 300)
+    assert inventory.get("127.0.0.1:16100").last_seen is None  # it did not answer
+    assert inventory.sync_rigs([sentry("127.0.0.1", 16100)]) == ["127.0.0.1:16100"]
+    assert inventory.get("10.0.5.7").source == "discovered"  # kept, with its history, no longer read
+
+
+def test_asic_discovery_never_takes_a_rig_for_a_miner(inventory: Inventory) -> None:
+    # A rig running TeamRedMiner answers the cgminer API on 4028, and may be found by a subnet scan.
+    inventory.sync_rigs([sentry("10.0.5.7")])
+    [key] = inventory.upsert_discovered([snapshot("10.0.5.7", model="TeamRedMiner")], at=100)
+    assert key != "10.0.5.7"
+    rig = inventory.get("10.0.5.7")
+    assert (rig.kind, rig.ip, rig.model) == ("rig", "10.0.5.7", None)
+    inventory.sync_configured([Miner("10.0.5.7")])
+    assert inventory.get("10.0.5.7").kind == "rig"
+
+
+def test_every_device_has_a_number_kept_for_life(tmp_path: Path) -> None:
+    with Inventory.open(tmp_path) as inventory:
+        a, b = inventory.upsert_discovered([snapshot("10.0.3.10", "AA:00:00:00:00:0A"),
+                                            snapshot("10.0.3.11", "AA:00:00:00:00:0B")], at=100)
+        [rig] = inventory.sync_rigs([sentry("10.0.5.7")])
+        inventory.upsert_discovered([snapshot("10.0.3.12", "AA:00:00:00:00:0A")], at=200)  # a moved
+    with Inventory.open(tmp_path) as inventory:
+        assert {d.key: d.number for d in inventory.devices()} == {a: 1, b: 2, rig: 3}
+
+
+def test_an_inventory_of_schema_1_gains_kinds_and_numbers(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / INVENTORY_FILE)
+    db.executescript("""
+        CREATE TABLE devices (key TEXT PRIMARY KEY, ip TEXT, port INTEGER, driver TEXT, make TEXT, model TEXT,
+            mac TEXT, serial TEXT, hostname TEXT, site TEXT NOT NULL, rack TEXT, location TEXT,
+            tags TEXT NOT NULL DEFAULT '[]', first_seen REAL, last_seen REAL,
+            source TEXT NOT NULL CHECK (source IN ('configured', 'discovered')));
+        INSERT INTO devices (key, ip, site, source) VALUES ('AA:00:00:00:00:0B', '10.0.3.11', 'default', 'discovered');
+        INSERT INTO devices (key, ip, site, source) VALUES ('AA:00:00:00:00:0A', '10.0.3.10', 'default', 'discovered');
+        PRAGMA user_version = 1;
+    """)
+    db.close()
+    with Inventory.open(tmp_path) as inventory:
+        devices = {d.key: (d.kind, d.number) for d in inventory.devices()}
+        assert devices == {"AA:00:00:00:00:0B": ("asic", 1), "AA:00:00:00:00:0A": ("asic", 2)}
+        [key] = inventory.upsert_discovered([snapshot("10.0.3.12", "AA:00:00:00:00:0C")], at=100)
+        assert inventory.get(key).number == 3

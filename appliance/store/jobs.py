@@ -23,7 +23,7 @@ def store_cycle(state_dir: Path, snapshots: Iterable[MinerSnapshot], cycle_time:
                 site: str | Callable[[str], str] | None = None, rigs: Iterable[RigSnapshot] = ()) -> list[Path]:
     """One cycle's miner (and rig) snapshots written to ``metrics/`` and folded into ``latest/``."""
     tables = rows_from_snapshots(snapshots, cycle_time, site, known_keys=keys_by_address(state_dir))
-    tables["gpus"] = rows_from_rigs(rigs, cycle_time, site)
+    tables.update(rows_from_rigs(rigs, cycle_time, site))
     written = write_cycle(state_dir, tables, cycle_time)
     update_latest(state_dir, {name: t for name, t in tables.items() if t.num_rows})
     return written

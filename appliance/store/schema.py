@@ -20,7 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from collectors.model import MinerSnapshot, RigSnapshot
+from collectors.model import MinerSnapshot, RigSnapshot, program_keys
 
 TIME = pa.timestamp("ms", tz="UTC")
 _TEXT = pa.string()
@@ -72,10 +72,33 @@ _POOL_SCALARS = (
 )
 POOLS = pa.schema(_IDENTITY + _fields(("pool", pa.int32())) + _fields(*_POOL_SCALARS))
 
-# A rig's GPUs, keyed by PCI bus id (stable across reboots, unlike the index); "rig" is the rig's
-# hostname, as its sentry reports it.
+# Rigs, as their sentries report them: "rig" is the rig's key on the commander, its sentry's address
+# (``RigSnapshot.address``), the same whether it answers or not; "hostname" is what the rig calls itself.
+_RIG_KEY = [_IDENTITY[0], pa.field("rig", _TEXT, nullable=False), _IDENTITY[2]]
+
+_RIG_SCALARS = (
+    ("hostname", _TEXT), ("reachable", pa.bool_()), ("error", _TEXT),
+    ("uptime_s", pa.int64()),  # s since the rig booted
+    ("load_1m", pa.float64()), ("memory_used_pct", pa.float64()), ("disk_used_pct", pa.float64()),
+    ("hashrate_hs", pa.float64()),  # H/s, all programs (algorithms may differ: per program in "programs")
+    ("latency_ms", pa.float64()),  # ms the read of its sentry took
+)
+_RIG_CPU = (  # the rig's CPU, in columns prefixed "cpu_"
+    ("model", _TEXT), ("threads", pa.int32()),
+    ("load_pct", pa.float64()),  # % of all threads
+    ("temp_c", pa.float64()), ("frequency_mhz", pa.float64()),
+    ("hashrate_hs", pa.float64()),  # H/s, a CPU mining program's
+)
+RIGS = pa.schema(_RIG_KEY + _fields(*_RIG_SCALARS) + _fields(
+    *((f"cpu_{name}", kind) for name, kind in _RIG_CPU),
+    ("collected_at", TIME),  # when the sentry collected what it served
+    ("gpus", pa.int32()),  # GPUs present
+    ("faults", pa.list_(_TEXT)),  # one sentence each, as the sentry reports them
+))
+
+# A rig's GPUs, keyed by PCI bus id (stable across reboots, unlike the index).
 _GPU_COLUMNS = (
-    ("rig", _TEXT), ("bus_id", _TEXT), ("name", _TEXT), ("vendor", _TEXT),
+    ("bus_id", _TEXT), ("name", _TEXT), ("vendor", _TEXT),
     ("hashrate_hs", pa.float64()),  # H/s
     ("temp_c", pa.float64()), ("mem_temp_c", pa.float64()),  # °C, core and memory junction
     ("fan_pct", pa.float64()),  # % of full speed
@@ -84,8 +107,18 @@ _GPU_COLUMNS = (
     ("core_clock_mhz", pa.float64()), ("mem_clock_mhz", pa.float64()),  # MHz
     ("accepted", pa.int64()), ("rejected", pa.int64()),  # shares since start
 )
-GPUS = pa.schema([_IDENTITY[0], pa.field("rig", _TEXT, nullable=False), _IDENTITY[2]]
-                 + _fields(*_GPU_COLUMNS[1:]))
+GPUS = pa.schema(_RIG_KEY + _fields(("hostname", _TEXT), *_GPU_COLUMNS))
+
+# A rig's mining programs; "program" is its key on the rig (``collectors.model.program_keys``: the
+# name, with ":<port>" for a program the rig runs twice), as its alerts' part names it too.
+_PROGRAM_SCALARS = (
+    ("name", _TEXT), ("version", _TEXT), ("algorithm", _TEXT), ("pool", _TEXT), ("user", _TEXT),
+    ("api_up", pa.bool_()), ("port", pa.int32()), ("error", _TEXT),
+    ("hashrate_hs", pa.float64()),  # H/s, in its own algorithm
+    ("accepted", pa.int64()), ("rejected", pa.int64()),  # shares since it started
+    ("uptime_s", pa.int64()),
+)
+PROGRAMS = pa.schema(_RIG_KEY + _fields(("program", _TEXT), ("hostname", _TEXT), *_PROGRAM_SCALARS))
 
 
 @dataclass(frozen=True)
@@ -117,10 +150,16 @@ TABLES: dict[str, Table] = {t.name: t for t in (
           counters=("hw_errors",), labels=("site", "chips_expected")),
     Table("pools", POOLS, "device", "pool", gauges=(),
           counters=("accepted", "rejected", "stale"), labels=("site", "url", "user", "active")),
+    Table("rigs", RIGS, "rig", None,
+          gauges=("hashrate_hs", "load_1m", "memory_used_pct", "disk_used_pct", "cpu_load_pct", "cpu_temp_c",
+                  "cpu_hashrate_hs", "gpus", "latency_ms"),
+          counters=("uptime_s",), labels=("site", "hostname", "cpu_model")),
     Table("gpus", GPUS, "rig", "bus_id",
           gauges=("hashrate_hs", "temp_c", "mem_temp_c", "fan_pct", "fan_rpm", "power_w",
                   "core_clock_mhz", "mem_clock_mhz"),
-          counters=("accepted", "rejected"), labels=("site", "name", "vendor")),
+          counters=("accepted", "rejected"), labels=("site", "hostname", "name", "vendor")),
+    Table("programs", PROGRAMS, "rig", "program", gauges=("hashrate_hs",),
+          counters=("accepted", "rejected", "uptime_s"), labels=("site", "hostname", "name", "algorithm", "pool")),
 )}
 
 
@@ -180,13 +219,32 @@ def rows_from_snapshots(snapshots: Iterable[MinerSnapshot], cycle_time: datetime
 
 
 def rows_from_rigs(rigs: Iterable[RigSnapshot], cycle_time: datetime,
-                   site: str | Callable[[str], str] | None = None) -> pa.Table:
-    """The gpus table of one cycle: one row per GPU of each rig."""
+                   site: str | Callable[[str], str] | None = None) -> dict[str, pa.Table]:
+    """The rigs, gpus and programs tables of one cycle: a row per rig (answering or not), per GPU
+    and per mining program of each rig that answered."""
     rigs = list(rigs)
-    gpus = [g for r in rigs for g in r.gpus]
-    sites = [site(r.ip or "") if callable(site) else site for r in rigs for _ in r.gpus]
-    return _table(GPUS, _columns(gpus, _GPU_COLUMNS[1:]), [r.hostname for r in rigs for _ in r.gpus],
-                  sites, cycle_time, key="rig")
+    keys = [r.address for r in rigs]
+    sites = [site(r.ip or "") if callable(site) else site for r in rigs]
+    rig_cols = _columns(rigs, _RIG_SCALARS)
+    cpus = [r.cpu for r in rigs]
+    rig_cols.update({f"cpu_{name}": values for name, values in _columns(cpus, _RIG_CPU).items()})
+    rig_cols["collected_at"] = _timestamps([r.collected_at for r in rigs])
+    rig_cols["gpus"] = [len(r.gpus) if r.reachable else None for r in rigs]
+    rig_cols["faults"] = [list(r.faults) for r in rigs]
+
+    gpus = [(r, k, w, g) for r, k, w in zip(rigs, keys, sites) for g in r.gpus]
+    gpu_cols = {"hostname": [r.hostname for r, *_ in gpus], **_columns([g for *_, g in gpus], _GPU_COLUMNS)}
+    programs = [(r, k, w, part, p) for r, k, w in zip(rigs, keys, sites)
+                for part, p in program_keys(r.programs).items()]
+    program_cols = {"program": [part for *_, part, _ in programs],
+                    "hostname": [r.hostname for r, *_ in programs],
+                    **_columns([p for *_, p in programs], _PROGRAM_SCALARS)}
+    return {
+        "rigs": _table(RIGS, rig_cols, keys, sites, cycle_time, key="rig"),
+        "gpus": _table(GPUS, gpu_cols, [k for _, k, *_ in gpus], [w for _, _, w, _ in gpus], cycle_time, key="rig"),
+        "programs": _table(PROGRAMS, program_cols, [k for _, k, *_ in programs], [w for _, _, w, *_ in programs],
+                           cycle_time, key="rig"),
+    }
 
 
 def _index(part: Any) -> int:

@@ -11,7 +11,7 @@
     # raw_days = 14
     # rollup_5m_days = 90
     # rollup_1h_days = 1095
-    ## Per-table exceptions, by dataset name (miners, boards, pools, gpus, miners_5m, gpus_1h, ...).
+    ## Per-table exceptions, by dataset name (miners, boards, pools, rigs, gpus, programs, miners_5m, gpus_1h, ...).
     # [storage.retention_days]
     # boards = 7
 """

@@ -10,13 +10,15 @@ import pytest
 from appliance.store.schema import (
     GPUS,
     MINERS,
+    PROGRAMS,
+    RIGS,
     TABLES,
     device_key,
     rollup_schema,
     rows_from_rigs,
     rows_from_snapshots,
 )
-from collectors.model import Gpu, MinerSnapshot, RigSnapshot
+from collectors.model import Cpu, Gpu, MinerProgram, MinerSnapshot, RigSnapshot
 
 from .helpers import T0, key, snapshot
 
@@ -61,15 +63,29 @@ def test_an_empty_cycle_gives_empty_tables_of_the_right_schema():
     assert all(t.schema == TABLES[name].schema for name, t in tables.items())
 
 
-def test_gpu_rows_are_keyed_by_rig_and_bus_id():
-    rigs = [RigSnapshot(hostname="rig-1", gpus=[Gpu(bus_id="0000:01:00.0", hashrate_hs=62e6, temp_c=61.0),
-                                                Gpu(bus_id="0000:02:00.0", core_clock_mhz=1500.0)]),
-            RigSnapshot(hostname="rig-2", reachable=False)]
-    table = rows_from_rigs(rigs, T0, "north")
-    assert table.schema == GPUS
-    rows = table.to_pylist()
-    assert [(r["rig"], r["bus_id"]) for r in rows] == [("rig-1", "0000:01:00.0"), ("rig-1", "0000:02:00.0")]
-    assert rows[0]["hashrate_hs"] == 62e6 and rows[1]["hashrate_hs"] is None and rows[1]["core_clock_mhz"] == 1500.0
+def test_rigs_gpus_and_programs_are_keyed_by_the_sentry_address_answering_or_not():
+    rigs = [RigSnapshot(hostname="rig-1", ip="10.0.5.1", port=161, uptime_s=3600, cpu=Cpu(model="Ryzen 9", temp_c=61.5),
+                        faults=["GPU 0000:03:00.0 lost"],
+                        gpus=[Gpu(bus_id="0000:01:00.0", hashrate_hs=62e6, temp_c=61.0),
+                              Gpu(bus_id="0000:02:00.0", core_clock_mhz=1500.0)],
+                        programs=[MinerProgram("trex", api_up=True, hashrate_hs=124e6, port=4067),
+                                  MinerProgram("xmrig", api_up=True, hashrate_hs=15e3, port=18088),
+                                  MinerProgram("xmrig", port=18089, error="nothing listens")]),
+            RigSnapshot(hostname="10.0.5.2", reachable=False, error="no answer", ip="10.0.5.2", port=1161)]
+    tables = rows_from_rigs(rigs, T0, "north")
+    assert {name: t.schema for name, t in tables.items()} == {"rigs": RIGS, "gpus": GPUS, "programs": PROGRAMS}
+    rows = tables["rigs"].to_pylist()
+    assert [(r["rig"], r["hostname"], r["reachable"], r["gpus"]) for r in rows] == [
+        ("10.0.5.1", "rig-1", True, 2), ("10.0.5.2:1161", "10.0.5.2", False, None)]
+    assert (rows[0]["cpu_model"], rows[0]["cpu_temp_c"], rows[0]["faults"]) == ("Ryzen 9", 61.5, ["GPU 0000:03:00.0 lost"])
+    assert rows[1]["uptime_s"] is None and rows[1]["error"] == "no answer"  # null, never 0
+    gpus = tables["gpus"].to_pylist()
+    assert [(r["rig"], r["hostname"], r["bus_id"]) for r in gpus] == [
+        ("10.0.5.1", "rig-1", "0000:01:00.0"), ("10.0.5.1", "rig-1", "0000:02:00.0")]
+    assert gpus[0]["hashrate_hs"] == 62e6 and gpus[1]["hashrate_hs"] is None and gpus[1]["core_clock_mhz"] == 1500.0
+    programs = tables["programs"].to_pylist()
+    assert [(r["program"], r["api_up"], r["hashrate_hs"]) for r in programs] == [
+        ("trex", True, 124e6), ("xmrig:18088", True, 15e3), ("xmrig:18089", False, None)]
 
 
 def test_a_naive_cycle_time_is_refused():

@@ -194,11 +194,16 @@ class AlertEngine:
         for snap in snapshots:
             device, kind = device_of(snap), kind_of(snap)
             context = self.devices.setdefault(device, _Device()).observe(snap, cycle_time)
+            # A rig's alerts are filed under its sentry's address; people know it by its name.
+            name = snap.hostname if isinstance(snap, RigSnapshot) and snap.hostname != device \
+                and snap.hostname != snap.ip else None
             for rule, settings in self.rules:
                 if rule.kind != kind:
                     continue
                 active = firing.get((device, rule.name), set())
                 for finding in rule.check(snap, context, settings, active):
+                    if name:
+                        finding = replace(finding, message=f"{name}: {finding.message}")
                     transition = self._apply(device, rule, settings, finding, cycle_time)
                     if transition:
                         transitions.append(transition)

@@ -266,3 +266,13 @@ def test_a_device_removed_from_the_inventory_is_forgotten(tmp_path):
     assert closed.rule == "offline" and engine.firing() == []
     assert AlertEngine(settings_for(SCRIPTS[0]).rules, tmp_path / "alerts.json").counts()["devices"] == 1
     assert read_history(engine.history_path)[-1]["by"] == "removed from the inventory"
+
+
+def test_a_rig_alert_names_the_rig_as_it_calls_itself(tmp_path):
+    rules = AlertSettings.from_mapping({"rules": {"temp_gpu": {"hold_s": 0}}}, "test [alerts]").rules
+    engine = AlertEngine(rules, tmp_path / "alerts.json", clock=lambda: cycle_time(0))
+    hot = rig(0, hostname="rig-07")
+    hot.gpus[0].temp_c = 91.0
+    [transition] = engine.evaluate(cycle_time(0), [hot])
+    assert transition.alert.device == "10.0.5.7"
+    assert transition.alert.message == "rig-07: GPU 0000:01:00.0 is at 91.0 °C (limit 85 °C)"

@@ -1,16 +1,11 @@
 """The rig snapshot as MINERWATCH-MIB rows: a pure function, so the layout tests without snmpd.
 
 ``rows(snapshot)`` gives every cell the pass_persist responder serves, sorted by OID, as
-``(oid, type, value)`` where ``type`` is the word pass_persist answers with (``integer``, ``gauge``,
-``counter``, ``string``). Encoding, per the MIB:
+``(oid, type, value)``, encoded as ``snmp_agent.cells`` says (no cell for an unknown or unusable
+value, hashrates as Gauge32 plus a unit column, tenths, hundredths, Counter32, DisplayString).
+What is the rig's own:
 
-- a value the rig did not report (``None``) or that is unusable (a string where a number belongs,
-  NaN, a negative gauge) has no cell at all: an NMS sees noSuchInstance, never a made-up 0;
-- hashrates are Gauge32 in the smallest unit (H/s, kH/s, ... PH/s) in which they fit, with the unit
-  (MwHashrateUnit: 1 = H/s ... 6 = PH/s) in the column beside them;
 - temperatures and watts in tenths (``MwTenths``), percentages and the load average in hundredths;
-- share counters as Counter32, wrapped modulo 2^32;
-- text without control characters, at most 255 octets of UTF-8 (DisplayString);
 - the GPU index from the PCI bus id (``gpu_index``), so a card keeps its row when another is lost;
 - the whole snapshot as compact ASCII JSON in chunks of ``CHUNK_OCTETS`` (``snapshot_json``).
 """
@@ -18,99 +13,25 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from collectors.mib import BASE, SENTRY_STATUS, Oid, oid
 from collectors.model import RigSnapshot
+from snmp_agent.cells import (HASHRATE, INT32_MAX, Field, Row, cells, counter, display, gauge, hundredths,
+                              integer, records, tenths, truth)
 
-Row = tuple[Oid, str, int | str]
-Encoder = Callable[[Any], tuple[str, int | str] | None]
-
-GAUGE_MAX = 2**32 - 1
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-DISPLAY_OCTETS = 255
 # net-snmp 5.9 reads a pass_persist value line into a 4096-octet buffer: 4094 octets of value at most,
 # and a longer line leaves its tail in the pipe, which the next answer would be read from. 4000 keeps
 # a margin and a round figure.
 CHUNK_OCTETS = 4000
 
 
-# -- value encoders: each returns (pass_persist type, value) or None for "no cell" ----------------
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def gauge(value: Any) -> tuple[str, int] | None:
-    number = _number(value)
-    if number is None or number < 0:
-        return None
-    return "gauge", min(round(number), GAUGE_MAX)
-
-
-def integer(value: Any) -> tuple[str, int] | None:
-    number = _number(value)
-    return None if number is None else ("integer", max(INT32_MIN, min(round(number), INT32_MAX)))
-
-
-def tenths(value: Any) -> tuple[str, int] | None:
-    number = _number(value)
-    return None if number is None else integer(number * 10)
-
-
-def hundredths(value: Any) -> tuple[str, int] | None:
-    number = _number(value)
-    return None if number is None else integer(number * 100)
-
-
-def counter(value: Any) -> tuple[str, int] | None:
-    number = _number(value)
-    if number is None or number < 0:
-        return None
-    return "counter", int(number) % 2**32
-
-
-def truth(value: Any) -> tuple[str, int] | None:
-    """TruthValue: true(1), false(2)."""
-    return ("integer", 1 if value else 2) if isinstance(value, bool) else None
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-def display(value: Any) -> tuple[str, str] | None:
-    """A DisplayString cell: one line (pass_persist is line-based), 255 octets at most."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return None
-    text = _CONTROL.sub(" ", str(value)).strip()
-    if not text:
-        return None
-    return "string", text.encode("utf-8")[:DISPLAY_OCTETS].decode("utf-8", "ignore")
-
-
-def hashrate(hs: Any) -> tuple[int, int] | None:
-    """(value, MwHashrateUnit) for a hashrate in H/s: the smallest unit in which it fits a Gauge32."""
-    number = _number(hs)
-    if number is None or number < 0:
-        return None
-    for unit in range(1, 7):
-        scaled = round(number / 1000 ** (unit - 1))
-        if scaled <= GAUGE_MAX:
-            return scaled, unit
-    return GAUGE_MAX, 6
-
-
 # -- the tables, as (MIB column, snapshot key, encoder); hashrates are (value column, unit column) --
 
-HASHRATE = "hashrate"
-
-RIG: tuple[tuple[str, str, Encoder | str], ...] = (
+RIG: tuple[Field, ...] = (
     ("mwRigHostname", "hostname", display),
     ("mwRigCollectedAt", "collected_at", gauge),
     ("mwRigUptime", "uptime_s", gauge),
@@ -120,7 +41,7 @@ RIG: tuple[tuple[str, str, Encoder | str], ...] = (
     ("mwRigHashrate", "hashrate_hs", HASHRATE),
 )
 
-CPU: tuple[tuple[str, str, Encoder | str], ...] = (
+CPU: tuple[Field, ...] = (
     ("mwCpuModel", "model", display),
     ("mwCpuThreads", "threads", gauge),
     ("mwCpuLoad", "load_pct", hundredths),
@@ -129,7 +50,7 @@ CPU: tuple[tuple[str, str, Encoder | str], ...] = (
     ("mwCpuHashrate", "hashrate_hs", HASHRATE),
 )
 
-GPU: tuple[tuple[str, str, Encoder | str], ...] = (
+GPU: tuple[Field, ...] = (
     ("mwGpuBusId", "bus_id", display),
     ("mwGpuDriverIndex", "index", integer),
     ("mwGpuVendor", "vendor", display),
@@ -149,7 +70,7 @@ GPU: tuple[tuple[str, str, Encoder | str], ...] = (
     ("mwGpuLoad", "load_pct", hundredths),
 )
 
-PROGRAM: tuple[tuple[str, str, Encoder | str], ...] = (
+PROGRAM: tuple[Field, ...] = (
     ("mwProgramName", "name", display),
     ("mwProgramVersion", "version", display),
     ("mwProgramAlgorithm", "algorithm", display),
@@ -163,21 +84,6 @@ PROGRAM: tuple[tuple[str, str, Encoder | str], ...] = (
     ("mwProgramApiPort", "port", integer),
     ("mwProgramError", "error", display),
 )
-
-
-def _cells(fields: Iterable[tuple[str, str, Encoder | str]], record: Mapping[str, Any],
-           suffix: Oid, base: Oid) -> Iterable[Row]:
-    for column, key, encode in fields:
-        value = record.get(key)
-        if encode == HASHRATE:
-            scaled = hashrate(value)
-            if scaled is not None:
-                yield oid(column, base) + suffix, "gauge", scaled[0]
-                yield oid(column + "Unit", base) + suffix, "integer", scaled[1]
-            continue
-        cell = encode(value)
-        if cell is not None:
-            yield oid(column, base) + suffix, cell[0], cell[1]
 
 
 # -- GPU index --------------------------------------------------------------------------------
@@ -234,18 +140,14 @@ def _snapshot_rows(data: Mapping[str, Any], base: Oid) -> Iterable[Row]:
 
 # -- everything -------------------------------------------------------------------------------------
 
-def _records(value: Any) -> list[Mapping[str, Any]]:
-    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
-
-
 def rows(snapshot: RigSnapshot | Mapping[str, Any], base: Oid = BASE) -> list[Row]:
     """Every cell of the rig subtree but mwSentry (the responder's own, time-dependent), by OID."""
     data: Mapping[str, Any] = snapshot.to_dict() if isinstance(snapshot, RigSnapshot) else snapshot
-    out: list[Row] = list(_cells(RIG, data, (0,), base))
+    out: list[Row] = list(cells(RIG, data, (0,), base))
 
-    gpus = [g for g in _records(data.get("gpus")) if isinstance(g.get("bus_id"), str)]
+    gpus = [g for g in records(data.get("gpus")) if isinstance(g.get("bus_id"), str)]
     indexes = gpu_indexes(g["bus_id"] for g in gpus)
-    programs = sorted(_records(data.get("programs")),
+    programs = sorted(records(data.get("programs")),
                       key=lambda p: (str(p.get("name")), p.get("port") if isinstance(p.get("port"), int) else 0))
     faults = [cell for cell in map(display, data.get("faults") or []) if cell is not None] \
         if isinstance(data.get("faults"), list) else []
@@ -255,14 +157,14 @@ def rows(snapshot: RigSnapshot | Mapping[str, Any], base: Oid = BASE) -> list[Ro
     out.append((oid("mwRigFaultCount", base) + (0,), "gauge", len(faults)))
     cpu = data.get("cpu")
     if isinstance(cpu, Mapping):
-        out.extend(_cells(CPU, cpu, (0,), base))
+        out.extend(cells(CPU, cpu, (0,), base))
     seen: set[str] = set()
     for gpu in gpus:
         if gpu["bus_id"] not in seen:  # a duplicated GPU would give two cells one OID
             seen.add(gpu["bus_id"])
-            out.extend(_cells(GPU, gpu, (indexes[gpu["bus_id"]],), base))
+            out.extend(cells(GPU, gpu, (indexes[gpu["bus_id"]],), base))
     for number, program in enumerate(programs, start=1):
-        out.extend(_cells(PROGRAM, program, (number,), base))
+        out.extend(cells(PROGRAM, program, (number,), base))
     for number, (kind, text) in enumerate(faults, start=1):
         out.append((oid("mwFaultText", base) + (number,), kind, text))
     out.extend(_snapshot_rows(data, base))

@@ -1,137 +1,32 @@
-"""Real net-snmp for the SNMP tests: an snmpd on a free loopback port, serving a 12-GPU rig's
-snapshot through the project's pass_persist responder, with a v2c community and a v3 user."""
+"""Real net-snmp for the rig's SNMP tests: an snmpd on a free loopback port (``tests/net_snmp.py``),
+serving a 12-GPU rig's snapshot through the sentry's pass_persist responder."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from collectors.mib import BASE, dotted, oid
-from tests.conftest import REPO, require
+from collectors.mib import dotted, oid
+from sentry_light.snmp import snmpd_conf
+from tests.net_snmp import Agent, start_snmpd, stop_snmpd, write_json
 
 from .rigdata import twelve_gpu_rig
 
-MIB_DIR = REPO / "packaging" / "mibs"
-COMMUNITY = "public"
-WRITE_COMMUNITY = "private"
-V3_USER, V3_AUTH, V3_PRIV = "mwtest", "auth-passphrase-1", "priv-passphrase-1"
+
+def sentry_lines(snapshot: Path, responder_log: Path) -> list[str]:
+    """The block ``minerwatch-sentry snmpd-conf`` prints, its responder logging to ``responder_log``."""
+    command = f"{sys.executable} -m sentry_light.snmp.pass_persist --snapshot {snapshot} --log-file {responder_log}"
+    return snmpd_conf.block(snapshot, command=command).splitlines()
 
 
-def shared_mibs() -> Path:
-    """The IETF base MIBs Debian's main archive lacks: ../shared/mibs, or MINERWATCH_SHARED_MIBS."""
-    return Path(os.environ.get("MINERWATCH_SHARED_MIBS", REPO.parent / "shared" / "mibs"))
-
-
-def tool(name: str) -> str:
-    """A net-snmp or libsmi program; skipped here, failed in CI, when it is not installed."""
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
-    require(path is not None, f"{name} (Debian: snmpd snmp snmptrapd smitools)")
-    assert path is not None
-    return path
-
-
-def mib_args() -> list[str]:
-    """Options that make net-snmp's tools load MINERWATCH-MIB and the base MIBs it imports."""
-    require(shared_mibs().is_dir(), f"the shared IETF MIBs ({shared_mibs()})")
-    return ["-M", f"+{MIB_DIR}:{shared_mibs()}", "-m", "+MINERWATCH-MIB"]
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def write_snapshot(path: Path, data: dict) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data))
-    os.replace(temporary, path)
-
-
-@dataclass
-class Agent:
-    port: int
-    snapshot: Path
-    responder_log: Path
-    snmpd_log: Path
-    process: subprocess.Popen
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def query(self, program: str, *oids: str, options: Sequence[str] = (),
-              auth: Sequence[str] = ("-v2c", "-c", COMMUNITY), timeout: float = 20) -> subprocess.CompletedProcess:
-        """A net-snmp client (snmpget, snmpwalk, ...) against this agent; stdout and stderr as text."""
-        return subprocess.run([tool(program), *auth, "-t", "2", "-r", "1", *options, self.address, *oids],
-                              capture_output=True, check=False, text=True, timeout=timeout)
-
-    def responder_pids(self) -> list[int]:
-        """The responder snmpd runs now: its children (snmpd forks nothing else here)."""
-        pids = []
-        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
-            children = (task / "children").read_text().split()
-            pids += [int(pid) for pid in children]
-        return pids
-
-
-def start_snmpd(directory: Path, snapshot: Path) -> Agent:
-    snmpd = tool("snmpd")
-    port = free_udp_port()
-    persistent = directory / "persistent"
-    persistent.mkdir(exist_ok=True)
+def start_sentry_snmpd(directory: Path, snapshot: Path) -> Agent:
     responder_log = directory / "responder.log"
-    command = (f"{sys.executable} -m sentry_light.snmp.pass_persist --snapshot {snapshot} "
-               f"--log-file {responder_log}")
-    conf = directory / "snmpd.conf"
-    conf.write_text("\n".join((
-        f"rocommunity {COMMUNITY} 127.0.0.1",
-        f"rwcommunity {WRITE_COMMUNITY} 127.0.0.1",
-        f'createUser {V3_USER} SHA "{V3_AUTH}" AES "{V3_PRIV}"',
-        f"rouser {V3_USER} priv",
-        f"pass_persist .{dotted(BASE)} {command}",
-    )) + "\n")
-    snmpd_log = directory / "snmpd.log"
-    process = subprocess.Popen(
-        [snmpd, "-f", "-Lf", str(snmpd_log), "-C", "-c", str(conf), "-p", str(directory / "snmpd.pid"),
-         "-I", "-smux", f"--persistentDir={persistent}", f"udp:127.0.0.1:{port}"],
-        cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True)
-    agent = Agent(port, snapshot, responder_log, snmpd_log, process)
-    deadline = time.monotonic() + 15
-    status = "." + dotted(oid("mwSentryStatus")) + ".0"
-    while True:
-        probe = subprocess.run([tool("snmpget"), "-v2c", "-c", COMMUNITY, "-t", "0.5", "-r", "0", "-On",
-                                agent.address, status], capture_output=True, check=False, text=True)
-        if "INTEGER" in probe.stdout:
-            return agent
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_snmpd(agent)
-            log = snmpd_log.read_text() if snmpd_log.exists() else ""
-            raise RuntimeError(f"snmpd did not serve MINERWATCH-MIB on {agent.address}: {probe.stdout}"
-                               f"{probe.stderr}\n{log[-2000:]}")
-        time.sleep(0.1)
-
-
-def stop_snmpd(agent: Agent) -> None:
-    if agent.process.poll() is None:
-        os.killpg(agent.process.pid, signal.SIGTERM)
-        try:
-            agent.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(agent.process.pid, signal.SIGKILL)
-            agent.process.wait(timeout=5)
+    return start_snmpd(directory, sentry_lines(snapshot, responder_log), snapshot, responder_log,
+                       probe="." + dotted(oid("mwSentryStatus")) + ".0")
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +39,8 @@ def agent(tmp_path_factory: pytest.TempPathFactory, rig: dict) -> Iterator[Agent
     """One snmpd for the tests that only read."""
     directory = tmp_path_factory.mktemp("snmpd")
     snapshot = directory / "snapshot.json"
-    write_snapshot(snapshot, rig)
-    agent = start_snmpd(directory, snapshot)
+    write_json(snapshot, rig)
+    agent = start_sentry_snmpd(directory, snapshot)
     yield agent
     stop_snmpd(agent)
 
@@ -154,7 +49,7 @@ def agent(tmp_path_factory: pytest.TempPathFactory, rig: dict) -> Iterator[Agent
 def own_agent(tmp_path: Path, rig: dict) -> Iterator[Agent]:
     """An snmpd of the test's own, for tests that kill, break or change things."""
     snapshot = tmp_path / "snapshot.json"
-    write_snapshot(snapshot, rig)
-    agent = start_snmpd(tmp_path, snapshot)
+    write_json(snapshot, rig)
+    agent = start_sentry_snmpd(tmp_path, snapshot)
     yield agent
     stop_snmpd(agent)

@@ -8,6 +8,7 @@ import zlib
 from collectors.mib import BASE, SENTRY_STATUS, oid
 from collectors.model import Gpu, RigSnapshot
 from sentry_light.snmp import layout
+from snmp_agent.cells import hashrate
 
 from .rigdata import BUSES, twelve_gpu_rig
 
@@ -46,13 +47,13 @@ def test_gpu_index_follows_the_pci_address():
 
 
 def test_hashrate_takes_the_smallest_unit_that_fits_a_gauge32():
-    assert layout.hashrate(55.0) == (55, 1)  # Equihash, Sol/s
-    assert layout.hashrate(34_500_000.0) == (34_500_000, 1)
-    assert layout.hashrate(4_294_967_295.0) == (4_294_967_295, 1)
-    assert layout.hashrate(13_000_000_000.0) == (13_000_000, 2)
-    assert layout.hashrate(140e12) == (140_000_000, 3)  # an S21 in MH/s
-    assert layout.hashrate(5e21) == (5_000_000, 6)
-    assert layout.hashrate(None) is None and layout.hashrate(-1.0) is None and layout.hashrate(float("nan")) is None
+    assert hashrate(55.0) == (55, 1)  # Equihash, Sol/s
+    assert hashrate(34_500_000.0) == (34_500_000, 1)
+    assert hashrate(4_294_967_295.0) == (4_294_967_295, 1)
+    assert hashrate(13_000_000_000.0) == (13_000_000, 2)
+    assert hashrate(140e12) == (140_000_000, 3)  # an S21 in MH/s
+    assert hashrate(5e21) == (5_000_000, 6)
+    assert hashrate(None) is None and hashrate(-1.0) is None and hashrate(float("nan")) is None
 
 
 def test_units_counters_and_absent_values():

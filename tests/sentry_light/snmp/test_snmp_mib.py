@@ -12,8 +12,7 @@ import pytest
 from collectors.mib import (ALERT_OBJECTS, ARCS, BASE, HA_ROLE, MINER_KIND, NOTIFICATIONS, SENTRY_STATUS,
                             SEVERITY, dotted, oid)
 from tests.conftest import require
-
-from .conftest import MIB_DIR, mib_args, shared_mibs, tool
+from tests.net_snmp import MIB_DIR, mib_args, shared_mibs, tool
 
 MIB = MIB_DIR / "MINERWATCH-MIB.txt"
 _NODE = re.compile(

@@ -15,17 +15,8 @@ from collectors.errors import AuthFailed, DeviceUnreachable
 from collectors.mib import BASE, dotted, oid
 from collectors.rig import read_rig
 from collectors.transport.snmp import SnmpClient, SnmpTarget
+from tests.net_snmp import V3_AUTH, V3_PRIV, V3_USER, WRITE_COMMUNITY, Agent, mib_args, tool, write_json
 
-from .conftest import (
-    V3_AUTH,
-    V3_PRIV,
-    V3_USER,
-    WRITE_COMMUNITY,
-    Agent,
-    mib_args,
-    tool,
-    write_snapshot,
-)
 from .rigdata import BUSES
 
 ROOT = "MINERWATCH-MIB::minerwatchMIB"
@@ -87,8 +78,8 @@ def test_snmpget_reads_rig_and_program_cells(agent: Agent, rig: dict):
 async def test_the_collector_reads_the_same_snapshot(agent: Agent, rig: dict, client: SnmpClient):
     snapshot = await read_rig(SnmpTarget("127.0.0.1", agent.port), client=client)
     got = snapshot.to_dict()
-    assert got.pop("ip") == "127.0.0.1" and got.pop("latency_ms") > 0
-    expected = {key: value for key, value in rig.items() if key not in ("ip", "latency_ms")}
+    assert (got.pop("ip"), got.pop("port")) == ("127.0.0.1", agent.port) and got.pop("latency_ms") > 0
+    expected = {key: value for key, value in rig.items() if key not in ("ip", "port", "latency_ms")}
     assert got == expected
 
 
@@ -161,12 +152,12 @@ def test_a_responder_killed_mid_walk_is_restarted_and_snmpd_does_not_hang(own_ag
 
 
 def test_no_snapshot_serves_status_down_until_the_sentry_writes_one(own_agent: Agent, rig: dict):
-    own_agent.snapshot.unlink()
+    own_agent.file.unlink()
     status = own_agent.query("snmpget", "MINERWATCH-MIB::mwSentryStatus.0", "MINERWATCH-MIB::mwRigHostname.0",
                              options=mib_args())
     assert status.stdout.splitlines() == [
         "MINERWATCH-MIB::mwSentryStatus.0 = INTEGER: down(3)",
         "MINERWATCH-MIB::mwRigHostname.0 = No Such Instance currently exists at this OID"]
-    write_snapshot(own_agent.snapshot, {**rig, "hostname": "rig-back"})
+    write_json(own_agent.file, {**rig, "hostname": "rig-back"})
     back = own_agent.query("snmpget", "MINERWATCH-MIB::mwRigHostname.0", options=mib_args())
     assert re.search(r"STRING: rig-back$", back.stdout.strip())

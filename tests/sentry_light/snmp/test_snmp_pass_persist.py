@@ -13,8 +13,9 @@ import pytest
 
 from collectors.mib import BASE, dotted, oid
 from sentry_light.snmp import pass_persist
+from snmp_agent.pass_persist import serve
+from tests.net_snmp import write_json
 
-from .conftest import write_snapshot
 from .rigdata import twelve_gpu_rig
 
 NOW = 1_700_000_000.0
@@ -26,14 +27,14 @@ HOSTNAME = "." + dotted(oid("mwRigHostname")) + ".0"
 @pytest.fixture
 def snapshot_file(tmp_path: Path) -> Path:
     path = tmp_path / "snapshot.json"
-    write_snapshot(path, twelve_gpu_rig(collected_at=NOW - 10).to_dict())
+    write_json(path, twelve_gpu_rig(collected_at=NOW - 10).to_dict())
     return path
 
 
 def converse(path: Path, requests: str, now: float = NOW) -> list[str]:
     """The responder's answer lines to ``requests``, ended by EOF as snmpd's close ends them."""
     out = io.BytesIO()
-    pass_persist.serve(pass_persist.Snapshot(path, clock=lambda: now), io.BytesIO(requests.encode()), out)
+    serve(pass_persist.Snapshot(path, clock=lambda: now), io.BytesIO(requests.encode()), out)
     return out.getvalue().decode().splitlines()
 
 
@@ -108,7 +109,7 @@ def test_the_file_is_read_again_when_it_changes(snapshot_file):
     assert snapshot.get(oid("mwRigHostname") + (0,)).endswith(b"rig-012\n")
     data = json.loads(snapshot_file.read_text())
     data["hostname"] = "rig-013"
-    write_snapshot(snapshot_file, data)
+    write_json(snapshot_file, data)
     snapshot.refresh()
     assert snapshot.get(oid("mwRigHostname") + (0,)).endswith(b"rig-013\n")
     snapshot_file.unlink()

@@ -1,7 +1,8 @@
 """The commander: the farm's jobs wired together.
 
-poll (every ASIC) -> inventory (identity, last seen) -> store (Parquet) -> alerts (rules, channels);
-discovery (scan the configured subnets) -> inventory; storage upkeep (rollups, compaction,
+poll (every ASIC) -> inventory (identity, last seen) -> store (Parquet) -> alerts (rules, channels)
+-> the farm document for snmpd (``appliance.snmp.farm_file``); sentries (every rig, over SNMP) ->
+the same; discovery (scan the configured subnets) -> inventory; storage upkeep (rollups, compaction,
 retention); each a job of ``appliance.scheduler`` with the rules it enforces (no overlap, skipped
 runs counted, failures contained, health written).
 
@@ -23,6 +24,8 @@ from appliance.alerts.service import AlertService
 from appliance.config import Config, Sentry
 from appliance.inventory import Device, Inventory
 from appliance.scheduler import Outcome, Scheduler
+from appliance.snmp import farm_file
+from appliance.snmp.farm_file import FarmState
 from appliance.store.durable import recover
 from appliance.store.jobs import maintain, store_cycle
 from collectors.asic import DRIVERS
@@ -48,6 +51,7 @@ class Commander:
         self.last_snapshots: list[MinerSnapshot] = []
         self.last_rigs: list[RigSnapshot] = []
         self.last_transitions: list[Any] = []
+        self.last_poll: tuple[float, float] | None = None  # (Unix s it started, ms it took)
         self.inventory: Inventory | None = None
         self.poller: Poller | None = None
         self.alerts: AlertService | None = None
@@ -59,6 +63,7 @@ class Commander:
             log.warning("removed %d files an interrupted write left in %s", removed, self.state_dir)
         self.inventory = Inventory.open(self.state_dir)
         self.inventory.sync_configured(self.config.miners)
+        self.inventory.sync_rigs(self.config.sentries)
         self.poller = await Poller(self.settings).__aenter__()
         self.alerts = await AlertService.from_settings(self.config.alerts, self.config.channels,
                                                        self.state_dir).__aenter__()
@@ -89,7 +94,7 @@ class Commander:
         """Poll every known miner once; store the samples; evaluate the alerts."""
         assert self.inventory is not None and self.poller is not None and self.alerts is not None
         started = time.time()
-        devices = [d for d in self.inventory.devices() if d.ip]
+        devices = [d for d in self.inventory.devices() if d.ip and d.kind == "asic"]
         snapshots = list(await asyncio.gather(*(self._poll_device(d) for d in devices)))
         keys = self.inventory.upsert_discovered([s for s in snapshots if s.reachable], at=started,
                                                 site_for=self.config.site_for)
@@ -98,6 +103,8 @@ class Commander:
         self.scheduler.health.role = ha.role(self.config.alerts.ha_role_file)
         self.last_transitions = self.alerts.cycle(started, snapshots)
         self.last_snapshots = snapshots
+        self.last_poll = (started, round((time.time() - started) * 1000, 1))
+        await self._publish_farm()
         ok = sum(1 for s in snapshots if s.reachable)
         log.debug("poll cycle: %d of %d miners answered (%d keys updated)", ok, len(snapshots),
                   sum(1 for k in keys if k))
@@ -128,10 +135,29 @@ class Commander:
                                concurrency=self.settings.concurrency)
         cycle_time = datetime.fromtimestamp(started, UTC)
         await asyncio.to_thread(store_cycle, self.state_dir, [], cycle_time, self.config.site_for, rigs)
+        assert self.inventory is not None
+        self.inventory.seen_rigs(rigs, started)
         self.last_rigs = rigs
         self.alerts.cycle(started, rigs)
+        await self._publish_farm()
         ok = sum(1 for r in rigs if r.reachable)
         return Outcome(ok=ok, failed=len(rigs) - ok)
+
+    async def _publish_farm(self) -> None:
+        """The farm document for the commander's snmpd; a failure to write it is logged, never the
+        cycle's failure (the samples are stored by then)."""
+        assert self.inventory is not None and self.alerts is not None
+        started, took_ms = self.last_poll or (None, None)
+        state = FarmState(name=self.config.name, ha_role=ha.nms_role(self.config.alerts.ha_role_file),
+                          alerts_active=len(self.alerts.engine.firing()), poll_duration_ms=took_ms, polled_at=started)
+        devices = self.inventory.devices()
+        miners = {s.ip: s for s in self.last_snapshots}
+        rigs = {r.address: r for r in self.last_rigs}
+        try:
+            await asyncio.to_thread(lambda: farm_file.write(
+                self.state_dir, farm_file.document(state, devices, miners, rigs, time.time())))
+        except OSError as exc:
+            log.warning("cannot write %s for snmpd: %s", farm_file.farm_path(self.state_dir), exc)
 
     async def discover(self) -> Outcome:
         """Scan the configured subnets and record every miner found (new, moved, or known)."""
@@ -153,11 +179,15 @@ def discovery_targets(config: Config) -> Sequence[Target]:
 
 
 async def discover(config: Config, inventory: Inventory, poller: Poller) -> Outcome:
-    """Scan the configured subnets into the inventory: the daemon's job, and ``minerwatch discover``."""
+    """Scan the configured subnets into the inventory: the daemon's job, and ``minerwatch discover``.
+
+    A configured rig is left out: a rig running TeamRedMiner answers the cgminer API on 4028 like
+    an ASIC, and is read through its sentry already."""
     found = await scan(poller, discovery_targets(config))
-    known = [i for i in found if i.driver]
+    rigs = {sentry.host for sentry in config.sentries}
+    known = [i for i in found if i.driver and i.ip not in rigs]
     keys = inventory.upsert_discovered(known, site_for=config.site_for)
-    return Outcome(ok=sum(1 for k in keys if k), failed=len(found) - len(known))
+    return Outcome(ok=sum(1 for k in keys if k), failed=sum(1 for i in found if not i.driver))
 
 
 def poll_settings(config: Config, web_port: int) -> PollSettings:

@@ -188,6 +188,7 @@ class Config:
     web: Web
     state_dir: Path = Path("/var/lib/minerwatch")
     default_site: str = "default"  # the site of a device no [[sites]] subnet holds
+    name: str | None = None  # the farm's name, for the NMS (MINERWATCH-MIB mwFarmName); None: the host name
 
     def site_for(self, ip: str) -> str:
         """The site whose subnets hold ``ip`` (the first listed wins), else the default site."""
@@ -790,7 +791,7 @@ class _Sections:
         for key in data:
             if key not in _SECTIONS:
                 self.file.problem((key,), f"unknown section [{key}]{_did_you_mean(key, _SECTIONS, '[{}]')}")
-        state_dir, default_site = self.commander(data.get("commander", {}))
+        state_dir, default_site, name = self.commander(data.get("commander", {}))
         sites = self.sites(data.get("sites", []))
         site_names = {site.name: site for site in sites}
         site_names.setdefault(default_site, Site(default_site))
@@ -807,16 +808,18 @@ class _Sections:
             web=self.web(data.get("web", {})),
             state_dir=state_dir,
             default_site=default_site,
+            name=name,
         )
 
-    def commander(self, value: Any) -> tuple[Path, str]:
+    def commander(self, value: Any) -> tuple[Path, str, str | None]:
         table = self.file.table(value, ("commander",), "[commander]")
         if table is None:
-            return Config.state_dir, Config.default_site
+            return Config.state_dir, Config.default_site, Config.name
         state_dir = table.get("state_dir", _path, Config.state_dir)
         site = table.get("site", _name, Config.default_site)
+        name = table.get("name", _text, Config.name)
         table.done()
-        return state_dir, site
+        return state_dir, site, name
 
     def sites(self, value: Any) -> tuple[Site, ...]:
         sites: list[Site] = []

@@ -55,6 +55,11 @@ def role(state_path: Path) -> Role:
     return _WORDS[word]
 
 
+def nms_role(state_path: Path) -> str:
+    """The role as MINERWATCH-MIB's mwFarmHaRole names it: ``standalone`` without keepalived."""
+    return role(state_path).lower() if Path(state_path).exists() else "standalone"
+
+
 def _broken(path: Path, problem: str) -> Role:
     if _last_problem.get(path) != problem:
         _last_problem[path] = problem

@@ -10,10 +10,11 @@ The base is configurable wherever an OID is served, read or sent (the responder'
 net-snmp's experimental playpen until the project has an IANA enterprise number; moving it means
 changing the MIB's ``::= { netSnmpPlaypen 1 }`` and ``BASE`` together (packaging/mibs/README.md).
 
-It lives in ``collectors``, which imports nothing else of minerwatch, because three parts use it
-and may all import ``collectors``: the rig's responder (``sentry_light.snmp``), the commander's rig
-collector (``collectors.rig``) and the commander's trap sender (``appliance.alerts``), which must
-not import ``sentry_light``.
+It lives in ``collectors``, which imports nothing else of minerwatch, because every part that
+speaks MINERWATCH-MIB may import ``collectors``: the rig's responder (``sentry_light.snmp``), the
+commander's rig collector (``collectors.rig``), the commander's farm responder
+(``appliance.snmp``), the trap sender (``appliance.alerts``) and what the two responders share
+(``snmp_agent``); the commander must not import ``sentry_light``.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import pandas as pd
 from appliance.commander import Commander
 from appliance.config import load
 from appliance.inventory import Inventory
+from appliance.snmp.farm_file import farm_path
 from simfarm.farm import Farm
 from tests.simfarm.conftest import free_base
 
@@ -81,6 +82,32 @@ async def test_discover_poll_store_alert_and_resolve(tmp_path):
     health = json.loads((state / "health.json").read_text())
     assert health["jobs"]["poll"]["runs"] == 4
     assert health["jobs"]["poll"]["devices_ok"] == 12
+
+
+async def test_the_farm_document_for_snmpd_lists_every_miner_under_its_inventory_number(tmp_path):
+    async with Farm(miners=6, mix={"antminer": 1, "whatsminer": 1}, base=free_base(), seed=5,
+                    web_port=8080) as farm:
+        ips = list(farm.miners)
+        config = load(write_config(tmp_path, f"{ips[0]}-{ips[-1]}"))
+        async with Commander(config, web_port=farm.web_port) as commander:
+            await commander.scheduler.run_now("discovery", commander.discover)
+            await farm.inject(ips[1], "offline")
+            await commander.scheduler.run_now("poll", commander.poll_cycle)
+            numbers = {d.ip: d.number for d in commander.inventory.devices()}
+            polled = {s.ip: s for s in commander.last_snapshots}
+            doc = json.loads(farm_path(tmp_path / "state").read_text())
+    farm_row = doc["farm"]
+    assert (farm_row["asics"], farm_row["asics_up"], farm_row["rigs"], farm_row["alerts_active"]) == (6, 5, 0, 0)
+    assert farm_row["hashrate_hs"] == sum(s.hashrate_hs for s in polled.values() if s.reachable)
+    assert farm_row["polled_at"] <= doc["written_at"] and farm_row["poll_duration_ms"] > 0
+    records = {r["address"].rsplit(":", 1)[0]: r for r in doc["miners"]}
+    assert {ip: r["index"] for ip, r in records.items()} == numbers
+    assert sorted(numbers.values()) == list(range(1, 7))
+    down = records[ips[1]]
+    assert (down["reachable"], down["hashrate_hs"]) == (False, None) and down["error"]
+    up = records[ips[0]]
+    assert (up["kind"], up["make"], up["model"], up["hashrate_hs"]) == (
+        "asic", polled[ips[0]].make, polled[ips[0]].model, polled[ips[0]].hashrate_hs)
 
 
 async def test_a_miner_that_moves_to_another_address_keeps_its_device(tmp_path):

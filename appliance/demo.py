@@ -42,6 +42,7 @@ hold_s = 10
 
 async def demo(miners: int = 60, interval_s: float = 10, rounds: int | None = None) -> int:
     from appliance.commander import Commander
+    from appliance.snmp.farm_file import farm_path
 
     with tempfile.TemporaryDirectory(prefix="minerwatch-demo-") as folder:
         root = Path(folder)
@@ -55,7 +56,9 @@ async def demo(miners: int = 60, interval_s: float = 10, rounds: int | None = No
             async with Commander(config, web_port=inventory.get("web_port", 80)) as commander:
                 await commander.scheduler.run_now("discovery", commander.discover)
                 found = len(commander.inventory.devices())
-                print(f"demo: discovery found {found} miners\n")
+                print(f"demo: discovery found {found} miners")
+                print(f"demo: the farm for an NMS is rewritten each cycle in {farm_path(config.state_dir)}; "
+                      "`minerwatch snmpd-conf` prints the snmpd lines that serve it\n")
                 commander.schedule()
                 stop = asyncio.Event()
                 for signum in (signal.SIGINT, signal.SIGTERM):

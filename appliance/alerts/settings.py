@@ -222,7 +222,7 @@ class SnmpSettings:
     port: int = 162
     version: str = "2c"  # 2c | 3
     notify: str = "trap"  # trap | inform
-    community: str = field(default="public", repr=False)
+    community: str = field(default="", repr=False)  # v2c; required there
     user: str | None = None  # SNMPv3 USM user
     auth_protocol: str = "SHA"  # SHA | SHA256 | SHA512 | MD5 | none
     auth_key: str | None = field(default=None, repr=False)
@@ -319,6 +319,11 @@ def _snmp(t: _Table, s: _Table, where: str) -> SnmpSettings:
     auth_protocol = t.choice("auth_protocol", "SHA", ("SHA", "SHA256", "SHA512", "MD5", "none"))
     priv_protocol = t.choice("priv_protocol", "AES", ("AES", "AES256", "DES", "none"))
     auth_key, priv_key = s.get("auth_key", None, str), s.get("priv_key", None, str)
+    community = s.get("community", None, str)
+    # No default: "public" is what every scanner tries, and the NMS would take forged alerts with it.
+    if version == "2c" and not community:
+        raise SettingsError(f"{where}: SNMPv2c needs the community the NMS's trap receiver accepts, "
+                            "as community in the secrets file")
     if version == "3":
         if not user:
             raise SettingsError(f"{where}: SNMPv3 needs user")
@@ -329,7 +334,7 @@ def _snmp(t: _Table, s: _Table, where: str) -> SnmpSettings:
     if not all(part.isdigit() for part in base_oid.split(".")):
         raise SettingsError(f"{where}: base_oid must be dotted numbers, not {base_oid!r}")
     return SnmpSettings(host=host, port=int(t.number("port", 162, minimum=1)), version=version, notify=notify,
-                        community=s.get("community", "public", str), user=user, auth_protocol=auth_protocol,
+                        community=community or "", user=user, auth_protocol=auth_protocol,
                         auth_key=auth_key, priv_protocol=priv_protocol, priv_key=priv_key, base_oid=base_oid)
 
 

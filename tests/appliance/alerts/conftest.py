@@ -196,6 +196,7 @@ class TrapReceiver:
     v3_user: str = "mwuser"
     v3_auth_key: str = "authpass123"
     v3_priv_key: str = "privpass123"
+    community: str = "farm-traps-7"
 
     def received(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -210,7 +211,8 @@ def snmptrapd(tmp_path):
     conf = tmp_path / "snmptrapd.conf"
     conf.write_text(
         f"snmpTrapdAddr udp:127.0.0.1:{receiver.port}\n"
-        "disableAuthorization yes\n"
+        # Only what carries the community or the v3 user is logged: a wrong one is dropped, as an NMS would.
+        f"authCommunity log {receiver.community}\n"
         # An inform's receiver is the authoritative engine, so the user needs no engine id here.
         f"createUser {receiver.v3_user} SHA {receiver.v3_auth_key} AES {receiver.v3_priv_key}\n"
         f"authUser log {receiver.v3_user} priv\n")

@@ -154,7 +154,7 @@ EXPECTED_RESOLVED = EXPECTED_VARBINDS | {
 async def test_snmp_notifications_reach_snmptrapd_and_translate_with_the_mib(snmptrapd, version):
     from tests.appliance.alerts.conftest import until
     table = {"type": "snmp", "host": "127.0.0.1", "port": snmptrapd.port, "version": version}
-    secrets = {}
+    secrets = {"community": snmptrapd.community}
     if version == "3":
         table["user"] = snmptrapd.v3_user
         secrets = {"auth_key": snmptrapd.v3_auth_key, "priv_key": snmptrapd.v3_priv_key}
@@ -169,6 +169,21 @@ async def test_snmp_notifications_reach_snmptrapd_and_translate_with_the_mib(snm
         assert trap.pop("DISMAN-EVENT-MIB::sysUpTimeInstance").startswith("Timeticks: ")
     assert firing == EXPECTED_VARBINDS
     assert cleared == EXPECTED_RESOLVED
+
+
+async def test_a_trap_with_a_wrong_community_is_dropped_by_the_receiver(snmptrapd):
+    from tests.appliance.alerts.conftest import until
+    good = SnmpTrapChannel(channel({"type": "snmp", "host": "127.0.0.1", "port": snmptrapd.port},
+                                   {"community": snmptrapd.community}))
+    wrong = SnmpTrapChannel(channel({"type": "snmp", "host": "127.0.0.1", "port": snmptrapd.port},
+                                    {"community": "public"}))
+    await wrong.send(fired())
+    await good.send(resolved())
+    for nms in (good, wrong):
+        await nms.aclose()
+    await until(lambda: snmptrapd.received().count("[UDP: ") >= 1, "the good notification's arrival")
+    [cleared] = traps(snmptrapd.received())
+    assert cleared["SNMPv2-MIB::snmpTrapOID.0"] == EXPECTED_RESOLVED["SNMPv2-MIB::snmpTrapOID.0"]
 
 
 def test_base_oid_moves_the_notification_and_its_objects():

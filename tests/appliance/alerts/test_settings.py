@@ -74,7 +74,8 @@ def test_channels_take_their_secrets_from_the_secrets_table_and_never_show_them(
     ({"type": "webhook", "url": "http://x", "retry_base_s": 0}, {}, "retry_base_s must be at least"),
     ({"type": "pager"}, {}, "type must be one of webhook, email, snmp"),
     ({"type": "snmp", "host": "h", "version": "3", "user": "u"}, {}, "needs auth_key and priv_key"),
-    ({"type": "snmp", "host": "h", "base_oid": "1.3.six"}, {}, "base_oid must be dotted numbers"),
+    ({"type": "snmp", "host": "h", "base_oid": "1.3.six"}, {"community": "c"}, "base_oid must be dotted numbers"),
+    ({"type": "snmp", "host": "h"}, {}, "SNMPv2c needs the community"),
     ({"type": "webhook", "url": "http://x"}, {"tokn": "x"}, "secrets of channel test: unknown key 'tokn'"),
 ])
 def test_channel_mistakes_are_one_sentence(table, secrets, message):

@@ -142,7 +142,7 @@ def _dash(value: int | None) -> str:
 
 
 def run_alerts(args: argparse.Namespace) -> int:
-    from appliance.alerts.engine import history_path_for, read_history
+    from appliance.alerts.history import read_history
 
     state_path = args.state_dir / "alerts.json"
     try:
@@ -161,7 +161,7 @@ def run_alerts(args: argparse.Namespace) -> int:
         acked = f"  (acknowledged by {alert['acked_by']})" if alert.get("acked_by") else ""
         print(f"  {alert.get('severity', '?'):8} {since}  {alert['id']}: {alert.get('message', '')}{acked}")
     if args.history > 0:
-        events = read_history(history_path_for(state_path), time.time() - args.history * 3600)
+        events = read_history(state_path, time.time() - args.history * 3600)
         print(f"\n{len(events)} events in the last {args.history:g} h")
         for event in events[-200:]:
             when = time.strftime("%m-%d %H:%M:%S", time.localtime(event["at"]))

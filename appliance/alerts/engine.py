@@ -18,16 +18,15 @@ State lives in one JSON file, replaced atomically at the end of every ``evaluate
                               "programs_seen": {"program:xmrig": t, ...},
                               "program_hashrates": {"program:xmrig": [[t, H/s], ...], ...}}}}
 
-History is append-only JSON lines beside it (``<state stem>-history.jsonl``), one object per event:
+History is append-only JSON lines beside it, a file per month (``history.py``), one object per event:
 ``{"at", "event": "fired"|"acknowledged"|"resolved", "id", "device", "rule", "part", "severity",
-"value", "threshold", "message", "by"}``; ``read_history`` reads it back.
+"value", "threshold", "message", "by"}``; ``history.read_history`` reads it back.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import statistics
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -35,6 +34,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from appliance.alerts import history
 from appliance.alerts.rules import (RULES, DeviceContext, Finding, Rule, Snapshot, device_of, kind_of,
                                     program_parts)
 from appliance.alerts.settings import RuleSettings
@@ -167,13 +167,15 @@ def _median(samples: list[list[float]]) -> float | None:
 
 class AlertEngine:
     def __init__(self, rules: Mapping[str, RuleSettings], state_path: Path,
-                 clock: Callable[[], float] = time.time, max_gap_s: float = 600.0) -> None:
+                 clock: Callable[[], float] = time.time, max_gap_s: float = 600.0,
+                 history_days: float = history.DEFAULT_KEEP_DAYS) -> None:
         """``max_gap_s``: a pending alert not seen for this long (commander down, device silent)
-        starts its hold again rather than firing on a condition nobody watched."""
+        starts its hold again rather than firing on a condition nobody watched; ``history_days``:
+        how long the history keeps an event (whole months go)."""
         self.rules: list[tuple[Rule, RuleSettings]] = [
             (RULES[name], settings) for name, settings in rules.items() if settings.enabled]
         self.state_path = Path(state_path)
-        self.history_path = history_path_for(self.state_path)
+        self.history_days = history_days
         self.clock = clock
         self.max_gap_s = max_gap_s
         self.alerts: dict[str, Alert] = {}
@@ -186,7 +188,7 @@ class AlertEngine:
 
     def evaluate(self, cycle_time: float, snapshots: Iterable[Snapshot]) -> list[Transition]:
         transitions: list[Transition] = []
-        history: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         firing: dict[tuple[str, str], set[str]] = {}
         for alert in self.alerts.values():
             if alert.state == "firing":
@@ -207,12 +209,12 @@ class AlertEngine:
                     transition = self._apply(device, rule, settings, finding, cycle_time)
                     if transition:
                         transitions.append(transition)
-                        history.append(_event(transition.kind, transition.alert, cycle_time))
+                        events.append(_event(transition.kind, transition.alert, cycle_time))
                         if rule.event:
-                            history.append(_event("resolved", transition.alert, cycle_time))
+                            events.append(_event("resolved", transition.alert, cycle_time))
         self.cycle_at = cycle_time
         self._save()
-        self._append_history(history)
+        self._append_history(events)
         return transitions
 
     def _apply(self, device: str, rule: Rule, settings: RuleSettings, finding: Finding,
@@ -309,34 +311,13 @@ class AlertEngine:
     def _append_history(self, events: list[dict[str, Any]]) -> None:
         if not events:
             return
-        with self.history_path.open("a", encoding="utf-8") as out:
-            out.writelines(json.dumps(event, ensure_ascii=False) + "\n" for event in events)
-            out.flush()
-            os.fsync(out.fileno())
+        fresh = not history.month_path(self.state_path, events[-1]["at"]).exists()
+        history.append(self.state_path, events)
+        if fresh:  # a new month: the time to let the oldest go
+            history.prune(self.state_path, events[-1]["at"], self.history_days)
 
 
 def _event(kind: str, alert: Alert, at: float, by: str | None = None) -> dict[str, Any]:
     return {"at": at, "event": kind, "id": alert.id, "device": alert.device, "rule": alert.rule,
             "part": alert.part, "severity": alert.severity, "value": alert.value, "threshold": alert.threshold,
             "message": alert.message, "by": by}
-
-
-def history_path_for(state_path: Path) -> Path:
-    return state_path.with_name(f"{state_path.stem}-history.jsonl")
-
-
-def read_history(path: Path, since: float | None = None) -> list[dict[str, Any]]:
-    """The history's events at or after ``since``; a line cut short by a crash is skipped."""
-    events = []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return []
-    for line in lines:
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if since is None or event.get("at", 0) >= since:
-            events.append(event)
-    return events

@@ -3,8 +3,8 @@
 It evaluates the rules, hands the transitions to the dispatcher, pings the heartbeat and, once a
 day at ``summary_at`` (local time), queues the summary. Nothing in it waits on a network.
 
-Files under ``state_dir``: ``alerts.json`` (the engine's state), ``alerts-history.jsonl`` (the
-history), ``alerts-outbox.json`` (deliveries still owed).
+Files under ``state_dir``: ``alerts.json`` (the engine's state), ``alerts-history-YYYY-MM.jsonl`` (the
+history, a file per month), ``alerts-outbox.json`` (deliveries still owed).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from appliance.alerts import channels as channel_kinds
 from appliance.alerts import message as messages
 from appliance.alerts.channels.heartbeat import Heartbeat
 from appliance.alerts.dispatch import Dispatcher
-from appliance.alerts.engine import AlertEngine, Transition, read_history
+from appliance.alerts.engine import AlertEngine, Transition
+from appliance.alerts.history import read_history
 from appliance.alerts.rules import Snapshot
 from appliance.alerts.settings import AlertSettings, ChannelSettings
 
@@ -36,7 +37,8 @@ class AlertService:
     def from_settings(cls, settings: AlertSettings, channels: Sequence[ChannelSettings], state_dir: Path,
                       clock: Callable[[], float] = time.time) -> AlertService:
         role = functools.partial(ha.role, settings.ha_role_file)
-        engine = AlertEngine(settings.rules, Path(state_dir) / "alerts.json", clock)
+        engine = AlertEngine(settings.rules, Path(state_dir) / "alerts.json", clock,
+                             history_days=settings.history_days)
         dispatcher = Dispatcher([channel_kinds.build(c) for c in channels], Path(state_dir) / "alerts-outbox.json",
                                 role=role, queue_size=settings.queue_size)
         heartbeat = None
@@ -61,7 +63,7 @@ class AlertService:
             self.heartbeat.beat()
         if self._summary_due(cycle_time):
             self.dispatcher.submit([messages.summary(
-                cycle_time, self.engine.counts(), read_history(self.engine.history_path, cycle_time - DAY_S),
+                cycle_time, self.engine.counts(), read_history(self.engine.state_path, cycle_time - DAY_S),
                 self.engine.firing())])
             self.engine.mark_summary(cycle_time)
         return transitions

@@ -12,6 +12,7 @@ of every ``repr`` so they cannot reach a log line; putting one in the main file 
     ## heartbeat_method = "GET"
     ## summary_at = "08:00"                         # local time of the daily summary; "" for none
     ## queue_size = 1000                            # pending messages per channel before the oldest go
+    ## history_days = 365                           # the alert history keeps an event this long
 
     ## [alerts.rules.temp_chip]                     # one table per rule, every key optional
     ## enabled = true
@@ -156,6 +157,7 @@ class AlertSettings:
     heartbeat_timeout_s: float = 10.0
     summary_at: dt.time | None = dt.time(8, 0)  # local time
     queue_size: int = 1000
+    history_days: float = 365  # how long the alert history keeps an event (whole months go)
 
     @classmethod
     def from_mapping(cls, table: Mapping[str, Any], where: str) -> AlertSettings:
@@ -179,6 +181,7 @@ class AlertSettings:
             heartbeat_timeout_s=t.number("heartbeat_timeout_s", 10.0, minimum=0.1),
             summary_at=summary_at,
             queue_size=int(t.number("queue_size", 1000, minimum=1)),
+            history_days=t.number("history_days", cls.history_days, minimum=1),
         )
         t.done()
         return settings

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from appliance.alerts.engine import AlertEngine, UnknownAlert, read_history
+from appliance.alerts.engine import AlertEngine, UnknownAlert
+from appliance.alerts.history import read_history
 from appliance.alerts.settings import AlertSettings
 from collectors.model import MinerSnapshot, RigSnapshot, unreachable
 from tests.appliance.alerts.conftest import STEP_S, cycle_time, miner, rig
@@ -198,10 +199,10 @@ def test_history_records_fired_acknowledged_resolved_and_ack_survives_a_restart(
     for i in range(4, 6):
         engine.evaluate(cycle_time(i), [snapshot(script, i)])
 
-    events = [(e["event"], e["at"], e.get("by")) for e in read_history(engine.history_path)]
+    events = [(e["event"], e["at"], e.get("by")) for e in read_history(engine.state_path)]
     assert events == [("fired", cycle_time(3), None), ("acknowledged", cycle_time(3) + 5, "ana"),
                       ("resolved", cycle_time(5), None)]
-    assert [e["event"] for e in read_history(engine.history_path, since=cycle_time(4))] == ["resolved"]
+    assert [e["event"] for e in read_history(engine.state_path, since=cycle_time(4))] == ["resolved"]
     assert engine.firing() == []
 
 
@@ -265,7 +266,7 @@ def test_a_device_removed_from_the_inventory_is_forgotten(tmp_path):
     (closed,) = engine.forget("10.0.0.6")
     assert closed.rule == "offline" and engine.firing() == []
     assert AlertEngine(settings_for(SCRIPTS[0]).rules, tmp_path / "alerts.json").counts()["devices"] == 1
-    assert read_history(engine.history_path)[-1]["by"] == "removed from the inventory"
+    assert read_history(engine.state_path)[-1]["by"] == "removed from the inventory"
 
 
 def test_a_rig_alert_names_the_rig_as_it_calls_itself(tmp_path):

@@ -96,18 +96,20 @@ class Commander:
         started = time.time()
         devices = [d for d in self.inventory.devices() if d.ip and d.kind == "asic"]
         snapshots = list(await asyncio.gather(*(self._poll_device(d) for d in devices)))
-        keys = self.inventory.upsert_discovered([s for s in snapshots if s.reachable], at=started,
-                                                site_for=self.config.site_for)
+        # A miner that answered is the device its MAC or serial says (two that swapped addresses are
+        # told apart); one that did not is the device polled at that address.
+        found = self.inventory.upsert_discovered(snapshots, at=started, site_for=self.config.site_for)
+        keys = [key or device.key for key, device in zip(found, devices)]
         cycle_time = datetime.fromtimestamp(started, UTC)
-        await asyncio.to_thread(store_cycle, self.state_dir, snapshots, cycle_time, self.config.site_for)
+        await asyncio.to_thread(store_cycle, self.state_dir, snapshots, cycle_time, self.config.site_for,
+                                keys=keys)
         self.scheduler.health.role = ha.role(self.config.alerts.ha_role_file)
         self.last_transitions = self.alerts.cycle(started, snapshots)
         self.last_snapshots = snapshots
         self.last_poll = (started, round((time.time() - started) * 1000, 1))
         await self._publish_farm()
         ok = sum(1 for s in snapshots if s.reachable)
-        log.debug("poll cycle: %d of %d miners answered (%d keys updated)", ok, len(snapshots),
-                  sum(1 for k in keys if k))
+        log.debug("poll cycle: %d of %d miners answered", ok, len(snapshots))
         return Outcome(ok=ok, failed=len(snapshots) - ok)
 
     async def _poll_device(self, device: Device) -> MinerSnapshot:

@@ -344,8 +344,8 @@ class Inventory:
 
     @staticmethod
     def _new_key(db: sqlite3.Connection, mac: str | None, serial: str | None, ip: str) -> str:
-        """The best identity known at first sight, as the store keys a device's rows
-        (``appliance.store.schema.device_key``), so both commanders of an HA pair agree on it."""
+        """The best identity known at first sight, so both commanders of an HA pair, seeing the same
+        farm, give a device the same key; the store files its rows under it."""
         base = mac or serial or ip
         key, n = base, 1
         while db.execute("SELECT 1 FROM devices WHERE key = ?", (key,)).fetchone():

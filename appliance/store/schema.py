@@ -11,7 +11,7 @@ each: about 0.1 s for 10,000 miners with 3 boards each, a few times faster than 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -193,11 +193,16 @@ def device_key(snapshot: MinerSnapshot, known_keys: Mapping[str, str] | None = N
 
 def rows_from_snapshots(snapshots: Iterable[MinerSnapshot], cycle_time: datetime,
                         site: str | Callable[[str], str] | None = None,
-                        *, known_keys: Mapping[str, str] | None = None) -> dict[str, pa.Table]:
+                        *, known_keys: Mapping[str, str] | None = None,
+                        keys: Sequence[str] | None = None) -> dict[str, pa.Table]:
     """The miners, boards and pools tables of one cycle; ``site`` is one name for all, or a function
-    of the miner's address (``Config.site_for``) for a farm of several sites."""
+    of the miner's address (``Config.site_for``) for a farm of several sites. ``keys``, one per
+    snapshot, are the devices' keys where the caller knows them (the inventory's); else ``device_key``."""
     snaps = list(snapshots)
-    keys = [device_key(s, known_keys) for s in snaps]
+    if keys is None:
+        keys = [device_key(s, known_keys) for s in snaps]
+    elif len(keys) != len(snaps):
+        raise ValueError(f"{len(keys)} device keys for {len(snaps)} snapshots")
     sites = [site(s.ip) for s in snaps] if callable(site) else [site] * len(snaps)
     miners = _columns(snaps, _MINER_SCALARS)
     miners["polled_at"] = _timestamps([s.polled_at for s in snaps])

@@ -169,3 +169,22 @@ def test_discover_on_demand_fills_the_inventory(tmp_path):
     assert "3 miners found" in done.stdout
     with Inventory.open(tmp_path / "state") as known:
         assert sorted(d.ip for d in known.devices()) == sorted(ips)
+
+
+async def test_the_store_files_each_miner_under_its_inventory_key(tmp_path):
+    # Configured by address, so the inventory keys them by address before any answer; their polls
+    # then report MACs. The history must stay under the inventory's keys, the ones the web and
+    # the NMS table show, not split between the address and the MAC.
+    async with Farm(miners=3, mix={"antminer": 1}, base=free_base(), seed=6, web_port=8080) as farm:
+        ips = list(farm.miners)
+        path = write_config(tmp_path, ips[0])
+        path.write_text(path.read_text() + "".join(f'\n[[miners]]\nip = "{ip}"\n' for ip in ips))
+        async with Commander(load(path), web_port=farm.web_port) as commander:
+            await commander.scheduler.run_now("poll", commander.poll_cycle)
+            await farm.inject(ips[2], "offline")
+            await commander.scheduler.run_now("poll", commander.poll_cycle)
+            inventory = {d.ip: (d.key, d.mac) for d in commander.inventory.devices()}
+    assert {ip: key for ip, (key, _) in inventory.items()} == {ip: ip for ip in ips}
+    assert all(mac for _, mac in inventory.values())  # the MACs were learnt, the keys kept
+    miners = pd.read_parquet(tmp_path / "state" / "metrics" / "miners")
+    assert sorted(miners.groupby("device").size().items()) == sorted((ip, 2) for ip in ips)

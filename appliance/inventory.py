@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 import sqlite3
 import threading
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from appliance.config import Config, Miner, Sentry
+from collectors import units
 from collectors.model import RigSnapshot, sentry_address
 
 INVENTORY_FILE = "inventory.sqlite3"
@@ -120,16 +120,8 @@ def _sighting(item: Any) -> _Sighting | None:
         return None
     serial = (getattr(item, "serial", None) or "").strip() or None
     return _Sighting(item.ip, item.port, getattr(item, "driver", None), getattr(item, "make", None),
-                     getattr(item, "model", None), _mac(getattr(item, "mac", None)), serial,
+                     getattr(item, "model", None), units.mac(getattr(item, "mac", None)), serial,
                      getattr(item, "hostname", None))
-
-
-def _mac(text: str | None) -> str | None:
-    digits = re.sub(r"[^0-9A-Fa-f]", "", text or "").upper()
-    # A blank EEPROM reads as all zeros or all ones: as an identity it would merge every such miner.
-    if len(digits) != 12 or digits in ("000000000000", "FFFFFFFFFFFF"):
-        return None
-    return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
 
 
 def _device(row: sqlite3.Row) -> Device:

@@ -114,12 +114,13 @@ _MAC_HEX = re.compile(r"[0-9A-Fa-f]{2}")
 
 
 def mac(value: object) -> str | None:
-    """"AA:BB:CC:DD:EE:FF" from any common spelling, or None."""
+    """"AA:BB:CC:DD:EE:FF" from any common spelling, or None (a blank EEPROM's all zeros or all ones
+    is no address: as an identity it would make every such miner one device)."""
     raw = text(value)
     if raw is None:
         return None
     digits = re.sub(r"[^0-9A-Fa-f]", "", raw)
-    if len(digits) != 12:
+    if len(digits) != 12 or digits.upper() in ("000000000000", "FFFFFFFFFFFF"):
         return None
     return ":".join(_MAC_HEX.findall(digits.upper()))
 

@@ -1,4 +1,5 @@
-"""``minerwatch serve``, ``status``, ``alerts`` and ``demo``: the commander from a terminal."""
+"""``minerwatch serve``, ``discover``, ``status``, ``devices``, ``alerts`` and ``demo``: the commander
+from a terminal."""
 
 from __future__ import annotations
 
@@ -33,6 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=run_status)
+
+    devices = subparsers.add_parser("devices", help="the inventory: every ASIC and rig, with the number an NMS "
+                                                    "sees it under (mwMinerIndex)")
+    devices.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR")
+    devices.add_argument("--json", action="store_true", help="one JSON object per device and line")
+    devices.set_defaults(func=run_devices)
 
     alerts = subparsers.add_parser("alerts", help="alerts firing now, and the recent history")
     alerts.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR")
@@ -131,14 +138,48 @@ def run_status(args: argparse.Namespace) -> int:
                      f"{job.last_duration_s:.2f} s" if job.last_duration_s is not None else "-",
                      _dash(job.devices_ok), _dash(job.devices_failed), str(job.runs), str(job.skipped),
                      str(job.failures), job.last_error or ""])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    _print_table(rows)
     return 1 if stale else 0
+
+
+def run_devices(args: argparse.Namespace) -> int:
+    """The inventory as it is now; read beside a running daemon (SQLite in WAL mode)."""
+    from appliance.inventory import INVENTORY_FILE, Inventory, InventoryError
+
+    if not (args.state_dir / INVENTORY_FILE).exists():
+        print(f"minerwatch: {args.state_dir / INVENTORY_FILE} does not exist: no commander has kept an "
+              "inventory here (see --state-dir)", file=sys.stderr)
+        return 2
+    try:
+        with Inventory.open(args.state_dir) as inventory:
+            devices = sorted(inventory.devices(), key=lambda d: d.number)
+    except InventoryError as exc:
+        print(f"minerwatch: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        for device in devices:
+            print(json.dumps(vars(device) | {"tags": list(device.tags)}))
+        return 0
+    rows = [["#", "KIND", "KEY", "ADDRESS", "MAKE", "MODEL", "HOSTNAME", "SITE", "RACK", "LAST SEEN", "SOURCE"]]
+    for d in devices:
+        seen = time.strftime("%Y-%m-%d %H:%M", time.localtime(d.last_seen)) if d.last_seen else "never"
+        address = (f"{d.ip}:{d.port}" if d.port else d.ip) if d.ip else "-"
+        rows.append([str(d.number), d.kind, d.key, address, d.make or "-", d.model or "-", d.hostname or "-",
+                     d.site, d.rack or "-", seen, d.source])
+    _print_table(rows)
+    print(f"{len(devices)} devices: {sum(d.kind == 'asic' for d in devices)} ASICs, "
+          f"{sum(d.kind == 'rig' for d in devices)} rigs")
+    return 0
 
 
 def _dash(value: int | None) -> str:
     return "-" if value is None else str(value)
+
+
+def _print_table(rows: list[list[str]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def run_alerts(args: argparse.Namespace) -> int:

@@ -188,3 +188,29 @@ async def test_the_store_files_each_miner_under_its_inventory_key(tmp_path):
     assert all(mac for _, mac in inventory.values())  # the MACs were learnt, the keys kept
     miners = pd.read_parquet(tmp_path / "state" / "metrics" / "miners")
     assert sorted(miners.groupby("device").size().items()) == sorted((ip, 2) for ip in ips)
+
+
+def test_devices_lists_the_inventory_with_the_numbers_an_nms_sees(tmp_path):
+    from appliance.config import Sentry
+    from collectors.model import MinerSnapshot
+
+    with Inventory.open(tmp_path) as inventory:
+        inventory.upsert_discovered([MinerSnapshot("10.0.3.15", 4028, reachable=True, mac="AA:00:00:00:00:01",
+                                                   make="Bitmain", model="Antminer S19")], at=100)
+        inventory.sync_rigs([Sentry("10.0.5.7", community="c", rack="R7")])
+    done = subprocess.run([sys.executable, "-m", "appliance.cli", "devices", "--state-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1].split()[:6] == ["1", "asic", "AA:00:00:00:00:01", "10.0.3.15:4028", "Bitmain", "Antminer"]
+    assert lines[2].split()[:4] == ["2", "rig", "10.0.5.7", "10.0.5.7:161"] and "never" in lines[2]
+    assert lines[-1] == "2 devices: 1 ASICs, 1 rigs"
+    as_json = subprocess.run([sys.executable, "-m", "appliance.cli", "devices", "--state-dir", str(tmp_path),
+                              "--json"], capture_output=True, text=True, timeout=60)
+    assert [json.loads(line)["number"] for line in as_json.stdout.splitlines()] == [1, 2]
+
+
+def test_devices_without_an_inventory_says_so(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "appliance.cli", "devices", "--state-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "does not exist" in done.stderr and not (tmp_path / "inventory.sqlite3").exists()

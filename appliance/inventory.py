@@ -18,14 +18,15 @@ report one placeholder serial for every unit). A device whose address another de
 
 from __future__ import annotations
 
-import ipaddress
 import json
+import re
+import socket
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Self
 
@@ -124,16 +125,28 @@ def _sighting(item: Any) -> _Sighting | None:
                      getattr(item, "hostname", None))
 
 
-def _device(row: sqlite3.Row) -> Device:
-    values = dict(row)
-    values["tags"] = tuple(json.loads(values["tags"]))
-    return Device(**values)
+# Device's fields in order, selected by name: a plain tuple per row builds a Device without the
+# sqlite3.Row and dict per row (half of listing 10,000 devices, which every cycle does).
+_COLUMNS = ", ".join(f.name for f in fields(Device))
+_TAGS = [f.name for f in fields(Device)].index("tags")
+
+
+def _device(row: tuple[Any, ...]) -> Device:
+    tags = row[_TAGS]
+    values = list(row)
+    values[_TAGS] = () if tags == "[]" else tuple(json.loads(tags))  # most devices have none
+    return Device(*values)
+
+
+_DOTTED_QUAD = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}", re.ASCII)
 
 
 def _order(device: Device) -> tuple[str, int, str]:
-    try:
-        address = int(ipaddress.IPv4Address(device.ip or ""))
-    except ValueError:
+    # inet_aton, not ipaddress: a tenth of the cost, which a 10,000-device list pays every cycle.
+    ip = device.ip or ""
+    try:  # the pattern first: inet_aton also takes "10.1" and "0x0a.1"
+        address = int.from_bytes(socket.inet_aton(ip), "big") if _DOTTED_QUAD.fullmatch(ip) else 1 << 32
+    except OSError:  # 300.1.1.1: a host name that looks like an address, sorted with the names
         address = 1 << 32
     return device.site, address, device.key
 
@@ -199,16 +212,19 @@ class Inventory:
                 raise
             self._db.execute("COMMIT")
 
+    def _tuples(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            cursor = self._db.cursor()
+            cursor.row_factory = None
+            return cursor.execute(sql, parameters).fetchall()
+
     def devices(self) -> list[Device]:
         """Every device, by site then address."""
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM devices").fetchall()
-        return sorted(map(_device, rows), key=_order)
+        return sorted(map(_device, self._tuples(f"SELECT {_COLUMNS} FROM devices")), key=_order)
 
     def get(self, key: str) -> Device | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM devices WHERE key = ?", (key,)).fetchone()
-        return _device(row) if row else None
+        rows = self._tuples(f"SELECT {_COLUMNS} FROM devices WHERE key = ?", (key,))
+        return _device(rows[0]) if rows else None
 
     def seen(self, key: str, at: float) -> None:
         """Record that the device answered at Unix time ``at`` (a successful poll)."""

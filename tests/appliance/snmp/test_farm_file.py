@@ -8,6 +8,7 @@ import math
 
 from appliance.inventory import Device
 from appliance.snmp.farm_file import FarmState, document, farm_path, write
+from collectors.mib import oid
 from collectors.model import Board, Cpu, Gpu, MinerProgram, MinerSnapshot, RigSnapshot, unreachable
 
 STATE = FarmState(name="north", ha_role="backup", alerts_active=2, poll_duration_ms=812.5, polled_at=1_764_230_400.0)
@@ -80,3 +81,15 @@ def test_without_a_name_the_farm_is_named_after_the_host(monkeypatch):
     monkeypatch.setattr("socket.gethostname", lambda: "appliance-1")
     doc = document(FarmState(None, "standalone", 0, None, None), [], {}, {}, now=0.0)
     assert doc["farm"]["name"] == "appliance-1" and doc["miners"] == []
+
+
+def test_the_document_carries_exactly_what_the_responder_serves():
+    # farm_file writes the document, layout reads it: the two must not drift apart.
+    from appliance.snmp import layout
+
+    doc = document(STATE, [device(1, "k", "10.0.0.1")], {"10.0.0.1": MinerSnapshot("10.0.0.1", 4028)}, {}, now=0.0)
+    assert set(doc["farm"]) == {key for _, key, _ in layout.FARM}
+    assert set(doc["miners"][0]) == {key for _, key, _ in layout.MINER} | {"index"}
+    assert doc["version"] == layout.VERSION
+    served = {row[0] for row in layout.rows(doc)}
+    assert {oid("mwFarmName") + (0,), oid("mwMinerMake") + (1,), oid("mwMinerReachable") + (1,)} <= served

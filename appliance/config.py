@@ -223,6 +223,25 @@ def load(path: str | os.PathLike[str] = DEFAULT_PATH,
     return config
 
 
+def load_state_dir(path: str | os.PathLike[str] = DEFAULT_PATH) -> Path:
+    """The state directory the configuration at ``path`` names, read without the secrets: for a
+    command run by another user than the service, such as root installing snmpd.conf lines, which
+    must not be asked to own (or read) the service's secrets.toml."""
+    path = Path(path)
+    problems: list[Problem] = []
+    try:
+        text = path.read_bytes().decode()
+    except OSError as exc:
+        raise ConfigError([Problem(path, None, f"cannot read it: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([Problem(path, None, "it is not UTF-8 text")]) from None
+    file = _File.read(path, text, problems)
+    state_dir = _Sections(file, None).commander(file.data.get("commander", {}))[0] if file else None
+    if problems or state_dir is None:
+        raise ConfigError(problems)
+    return state_dir
+
+
 def check(path: str | os.PathLike[str] = DEFAULT_PATH,
           secrets_path: str | os.PathLike[str] | None = None) -> list[Problem]:
     """Every mistake in the configuration and its secrets, in file and line order; [] when none."""
@@ -783,7 +802,7 @@ def _parse(path: Path, secrets_path: Path | None) -> tuple[Config | None, list[P
 
 
 class _Sections:
-    def __init__(self, file: _File, secrets: _Secrets) -> None:
+    def __init__(self, file: _File, secrets: _Secrets | None) -> None:
         self.file, self.secrets = file, secrets
 
     def config(self) -> Config:

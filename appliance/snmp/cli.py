@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from appliance.config import DEFAULT_PATH, ConfigError, load
+from appliance.config import DEFAULT_PATH, ConfigError, load_state_dir
 from appliance.snmp import responder
 from appliance.snmp.farm_file import farm_path
 from collectors.mib import BASE, Oid, oid
@@ -28,8 +28,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                            "state_dir of --config)")
     conf.add_argument("--config", type=Path, default=DEFAULT_PATH, metavar="FILE",
                       help=f"the commander's configuration, for its state_dir (default {DEFAULT_PATH})")
-    conf.add_argument("--secrets", type=Path, default=None, metavar="FILE",
-                      help="secrets file (default: secrets.toml beside the config)")
     snmpd_conf.add_arguments(conf)
     conf.set_defaults(func=run_snmpd_conf)
 
@@ -52,9 +50,10 @@ def block(farm: Path, base: Oid = BASE, command: str | None = None) -> str:
 def run_snmpd_conf(args: argparse.Namespace) -> int:
     farm = args.farm
     if farm is None:
-        # The commander's configuration, so the pass_persist line names the file the commander writes.
+        # The commander's configuration, so the pass_persist line names the file the commander writes;
+        # without its secrets, which root (editing snmpd.conf) must not be made to own.
         try:
-            farm = farm_path(load(args.config, args.secrets).state_dir)
+            farm = farm_path(load_state_dir(args.config))
         except ConfigError as exc:
             print(exc, file=sys.stderr)
             return 2

@@ -94,6 +94,16 @@ def test_the_farm_file_defaults_to_the_commanders_state_dir(tmp_path, capsys):
     assert f"--farm {tmp_path / 'state' / 'snmp' / 'farm.json'}\n" in capsys.readouterr().out
 
 
+def test_the_secrets_of_the_service_user_are_not_read(tmp_path, capsys):
+    # Root installs snmpd.conf lines; secrets.toml belongs to the service user and stays unread.
+    config = tmp_path / "commander.toml"
+    config.write_text(f'[commander]\nstate_dir = "{tmp_path / "state"}"\n[[sentries]]\nhost = "10.0.5.7"\n')
+    (tmp_path / "secrets.toml").write_text('[snmp]\ncommunity = "c"\n')
+    (tmp_path / "secrets.toml").chmod(0o644)  # what load() refuses
+    assert run("snmpd-conf", "--config", str(config)) == 0
+    assert f"--farm {tmp_path / 'state' / 'snmp' / 'farm.json'}" in capsys.readouterr().out
+
+
 def test_a_broken_configuration_is_named_with_its_line(tmp_path, capsys):
     config = tmp_path / "commander.toml"
     config.write_text("[commander]\nstate_dir = 7\n")

@@ -30,7 +30,7 @@ import logging
 import statistics
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +45,10 @@ log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
 MEDIAN_WINDOW_S = 3600.0
-MEDIAN_SAMPLE_S = 60.0  # one hashrate sample a minute is plenty for a median, and keeps the state small
+# One hashrate sample per 5 minutes: 12 make a sound median of the hour, and the state of a
+# 10,000-miner farm stays a few MB (a sample a minute made it 24 MB, rewritten every cycle).
+MEDIAN_SAMPLE_S = 300.0
 MEDIAN_MIN_SPAN_S = 600.0  # a median over less than 10 minutes says nothing about the hour
-SHARE_WINDOW = 30  # share totals kept per device; a rule's window_polls may use up to this many
 
 
 class UnknownAlert(KeyError):
@@ -97,13 +98,14 @@ class _Device:
     programs_seen: dict[str, float] = field(default_factory=dict)
     program_hashrates: dict[str, list[list[float]]] = field(default_factory=dict)
 
-    def observe(self, snap: Snapshot, now: float) -> DeviceContext:
-        """This cycle's context for the rules, then remember what this snapshot adds."""
+    def observe(self, snap: Snapshot, now: float, share_window: int) -> DeviceContext:
+        """This cycle's context for the rules, then remember what this snapshot adds (the last
+        ``share_window`` share totals: as many as the rejection rule looks at)."""
         self.missed = 0 if snap.reachable else self.missed + 1
         previous_uptime = self.uptime_s
         if snap.reachable and isinstance(snap, MinerSnapshot):
             self._add_hashrate(snap.hashrate_hs, now)
-            self._add_shares(snap)
+            self._add_shares(snap, share_window)
             self.boards_seen = max(self.boards_seen, len(snap.boards))
             if snap.uptime_s is not None:
                 self.uptime_s = snap.uptime_s
@@ -138,7 +140,7 @@ class _Device:
                 self.program_hashrates[part] = _add_sample(self.program_hashrates.get(part, []),
                                                            program.hashrate_hs, now)
 
-    def _add_shares(self, snap: MinerSnapshot) -> None:
+    def _add_shares(self, snap: MinerSnapshot, window: int) -> None:
         accepted, rejected = snap.accepted, snap.rejected
         if accepted is None or rejected is None:
             pools = [p for p in snap.pools if p.accepted is not None and p.rejected is not None]
@@ -147,11 +149,12 @@ class _Device:
             accepted, rejected = sum(p.accepted for p in pools), sum(p.rejected for p in pools)
         if self.shares and (accepted < self.shares[-1][0] or rejected < self.shares[-1][1]):
             self.shares = []  # counters restarted with the mining program: deltas across it mean nothing
-        self.shares = [*self.shares, [accepted, rejected]][-SHARE_WINDOW:]
+        self.shares = [*self.shares, [accepted, rejected]][-window:] if window else []
 
 
 def _add_sample(samples: list[list[float]], value: float | None, now: float) -> list[list[float]]:
-    """``samples`` with ``value`` added (one a minute at most) and those older than the window dropped."""
+    """``samples`` with ``value`` added (one per ``MEDIAN_SAMPLE_S`` at most), those older than the
+    window dropped."""
     if value is None:
         return samples
     if not samples or now - samples[-1][0] >= MEDIAN_SAMPLE_S:
@@ -176,6 +179,8 @@ class AlertEngine:
             (RULES[name], settings) for name, settings in rules.items() if settings.enabled]
         self.state_path = Path(state_path)
         self.history_days = history_days
+        rejection = rules.get("rejection_high")
+        self.share_window = rejection.options["window_polls"] + 1 if rejection and rejection.enabled else 0
         self.clock = clock
         self.max_gap_s = max_gap_s
         self.alerts: dict[str, Alert] = {}
@@ -195,7 +200,7 @@ class AlertEngine:
                 firing.setdefault((alert.device, alert.rule), set()).add(alert.part)
         for snap in snapshots:
             device, kind = device_of(snap), kind_of(snap)
-            context = self.devices.setdefault(device, _Device()).observe(snap, cycle_time)
+            context = self.devices.setdefault(device, _Device()).observe(snap, cycle_time, self.share_window)
             # A rig's alerts are filed under its sentry's address; people know it by its name.
             name = snap.hostname if isinstance(snap, RigSnapshot) and snap.hostname != device \
                 and snap.hostname != snap.ip else None
@@ -304,8 +309,9 @@ class AlertEngine:
 
     def _save(self) -> None:
         state = {"version": STATE_VERSION, "cycle_at": self.cycle_at, "summary_sent_at": self.summary_sent_at,
-                 "alerts": {key: asdict(a) for key, a in self.alerts.items()},
-                 "devices": {key: asdict(d) for key, d in self.devices.items()}}
+                 # vars, not asdict: asdict deep-copies every sample list, seconds for a big farm
+                 "alerts": {key: vars(a) for key, a in self.alerts.items()},
+                 "devices": {key: vars(d) for key, d in self.devices.items()}}
         write_atomic(self.state_path, json.dumps(state, separators=(",", ":")))
 
     def _append_history(self, events: list[dict[str, Any]]) -> None:

@@ -277,3 +277,18 @@ def test_a_rig_alert_names_the_rig_as_it_calls_itself(tmp_path):
     [transition] = engine.evaluate(cycle_time(0), [hot])
     assert transition.alert.device == "10.0.5.7"
     assert transition.alert.message == "rig-07: GPU 0000:01:00.0 is at 91.0 °C (limit 85 °C)"
+
+
+def test_what_a_device_is_remembered_by_stays_bounded(tmp_path):
+    # Rewritten every cycle for every device: an hour of samples at most, and only the share totals
+    # the rejection rule's window needs (a sample a minute and 30 totals made a 10,000-miner farm's
+    # state 24 MB, and its rewriting seven seconds a cycle).
+    rules = AlertSettings.from_mapping({"rules": {"rejection_high": {"window_polls": 4}}}, "test [alerts]").rules
+    engine = AlertEngine(rules, tmp_path / "alerts.json", clock=lambda: cycle_time(0))
+    for i in range(240):  # two hours at 30 s
+        snap = miner(i)
+        snap.pools[0].accepted = 100 * i
+        engine.evaluate(cycle_time(i), [snap])
+    [remembered] = engine.devices.values()
+    assert len(remembered.hashrates) <= 13 and len(remembered.shares) == 5
+    assert remembered.hashrates[-1][0] - remembered.hashrates[0][0] <= 3600

@@ -8,7 +8,7 @@ import pandas as pd
 
 from appliance.store.jobs import maintain, store_cycle
 from appliance.store.settings import StorageSettings
-from collectors.model import Gpu, RigSnapshot
+from collectors.model import Gpu, MinerProgram, RigSnapshot
 
 from .helpers import CYCLE, T0, snapshot
 
@@ -19,11 +19,17 @@ def test_a_day_of_maintenance_rolls_up_compacts_and_expires(state):
     for c in range(125):
         moment = T0 + c * CYCLE
         store_cycle(state, [snapshot(i, moment) for i in range(3)], moment,
-                    rigs=[RigSnapshot(hostname="rig-1", gpus=[Gpu(bus_id="0000:01:00.0", hashrate_hs=1.0)])])
+                    rigs=[RigSnapshot(hostname="rig-1", ip="10.0.5.1", uptime_s=60 * c,
+                                      gpus=[Gpu(bus_id="0000:01:00.0", hashrate_hs=1.0)],
+                                      programs=[MinerProgram("trex", api_up=True, hashrate_hs=100.0 + c % 2)])])
     settings = StorageSettings.from_mapping({"state_dir": str(state)}, "test")
     done = maintain(settings, T0 + timedelta(hours=1, minutes=3))
     names = {p.relative_to(state).as_posix() for p in done.rolled_up + done.compacted + done.removed}
-    assert "rollups/gpus_1h/date=2026-11-01/hour-00.parquet" in names
+    assert {f"rollups/{t}_1h/date=2026-11-01/hour-00.parquet" for t in ("gpus", "rigs", "programs")} <= names
+    [program] = pd.read_parquet(state / "rollups" / "programs_1h").to_dict("records")
+    assert (program["rig"], program["program"], program["hashrate_hs_min"], program["hashrate_hs_max"]) == (
+        "10.0.5.1", "trex", 100.0, 101.0)
+    assert program["samples"] == 120  # the hour's cycles, 30 s apart
     assert "metrics/miners/date=2026-11-01/hour-00.parquet" in names
     assert "metrics/miners/date=2026-10-12" in names  # 20 days old, raw kept 14
     assert len(pd.read_parquet(state / "metrics" / "miners")) == 125 * 3

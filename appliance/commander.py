@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +31,7 @@ from appliance.store.jobs import maintain, store_cycle
 from collectors.asic import DRIVERS
 from collectors.credentials import Credentials
 from collectors.identify import identify
-from collectors.model import MinerSnapshot, RigSnapshot, unreachable
+from collectors.model import MinerSnapshot, RigSnapshot, sentry_address, unreachable
 from collectors.poll import Poller, PollSettings
 from collectors.rig import poll_rigs
 from collectors.scan import scan
@@ -105,6 +105,7 @@ class Commander:
                                 keys=keys)
         self.scheduler.health.role = ha.role(self.config.alerts.ha_role_file)
         self.last_transitions = self.alerts.cycle(started, snapshots)
+        self._forget_unwatched(d.ip for d in devices)
         self.last_snapshots = snapshots
         self.last_poll = (started, round((time.time() - started) * 1000, 1))
         await self._publish_farm()
@@ -144,6 +145,16 @@ class Commander:
         await self._publish_farm()
         ok = sum(1 for r in rigs if r.reachable)
         return Outcome(ok=ok, failed=len(rigs) - ok)
+
+    def _forget_unwatched(self, polled_ips: Iterable[str]) -> None:
+        """Alerts are filed under a miner's address: when a miner moves (DHCP) or leaves, nothing is
+        polled at its old address any more, and its alerts there would fire forever. Close them."""
+        assert self.alerts is not None
+        watched = set(polled_ips) | {sentry_address(s.host, s.port) for s in self.config.sentries}
+        stale = self.alerts.engine.unwatched(watched)
+        if stale:
+            closed = self.alerts.engine.forget_all(stale, "no longer polled at this address")
+            log.info("alerts: %d address(es) no longer polled; %d firing alert(s) closed", len(stale), len(closed))
 
     async def _publish_farm(self) -> None:
         """The farm document for the commander's snmpd; a failure to write it is logged, never the

@@ -260,18 +260,29 @@ class AlertEngine:
         self._append_history([_event("acknowledged", alert, now, by=by)])
         return alert
 
-    def forget(self, device: str) -> list[Alert]:
-        """A device taken out of the inventory: drop what is kept of it, and close its alerts in the
-        history without a recovery message (nothing recovered). Returns the alerts that were firing."""
+    def forget(self, device: str, why: str = "removed from the inventory") -> list[Alert]:
+        """A device no longer watched under this key: drop what is kept of it, and close its alerts
+        in the history, saying ``why``, without a recovery message (nothing recovered). Returns the
+        alerts that were firing."""
+        return self.forget_all([device], why)
+
+    def forget_all(self, devices: Iterable[str], why: str) -> list[Alert]:
+        """``forget`` for several devices, with one save of the state."""
         now = self.clock()
-        gone = [a for a in self.alerts.values() if a.device == device]
+        devices = set(devices)
+        gone = [a for a in self.alerts.values() if a.device in devices]
         for alert in gone:
             del self.alerts[alert.id]
-        self.devices.pop(device, None)
+        for device in devices:
+            self.devices.pop(device, None)
         self._save()
         closed = [a for a in gone if a.state == "firing"]
-        self._append_history([_event("resolved", a, now, by="removed from the inventory") for a in closed])
+        self._append_history([_event("resolved", a, now, by=why) for a in closed])
         return closed
+
+    def unwatched(self, watched: Iterable[str]) -> set[str]:
+        """The devices the engine keeps something of that are not in ``watched``."""
+        return (set(self.devices) | {a.device for a in self.alerts.values()}) - set(watched)
 
     def firing(self) -> list[Alert]:
         return sorted((a for a in self.alerts.values() if a.state == "firing"), key=lambda a: (a.fired_at, a.id))

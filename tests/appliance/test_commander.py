@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -47,31 +48,38 @@ discovery_s = 0
     return path
 
 
-async def test_discover_poll_store_alert_and_resolve(tmp_path):
-    async with Farm(miners=12, mix={"antminer": 1, "whatsminer": 1, "avalon": 1}, base=free_base(), seed=4,
-                    web_port=8080) as farm:
+@asynccontextmanager
+async def discovered_farm(tmp_path: Path, miners: int, mix: dict[str, int], seed: int):
+    """An emulated farm, and a commander that has discovered it: (farm, its addresses, commander)."""
+    async with Farm(miners=miners, mix=mix, base=free_base(), seed=seed, web_port=8080) as farm:
         ips = list(farm.miners)
         config = load(write_config(tmp_path, f"{ips[0]}-{ips[-1]}"))
         async with Commander(config, web_port=farm.web_port) as commander:
             await commander.scheduler.run_now("discovery", commander.discover)
-            assert {d.ip for d in commander.inventory.devices()} == set(ips)
+            yield farm, ips, commander
 
-            await commander.scheduler.run_now("poll", commander.poll_cycle)
-            assert commander.last_transitions == []
-            victim = ips[0]
-            await farm.inject(victim, "overheating")
-            await commander.scheduler.run_now("poll", commander.poll_cycle)
-            fired = [t for t in commander.last_transitions if t.kind == "fired"]
-            assert fired and {t.alert.device for t in fired} == {victim}
-            assert {t.alert.rule for t in fired} >= {"temp_chip"}
 
-            await commander.scheduler.run_now("poll", commander.poll_cycle)
-            assert [t for t in commander.last_transitions if t.kind == "fired"] == []  # once, not every cycle
+async def test_discover_poll_store_alert_and_resolve(tmp_path):
+    mix = {"antminer": 1, "whatsminer": 1, "avalon": 1}
+    async with discovered_farm(tmp_path, 12, mix, 4) as (farm, ips, commander):
+        assert {d.ip for d in commander.inventory.devices()} == set(ips)
 
-            await farm.clear(victim)
-            await commander.scheduler.run_now("poll", commander.poll_cycle)
-            resolved = {t.alert.rule for t in commander.last_transitions if t.kind == "resolved"}
-            assert "temp_chip" in resolved
+        await commander.scheduler.run_now("poll", commander.poll_cycle)
+        assert commander.last_transitions == []
+        victim = ips[0]
+        await farm.inject(victim, "overheating")
+        await commander.scheduler.run_now("poll", commander.poll_cycle)
+        fired = [t for t in commander.last_transitions if t.kind == "fired"]
+        assert fired and {t.alert.device for t in fired} == {victim}
+        assert {t.alert.rule for t in fired} >= {"temp_chip"}
+
+        await commander.scheduler.run_now("poll", commander.poll_cycle)
+        assert [t for t in commander.last_transitions if t.kind == "fired"] == []  # once, not every cycle
+
+        await farm.clear(victim)
+        await commander.scheduler.run_now("poll", commander.poll_cycle)
+        resolved = {t.alert.rule for t in commander.last_transitions if t.kind == "resolved"}
+        assert "temp_chip" in resolved
 
     state = tmp_path / "state"
     miners = pd.read_parquet(state / "metrics" / "miners")
@@ -85,17 +93,12 @@ async def test_discover_poll_store_alert_and_resolve(tmp_path):
 
 
 async def test_the_farm_document_for_snmpd_lists_every_miner_under_its_inventory_number(tmp_path):
-    async with Farm(miners=6, mix={"antminer": 1, "whatsminer": 1}, base=free_base(), seed=5,
-                    web_port=8080) as farm:
-        ips = list(farm.miners)
-        config = load(write_config(tmp_path, f"{ips[0]}-{ips[-1]}"))
-        async with Commander(config, web_port=farm.web_port) as commander:
-            await commander.scheduler.run_now("discovery", commander.discover)
-            await farm.inject(ips[1], "offline")
-            await commander.scheduler.run_now("poll", commander.poll_cycle)
-            numbers = {d.ip: d.number for d in commander.inventory.devices()}
-            polled = {s.ip: s for s in commander.last_snapshots}
-            doc = json.loads(farm_path(tmp_path / "state").read_text())
+    async with discovered_farm(tmp_path, 6, {"antminer": 1, "whatsminer": 1}, 5) as (farm, ips, commander):
+        await farm.inject(ips[1], "offline")
+        await commander.scheduler.run_now("poll", commander.poll_cycle)
+        numbers = {d.ip: d.number for d in commander.inventory.devices()}
+        polled = {s.ip: s for s in commander.last_snapshots}
+        doc = json.loads(farm_path(tmp_path / "state").read_text())
     farm_row = doc["farm"]
     assert (farm_row["asics"], farm_row["asics_up"], farm_row["rigs"], farm_row["alerts_active"]) == (6, 5, 0, 0)
     assert farm_row["hashrate_hs"] == sum(s.hashrate_hs for s in polled.values() if s.reachable)
@@ -111,18 +114,14 @@ async def test_the_farm_document_for_snmpd_lists_every_miner_under_its_inventory
 
 
 async def test_a_miner_that_moves_to_another_address_keeps_its_device(tmp_path):
-    async with Farm(miners=4, mix={"antminer": 1}, base=free_base(), seed=8, web_port=8080) as farm:
-        ips = list(farm.miners)
-        config = load(write_config(tmp_path, f"{ips[0]}-{ips[-1]}"))
-        async with Commander(config, web_port=farm.web_port) as commander:
-            await commander.scheduler.run_now("discovery", commander.discover)
-            await commander.scheduler.run_now("poll", commander.poll_cycle)
-            before = {d.mac: d.key for d in commander.inventory.devices()}
-            # the same identities answering from each other's addresses, as after a DHCP shuffle
-            commander.inventory.upsert_discovered(
-                [s for s in reversed(commander.last_snapshots)], site_for=config.site_for)
-            await commander.scheduler.run_now("poll", commander.poll_cycle)
-            after = {d.mac: d.key for d in commander.inventory.devices()}
+    async with discovered_farm(tmp_path, 4, {"antminer": 1}, 8) as (farm, ips, commander):
+        await commander.scheduler.run_now("poll", commander.poll_cycle)
+        before = {d.mac: d.key for d in commander.inventory.devices()}
+        # the same identities answering from each other's addresses, as after a DHCP shuffle
+        commander.inventory.upsert_discovered(
+            [s for s in reversed(commander.last_snapshots)], site_for=commander.config.site_for)
+        await commander.scheduler.run_now("poll", commander.poll_cycle)
+        after = {d.mac: d.key for d in commander.inventory.devices()}
     assert before == after and len(after) == 4
 
 
@@ -214,3 +213,23 @@ def test_devices_without_an_inventory_says_so(tmp_path):
     done = subprocess.run([sys.executable, "-m", "appliance.cli", "devices", "--state-dir", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "does not exist" in done.stderr and not (tmp_path / "inventory.sqlite3").exists()
+
+
+async def test_alerts_at_an_address_no_longer_polled_are_closed(tmp_path):
+    # A miner that moved (DHCP) is polled at its new address; what fired at the old one would
+    # otherwise stay firing for ever, since nothing is polled there any more.
+    import dataclasses
+
+    from appliance.alerts.history import read_history
+
+    async with discovered_farm(tmp_path, 3, {"antminer": 1}, 9) as (farm, ips, commander):
+        await farm.inject(ips[0], "overheating")
+        await commander.scheduler.run_now("poll", commander.poll_cycle)
+        assert {a.device for a in commander.alerts.engine.firing()} == {ips[0]}
+        [hot] = [s for s in commander.last_snapshots if s.ip == ips[0]]
+        commander.inventory.upsert_discovered([dataclasses.replace(hot, ip="127.0.0.254")])
+        await commander.scheduler.run_now("poll", commander.poll_cycle)
+        assert commander.alerts.engine.firing() == []
+        closed = [e for e in read_history(commander.alerts.engine.state_path) if e["event"] == "resolved"]
+    assert {e["device"] for e in closed} == {ips[0]}
+    assert {e["by"] for e in closed} == {"no longer polled at this address"}

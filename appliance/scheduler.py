@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
@@ -48,7 +48,10 @@ class Scheduler:
     def add(self, name: str, interval_s: float, function: JobFunction, *, first_run_now: bool = True) -> None:
         self.health.jobs[name] = self.health.jobs.get(name) or JobHealth(interval_s=interval_s)
         self.health.jobs[name].interval_s = interval_s
-        first = datetime.now(timezone.utc) if first_run_now else None
+        # APScheduler 3 takes next_run_time=None as "add the job paused": a job that waits for its
+        # first interval is given that time explicitly, or it would never run.
+        now = datetime.now(timezone.utc)
+        first = now if first_run_now else now + timedelta(seconds=interval_s)
         self._scheduler.add_job(self._run, "interval", seconds=interval_s, id=name, name=name,
                                 args=(name, function), next_run_time=first)
 

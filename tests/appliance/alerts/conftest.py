@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import ipaddress
 import json
@@ -12,7 +11,6 @@ import socket
 import ssl
 import subprocess
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -106,16 +104,6 @@ def receiver():
     yield box
     server.shutdown()
     server.server_close()
-
-
-async def until(condition: Callable[[], bool], what: str, limit_s: float = 20.0) -> None:
-    """Wait for ``condition``; the limit only turns a hang into a failure, it measures nothing."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit_s
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} did not happen within {limit_s:g} s")
-        await asyncio.sleep(0.01)
 
 
 # --- an SMTP server with STARTTLS and AUTH ---------------------------------------------------------

@@ -152,7 +152,7 @@ EXPECTED_RESOLVED = EXPECTED_VARBINDS | {
 
 @pytest.mark.parametrize("version", ["2c", "3"], ids=["v2c-trap", "v3-inform"])
 async def test_snmp_notifications_reach_snmptrapd_and_translate_with_the_mib(snmptrapd, version):
-    from tests.appliance.alerts.conftest import until
+    from tests.conftest import until
     table = {"type": "snmp", "host": "127.0.0.1", "port": snmptrapd.port, "version": version}
     secrets = {"community": snmptrapd.community}
     if version == "3":
@@ -172,7 +172,7 @@ async def test_snmp_notifications_reach_snmptrapd_and_translate_with_the_mib(snm
 
 
 async def test_a_trap_with_a_wrong_community_is_dropped_by_the_receiver(snmptrapd):
-    from tests.appliance.alerts.conftest import until
+    from tests.conftest import until
     good = SnmpTrapChannel(channel({"type": "snmp", "host": "127.0.0.1", "port": snmptrapd.port},
                                    {"community": snmptrapd.community}))
     wrong = SnmpTrapChannel(channel({"type": "snmp", "host": "127.0.0.1", "port": snmptrapd.port},

@@ -16,8 +16,9 @@ from appliance.alerts.engine import AlertEngine
 from appliance.alerts.message import summary
 from appliance.alerts.service import AlertService
 from appliance.alerts.settings import AlertSettings, ChannelSettings
-from tests.appliance.alerts.conftest import cycle_time, miner, until
+from tests.appliance.alerts.conftest import cycle_time, miner
 from tests.appliance.alerts.test_channels import fired
+from tests.conftest import until
 
 FAST_RETRY = {"retry_base_s": 0.01, "retry_max_s": 0.05}  # back-off in real time; the tests measure none of it
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from appliance import ha
 from appliance.alerts.service import AlertService
 from appliance.config import Config, Sentry
+from appliance.health import Health
 from appliance.inventory import Device, Inventory
 from appliance.scheduler import Outcome, Scheduler
 from appliance.snmp import farm_file
@@ -46,7 +47,7 @@ class Commander:
         self.config = config
         self.state_dir = config.state_dir
         self.settings = poll_settings(config, web_port)
-        self.scheduler = Scheduler(self.state_dir)
+        self.scheduler = Scheduler(self.state_dir, refresh=self._refresh_health)
         self.identities: dict[str, Any] = {}  # device key -> identity replies (MAC, serial), fetched once
         self.last_snapshots: list[MinerSnapshot] = []
         self.last_rigs: list[RigSnapshot] = []
@@ -55,6 +56,7 @@ class Commander:
         self.inventory: Inventory | None = None
         self.poller: Poller | None = None
         self.alerts: AlertService | None = None
+        self.on_cycle: Callable[[Commander], None] | None = None  # after each poll cycle (serve's report)
 
     async def __aenter__(self) -> Commander:
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -70,13 +72,17 @@ class Commander:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.scheduler.stop()
+        await self.scheduler.stop(clean=exc[0] is None)
         if self.alerts is not None:
             await self.alerts.__aexit__(*exc)
         if self.poller is not None:
             await self.poller.__aexit__(*exc)
         if self.inventory is not None:
             self.inventory.close()
+
+    def _refresh_health(self, health: Health) -> None:
+        if self.alerts is not None:
+            health.channels = self.alerts.dispatcher.status()
 
     def schedule(self) -> None:
         intervals = self.config.intervals
@@ -101,16 +107,24 @@ class Commander:
         found = self.inventory.upsert_discovered(snapshots, at=started, site_for=self.config.site_for)
         keys = [key or device.key for key, device in zip(found, devices)]
         cycle_time = datetime.fromtimestamp(started, UTC)
-        await asyncio.to_thread(store_cycle, self.state_dir, snapshots, cycle_time, self.config.site_for,
-                                keys=keys)
+        try:
+            await asyncio.to_thread(store_cycle, self.state_dir, snapshots, cycle_time, self.config.site_for,
+                                    keys=keys)
+        except Exception as exc:  # a full disk costs this cycle's samples, never its alerts
+            not_stored: Exception | None = exc
+        else:
+            not_stored = None
         self.scheduler.health.role = ha.role(self.config.alerts.ha_role_file)
         self.last_transitions = self.alerts.cycle(started, snapshots)
         self._forget_unwatched(d.ip for d in devices)
         self.last_snapshots = snapshots
         self.last_poll = (started, round((time.time() - started) * 1000, 1))
         await self._publish_farm()
+        if self.on_cycle is not None:
+            self.on_cycle(self)
+        if not_stored is not None:
+            raise not_stored  # the job's failure: counted, logged, shown by `minerwatch status`
         ok = sum(1 for s in snapshots if s.reachable)
-        log.debug("poll cycle: %d of %d miners answered", ok, len(snapshots))
         return Outcome(ok=ok, failed=len(snapshots) - ok)
 
     async def _poll_device(self, device: Device) -> MinerSnapshot:

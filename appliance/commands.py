@@ -10,11 +10,17 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import uvloop
 
 from appliance import health as health_file
+from appliance.alerts.settings import SEVERITIES
+from appliance.health import assess
 from appliance.config import DEFAULT_PATH, ConfigError, load
+
+if TYPE_CHECKING:
+    from appliance.commander import Commander
 
 DEFAULT_STATE_DIR = Path("/var/lib/minerwatch")
 
@@ -32,7 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     status = subparsers.add_parser("status", help="the commander's health: last cycles, devices, skipped runs")
     status.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("--json", action="store_true", help="the same as one JSON object")
+    status.add_argument("--alive", action="store_true",
+                        help="exit 0 whenever the commander runs and polls on time, even with a job, channel "
+                             "or file failing (for keepalived's track script; without it the exit status is "
+                             "0 OK, 1 warning, 2 critical, 3 unknown, as monitoring checks expect)")
     status.set_defaults(func=run_status)
 
     devices = subparsers.add_parser("devices", help="the inventory: every ASIC and rig, with the number an NMS "
@@ -78,11 +88,50 @@ async def serve(config, *, web_port: int = 80, stop: asyncio.Event | None = None
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with Commander(config, web_port=web_port) as commander:
+        commander.on_cycle = CycleReport(sys.stderr)
         commander.schedule()
         print(f"minerwatch: commander running, state in {config.state_dir}, "
-              f"{len(commander.inventory.devices())} devices known", file=sys.stderr)
+              f"{len(commander.inventory.devices())} devices known", file=sys.stderr, flush=True)
         await stop.wait()
+        print("minerwatch: stopping: letting the jobs in flight finish", file=sys.stderr, flush=True)
+    runs = commander.scheduler.health.jobs["poll"].runs
+    print(f"minerwatch: commander stopped cleanly after {runs} poll cycle(s)", file=sys.stderr, flush=True)
     return 0
+
+
+class CycleReport:
+    """What ``serve`` says after each poll cycle: on a terminal a line every cycle; elsewhere (the
+    journal) a line when something changed, and at least every ``quiet_s``, so the log tells the
+    farm's state without a line every 30 s."""
+
+    def __init__(self, stream: TextIO, quiet_s: float = 600) -> None:
+        self.stream, self.quiet_s = stream, quiet_s
+        self.every_cycle = stream.isatty()
+        self._last: tuple[str, float] | None = None
+
+    def __call__(self, commander: Commander) -> None:
+        line = cycle_line(commander)
+        now = time.time()
+        if (self.every_cycle or self._last is None or self._last[0] != line
+                or now - self._last[1] >= self.quiet_s):
+            print(f"{time.strftime('%H:%M:%S')} {line}", file=self.stream, flush=True)
+            self._last = (line, now)
+
+
+def cycle_line(commander: Commander) -> str:
+    """'poll: 57 of 60 miners answered; 3 alerts firing (1 critical, 2 warning); failing: ...'"""
+    snapshots = commander.last_snapshots
+    answered = sum(s.reachable for s in snapshots)
+    parts = [f"poll: {answered} of {len(snapshots)} miners answered"]
+    if commander.last_rigs:
+        parts[0] += f", {sum(r.reachable for r in commander.last_rigs)} of {len(commander.last_rigs)} rigs"
+    counts = commander.alerts.engine.counts() if commander.alerts else {"firing": 0}
+    severities = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts.get(s))
+    parts.append(f"{counts['firing']} alerts firing" + (f" ({severities})" if severities else ""))
+    health = commander.scheduler.health
+    now = time.time()
+    parts += assess(health, now, now).warnings
+    return "; ".join(parts)
 
 
 def run_discover(args: argparse.Namespace) -> int:
@@ -115,22 +164,25 @@ async def _discover(config, web_port: int) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    """The commander's health, and an exit status for monitoring: 0 running, 1 running with something
+    failing, 2 stopped, gone or hung, 3 no health file (the monitoring-plugins convention). With
+    ``--alive``, 0 whenever it runs and polls, whatever fails beside (keepalived's track script)."""
     try:
         health, written_at = health_file.load(args.state_dir)
     except health_file.HealthFileError as exc:
         print(f"minerwatch: {exc}", file=sys.stderr)
-        return 2
-    poll = health.jobs.get("poll")
-    age = time.time() - written_at
-    # A commander that wrote nothing for three poll intervals has stopped or hangs.
-    stale = poll is not None and age > 3 * poll.interval_s + 10
+        return health_file.UNKNOWN
+    now = time.time()
+    verdict = assess(health, written_at, now)
+    status = (health_file.OK if verdict.running else health_file.CRITICAL) if args.alive else verdict.status
     if args.json:
-        print(json.dumps({"written_s_ago": round(age, 1), "stale": stale, "role": health.role, "pid": health.pid,
-                          "jobs": {n: vars(j) for n, j in health.jobs.items()}}))
-        return 1 if stale else 0
-    state = "NOT RUNNING (no health update for %.0f s)" % age if stale else "running"
-    print(f"commander {state}, pid {health.pid}, role {health.role}, "
-          f"up since {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(health.started_at))}")
+        print(json.dumps({"status": ("ok", "warning", "critical")[verdict.status], "running": verdict.running,
+                          "headline": verdict.headline, "warnings": list(verdict.warnings),
+                          "written_s_ago": round(now - written_at, 1), "role": health.role, "pid": health.pid,
+                          "stopped_at": health.stopped_at, "jobs": {n: vars(j) for n, j in health.jobs.items()},
+                          "channels": {n: vars(c) for n, c in health.channels.items()}}))
+        return status
+    print(verdict.headline)
     rows = [["JOB", "EVERY", "LAST RUN", "TOOK", "OK", "FAILED", "RUNS", "SKIPPED", "ERRORS", "LAST ERROR"]]
     for name, job in health.jobs.items():
         last = time.strftime("%H:%M:%S", time.localtime(job.last_started_at)) if job.last_started_at else "-"
@@ -139,7 +191,20 @@ def run_status(args: argparse.Namespace) -> int:
                      _dash(job.devices_ok), _dash(job.devices_failed), str(job.runs), str(job.skipped),
                      str(job.failures), job.last_error or ""])
     _print_table(rows)
-    return 1 if stale else 0
+    if health.channels:
+        rows = [["CHANNEL", "DELIVERED", "WAITING", "DROPPED", "STATE"]]
+        for name, channel in health.channels.items():
+            state = "ok" if channel.failing_since is None else (
+                f"failing since {time.strftime('%H:%M:%S', time.localtime(channel.failing_since))}: "
+                f"{channel.last_error}")
+            rows.append([name, str(channel.delivered), str(channel.pending), str(channel.dropped), state])
+        print()
+        _print_table(rows)
+    if verdict.warnings:
+        print()
+        for warning in verdict.warnings:
+            print(f"WARNING: {warning}")
+    return status
 
 
 def run_devices(args: argparse.Namespace) -> int:

@@ -37,9 +37,13 @@ JobFunction = Callable[[], Awaitable[Outcome | None]]
 
 
 class Scheduler:
-    def __init__(self, state_dir: Path, health: Health | None = None) -> None:
+    def __init__(self, state_dir: Path, health: Health | None = None,
+                 refresh: Callable[[Health], None] | None = None) -> None:
+        """``refresh`` brings what lives outside the jobs (the alert channels) into the health
+        before each write."""
         self.state_dir = state_dir
         self.health = health or Health()
+        self._refresh = refresh
         self._scheduler = AsyncIOScheduler(job_defaults={"max_instances": 1, "coalesce": True,
                                                          "misfire_grace_time": None})
         self._scheduler.add_listener(self._skipped, EVENT_JOB_MAX_INSTANCES)
@@ -63,14 +67,18 @@ class Scheduler:
     def start(self) -> None:
         self._scheduler.start()
 
-    async def stop(self) -> None:
-        """Stop scheduling, then let the runs in flight finish: a cycle is never cut in half."""
+    async def stop(self, clean: bool = True) -> None:
+        """Stop scheduling, then let the runs in flight finish: a cycle is never cut in half. After
+        a ``clean`` stop (asked for, not a crash) the health file says so."""
         if not self._scheduler.running:
             return
         self._scheduler.pause()  # no new runs; APScheduler's shutdown would cancel those in flight
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
         self._scheduler.shutdown(wait=False)
+        if clean:
+            self.health.stopped_at = time.time()
+            self._save()
 
     async def _run(self, name: str, function: JobFunction) -> None:
         task = asyncio.current_task()
@@ -109,6 +117,8 @@ class Scheduler:
             self._save()
 
     def _save(self) -> None:
+        if self._refresh is not None:
+            self._refresh(self.health)
         try:
             self.health.save(self.state_dir)
         except OSError as exc:

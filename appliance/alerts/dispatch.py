@@ -31,6 +31,7 @@ from pathlib import Path
 from appliance.alerts.channels import Channel, DeliveryError, wants
 from appliance.alerts.message import Message
 from appliance.atomic import write_atomic
+from appliance.health import ChannelHealth
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,8 @@ class Dispatcher:
         self._queues: dict[str, deque[Delivery]] = {name: deque() for name in self.channels}
         self._wake: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task] = []
-        self._failing: set[str] = set()
-        # The dispatcher's own health, as data for the UI and /metrics.
-        self.delivered = {name: 0 for name in self.channels}
-        self.dropped = {name: 0 for name in self.channels}
+        # The dispatcher's own health, as data for `minerwatch status`, the UI and /metrics.
+        self.health = {name: ChannelHealth() for name in self.channels}
         self._load()
 
     async def __aenter__(self) -> Dispatcher:
@@ -85,6 +84,12 @@ class Dispatcher:
     def pending(self) -> dict[str, int]:
         return {name: len(queue) for name, queue in self._queues.items()}
 
+    def status(self) -> dict[str, ChannelHealth]:
+        """Each channel's deliveries, losses, queue and failure, as of now."""
+        for name, health in self.health.items():
+            health.pending = len(self._queues[name])
+        return self.health
+
     def submit(self, messages: Iterable[Message]) -> None:
         """Queue each message for every channel that wants it; returns at once. Call from the event loop."""
         messages = list(messages)
@@ -99,7 +104,7 @@ class Dispatcher:
             if overflow > 0:
                 for _ in range(overflow):
                     queue.popleft()
-                self.dropped[name] += overflow
+                self.health[name].dropped += overflow
                 log.error("channel %s: %d message(s) dropped, the queue is full (%d)", name, overflow,
                           self._queue_size)
             if name in self._wake:
@@ -117,8 +122,11 @@ class Dispatcher:
             wait_s = delivery.next_at - self._clock()
             if wait_s > 0:
                 wake.clear()
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+                # that meets a finishing wait, and stop() would then wait for this task for ever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), wait_s)
+                    async with asyncio.timeout(wait_s):
+                        await wake.wait()
                 continue
             if self._role() != "MASTER":
                 queue.clear()
@@ -126,7 +134,8 @@ class Dispatcher:
                 continue
             try:
                 # The channel's own timeout bounds each attempt; this one bounds a channel that ignores it.
-                await asyncio.wait_for(channel.send(delivery.message), channel.settings.retry.timeout_s * 2)
+                async with asyncio.timeout(channel.settings.retry.timeout_s * 2):
+                    await channel.send(delivery.message)
             except DeliveryError as exc:
                 self._failed(name, delivery, str(exc), exc.permanent)
             except TimeoutError:
@@ -137,9 +146,10 @@ class Dispatcher:
                 self._failed(name, delivery, f"channel {name}: {type(exc).__name__}", False)
             else:
                 self._done(name, delivery)
-                self.delivered[name] += 1
-                if name in self._failing:
-                    self._failing.discard(name)
+                health = self.health[name]
+                health.delivered += 1
+                if health.failing_since is not None:
+                    health.failing_since, health.failed_attempts, health.last_error = None, 0, None
                     log.warning("channel %s: delivering again", name)
             self._save()
 
@@ -150,16 +160,21 @@ class Dispatcher:
 
     def _failed(self, name: str, delivery: Delivery, reason: str, permanent: bool) -> None:
         retry = self.channels[name].settings.retry
+        health = self.health[name]
+        first_failure = health.failing_since is None
+        if first_failure:
+            health.failing_since = time.time()
+        health.failed_attempts += 1
+        health.last_error = reason
         delivery.attempts += 1
         if permanent or delivery.attempts >= retry.attempts:
             self._done(name, delivery)
-            self.dropped[name] += 1
+            health.dropped += 1
             log.error("%s; gave up on %s after %d attempt(s)", reason, delivery.message.key, delivery.attempts)
             return
         delay = retry.delay_s(delivery.attempts)
         delivery.next_at = self._clock() + delay
-        if name not in self._failing:
-            self._failing.add(name)
+        if first_failure:
             log.warning("%s; trying again in %g s, then with back-off", reason, delay)
 
     def _load(self) -> None:

@@ -1,18 +1,16 @@
-"""Real receivers for the alert channels: an HTTP server, an SMTP server with STARTTLS and AUTH
+"""Real receivers for the alert channels (the HTTP one is in tests/conftest.py): an SMTP server with STARTTLS and AUTH
 (aiosmtpd), net-snmp's snmptrapd; and hand-built snapshots that a scripted test changes cycle by cycle."""
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import json
 import shutil
 import socket
 import ssl
 import subprocess
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -51,59 +49,6 @@ def rig(i: int, hostname: str = "rig-01") -> RigSnapshot:
                        programs=[MinerProgram("trex", api_up=True, hashrate_hs=200e6, port=4067),
                                  MinerProgram("xmrig", api_up=True, hashrate_hs=15e3, port=18088),
                                  MinerProgram("lolminer", port=44444, error="nothing listens on 127.0.0.1:44444")])
-
-
-# --- an HTTP receiver ------------------------------------------------------------------------------
-
-@dataclass
-class Receiver:
-    """Records every request; answers ``fail_status`` to the first ``fail_first`` of them, and to every
-    request for a path in ``down_paths``."""
-
-    fail_first: int = 0
-    fail_status: int = 503
-    down_paths: set[str] = field(default_factory=set)
-    requests: list[dict] = field(default_factory=list)
-    url: str = ""
-
-    def posts(self) -> list[dict]:
-        return [r for r in self.requests if r["method"] == "POST" and r["status"] < 300]
-
-
-def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            failing = len(receiver.requests) < receiver.fail_first or self.path in receiver.down_paths
-            status = receiver.fail_status if failing else 200
-            receiver.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                                      "json": json.loads(body) if body else None, "status": status})
-            reply = json.dumps({"ok": status < 300}).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        do_GET = do_POST = do_HEAD = _answer
-
-        def log_message(self, *args: object) -> None:
-            """Quiet: the test reads ``receiver.requests``."""
-
-    return Handler
-
-
-@pytest.fixture
-def receiver():
-    box = Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(box))
-    box.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield box
-    server.shutdown()
-    server.server_close()
 
 
 # --- an SMTP server with STARTTLS and AUTH ---------------------------------------------------------

@@ -63,9 +63,23 @@ async def test_a_down_receiver_gets_the_message_after_retries_and_the_caller_nev
         # submit returned without a single await: nothing can have been sent yet, but it is owed on disk.
         assert receiver.requests == []
         assert len(json.loads((tmp_path / "outbox.json").read_text())["pending"]) == 1
-        await until(lambda: dispatcher.delivered["ops"] == 1, "delivery after the receiver recovers")
+        await until(lambda: dispatcher.health["ops"].delivered == 1, "delivery after the receiver recovers")
     assert [r["status"] for r in receiver.requests] == [503, 503, 503, 200]
     assert json.loads((tmp_path / "outbox.json").read_text())["pending"] == []
+
+
+async def test_a_failing_channel_says_since_when_and_why_until_it_delivers_again(receiver, tmp_path):
+    receiver.fail_first = 3
+    async with Dispatcher([webhook(receiver)], tmp_path / "outbox.json") as dispatcher:
+        dispatcher.submit([fired()])
+        await until(lambda: dispatcher.status()["ops"].failed_attempts >= 2, "two failed attempts")
+        failing = dispatcher.status()["ops"]
+        assert failing.failing_since is not None and failing.pending == 1
+        assert "503" in failing.last_error
+        await until(lambda: dispatcher.health["ops"].delivered == 1, "delivery after the receiver recovers")
+        recovered = dispatcher.status()["ops"]
+    assert (recovered.failing_since, recovered.failed_attempts, recovered.last_error, recovered.pending) == (
+        None, 0, None, 0)
 
 
 async def test_one_channel_down_delays_nobody_else(receiver, tmp_path):
@@ -74,7 +88,7 @@ async def test_one_channel_down_delays_nobody_else(receiver, tmp_path):
     up = webhook(receiver, "up")
     async with Dispatcher([down, up], tmp_path / "outbox.json") as dispatcher:
         dispatcher.submit([fired(95), fired(96)])
-        await until(lambda: dispatcher.delivered["up"] == 2, "both messages on the live channel")
+        await until(lambda: dispatcher.health["up"].delivered == 2, "both messages on the live channel")
         assert dispatcher.pending() == {"down": 2, "up": 0}
     assert {r["path"] for r in receiver.requests if r["status"] == 503} == {"/down"}
 
@@ -87,7 +101,7 @@ async def test_a_restart_sends_what_was_owed_once(receiver, tmp_path):
     receiver.fail_first = 0
     receiver.requests.clear()
     async with Dispatcher([webhook(receiver)], tmp_path / "outbox.json") as dispatcher:
-        await until(lambda: dispatcher.delivered["ops"] == 1, "the owed message after the restart")
+        await until(lambda: dispatcher.health["ops"].delivered == 1, "the owed message after the restart")
     assert [r["json"]["key"] for r in receiver.requests] == [fired().key]
 
 
@@ -95,8 +109,8 @@ async def test_a_refused_message_is_dropped_after_one_attempt(receiver, tmp_path
     receiver.fail_first, receiver.fail_status = 1, 400
     async with Dispatcher([webhook(receiver)], tmp_path / "outbox.json") as dispatcher:
         dispatcher.submit([fired(95), fired(96)])
-        await until(lambda: dispatcher.delivered["ops"] == 1, "the second message")
-    assert dispatcher.dropped["ops"] == 1
+        await until(lambda: dispatcher.health["ops"].delivered == 1, "the second message")
+    assert dispatcher.health["ops"].dropped == 1
     assert [r["status"] for r in receiver.requests] == [400, 200]
 
 
@@ -123,7 +137,7 @@ async def test_a_backup_sends_nothing_and_its_heartbeat_is_silent(receiver, tmp_
         role_file.write_text("MASTER\n")  # keepalived moved the address here
         for i, snap in hot_cycles(start=20):
             alerts.cycle(cycle_time(i), [snap])
-        await until(lambda: alerts.dispatcher.delivered["ops"] == 2 and beat.sent > 0, "the new MASTER's messages")
+        await until(lambda: alerts.dispatcher.health["ops"].delivered == 2 and beat.sent > 0, "the new MASTER's messages")
     assert [r["json"]["at"] for r in receiver.posts() if r["path"] == "/ops"] == [cycle_time(23), cycle_time(27)]
 
 

@@ -72,7 +72,7 @@ def _config_args(parser: argparse.ArgumentParser) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     try:
-        config = load(args.config, args.secrets)
+        config = load(args.config, args.secrets, paths=True)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -137,7 +137,7 @@ def cycle_line(commander: Commander) -> str:
 def run_discover(args: argparse.Namespace) -> int:
     """Discovery on demand, beside a running daemon: the inventory (SQLite, WAL) takes both writers."""
     try:
-        config = load(args.config, args.secrets)
+        config = load(args.config, args.secrets, paths=True)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2

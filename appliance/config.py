@@ -215,9 +215,10 @@ SECTION_PARSERS: dict[str, SectionParser] = {
 
 
 def load(path: str | os.PathLike[str] = DEFAULT_PATH,
-         secrets_path: str | os.PathLike[str] | None = None) -> Config:
-    """The configuration at ``path``; raises ConfigError naming every mistake with file and line."""
-    config, problems = _parse(Path(path), None if secrets_path is None else Path(secrets_path))
+         secrets_path: str | os.PathLike[str] | None = None, *, paths: bool = False) -> Config:
+    """The configuration at ``path``; raises ConfigError naming every mistake with file and line.
+    ``paths``: also check that the state directory can be written, as a daemon about to use it."""
+    config, problems = _parse(Path(path), None if secrets_path is None else Path(secrets_path), paths)
     if problems or config is None:
         raise ConfigError(problems)
     return config
@@ -243,9 +244,30 @@ def load_state_dir(path: str | os.PathLike[str] = DEFAULT_PATH) -> Path:
 
 
 def check(path: str | os.PathLike[str] = DEFAULT_PATH,
-          secrets_path: str | os.PathLike[str] | None = None) -> list[Problem]:
-    """Every mistake in the configuration and its secrets, in file and line order; [] when none."""
-    return _parse(Path(path), None if secrets_path is None else Path(secrets_path))[1]
+          secrets_path: str | os.PathLike[str] | None = None, *, paths: bool = False) -> list[Problem]:
+    """Every mistake in the configuration and its secrets, in file and line order; [] when none.
+    ``paths`` as for ``load``."""
+    return _parse(Path(path), None if secrets_path is None else Path(secrets_path), paths)[1]
+
+
+def unwritable(directory: Path) -> str | None:
+    """Why this user cannot keep state in ``directory`` (create it where missing, write in it), or
+    None when it can. Checked, not tried: a check must leave nothing behind."""
+    existing = directory
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    user = _user(os.geteuid())
+    if not existing.is_dir():
+        return (f"state_dir {directory} cannot be used: {existing} is a file, not a directory"
+                if existing != directory else f"state_dir {directory} is a file, not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        info = existing.stat()
+        doing = "write in" if existing == directory else f"create {directory} in"
+        return (f"state_dir {directory}: {user} cannot {doing} {existing} (owned by {_user(info.st_uid)}, "
+                f"mode {stat.S_IMODE(info.st_mode):04o}); run the check as the user the commander runs as")
+    return None
 
 
 def secret_env_name(place: tuple[str, ...]) -> str:
@@ -783,7 +805,7 @@ _SECTIONS = ("commander", "sites", "discovery", "miners", "credentials", "sentri
              "storage", "alerts", "channels", "web")
 
 
-def _parse(path: Path, secrets_path: Path | None) -> tuple[Config | None, list[Problem]]:
+def _parse(path: Path, secrets_path: Path | None, paths: bool = False) -> tuple[Config | None, list[Problem]]:
     problems: list[Problem] = []
     try:
         text = path.read_bytes().decode()
@@ -797,6 +819,12 @@ def _parse(path: Path, secrets_path: Path | None) -> tuple[Config | None, list[P
     secrets = _Secrets(secrets_path or path.with_name(SECRETS_NAME), secrets_path is not None, problems)
     config = _Sections(file, secrets).config()
     secrets.check_unused()
+    if paths and config.storage is not None:
+        for place, directory in ((("commander", "state_dir"), config.state_dir),
+                                 (("storage", "state_dir"), config.storage.state_dir)):
+            if (sentence := unwritable(directory)) is not None:
+                file.problem(place if file.line(place) else place[:1], sentence)
+                break  # the storage's own state_dir is [commander]'s unless it names another
     problems.sort(key=lambda p: (str(p.file) != str(path), str(p.file), p.line or 0, p.column or 0))
     return (None if problems else config), problems
 
@@ -1054,6 +1082,7 @@ class _Sections:
         channels = []
         for table in self.file.tables(value, ("channels",), "[[channels]]"):
             name, kind = table.data.get("name"), table.data.get("type")
+            kind = kind if isinstance(kind, str) else None  # the channel's parser says what type must be
             keys = CHANNEL_SECRETS.get(kind, ()) + (("url",) if kind == "webhook" else ())
             secrets = self.secrets.table(("channels", name), keys) if isinstance(name, str) else {}
             channel = self.plugged("channels", table, None, secrets)

@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     try:
-        loaded = config.load(args.config, args.secrets)
+        loaded = config.load(args.config, args.secrets, paths=True)
     except config.ConfigError as exc:
         for problem in exc.problems:
             print(problem)

@@ -473,6 +473,26 @@ def run_cli(*argv: str) -> int:
     return args.func(args)
 
 
+def test_config_check_and_serve_refuse_a_state_dir_they_cannot_create(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "afile").write_text("")
+    path = write(tmp_path, f'[commander]\nname = "north"\nstate_dir = "{tmp_path}/afile/state"\n')
+    assert config.check(path) == []  # the file itself is right
+    expected = f"{path}:3: state_dir {tmp_path}/afile/state cannot be used: {tmp_path}/afile is a file, not a directory\n"
+    assert run_cli("config", "check", "--config", str(path)) == 1
+    assert capsys.readouterr().out == expected
+    from appliance.cli import main
+
+    assert main(["serve", "--config", str(path)]) == 2
+    assert capsys.readouterr().err == expected
+
+
+def test_a_channel_type_of_the_wrong_kind_is_one_sentence(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[channels]]\nname = "ops"\ntype = ["webhook"]\n\n[[channels]]\nname = "b"\ntype = {a = 1}\n')
+    problems = config.check(path)
+    assert [(p.line, "type must be" in p.message) for p in problems] == [(3, True), (7, True)], problems
+
+
 def test_config_check_prints_each_problem_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "[intervals]\nintervall = 30\n")
     assert run_cli("config", "check", "--config", str(path)) == 1
@@ -480,7 +500,7 @@ def test_config_check_prints_each_problem_and_fails(tmp_path: Path, capsys: pyte
 
 
 def test_config_check_says_ok_with_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write(tmp_path, GOOD)
+    path = write(tmp_path, GOOD.replace('"/srv/minerwatch"', f'"{tmp_path / "state"}"'))
     secrets = tmp_path / "elsewhere.toml"
     secrets.write_text(GOOD_SECRETS)
     secrets.chmod(0o600)

@@ -220,8 +220,7 @@ async def discover(config: Config, inventory: Inventory, poller: Poller) -> Outc
 def poll_settings(config: Config, web_port: int) -> PollSettings:
     return PollSettings(
         timeout_s=config.discovery.timeout_s, concurrency=config.discovery.concurrency, web_port=web_port,
-        credentials=Credentials({driver: {"username": c.username, "password": c.password}
-                                 for driver, c in config.credentials.items()}))
+        credentials=Credentials.of(config.credentials))
 
 
 def _snmp_target(sentry: Sentry) -> SnmpTarget:

@@ -46,7 +46,7 @@ from appliance.alerts.settings import AlertSettings, ChannelSettings
 from appliance.store.settings import StorageSettings
 from collectors.asic import DRIVERS
 from collectors.credentials import Credential
-from collectors.targets import MAX_ADDRESSES
+from collectors.targets import MAX_ADDRESSES, Subnet, TargetError, subnet
 
 DEFAULT_PATH = Path("/etc/minerwatch/commander.toml")
 SECRETS_NAME = "secrets.toml"  # looked for beside the configuration file
@@ -87,25 +87,6 @@ class ConfigError(Exception):
 
 # ---------------------------------------------------------------------------------------------
 # The configuration, as the rest of the commander sees it
-
-
-@dataclass(frozen=True)
-class Subnet:
-    """A CIDR network, a range ``first-last`` or one address, as typed (``text``) and as bounds."""
-
-    text: str
-    first: int
-    last: int
-
-    @property
-    def size(self) -> int:
-        return self.last - self.first + 1
-
-    def __contains__(self, ip: object) -> bool:
-        try:
-            return self.first <= int(ipaddress.IPv4Address(str(ip))) <= self.last
-        except ValueError:
-            return False
 
 
 @dataclass(frozen=True)
@@ -179,7 +160,7 @@ class Config:
     sites: tuple[Site, ...]
     discovery: Discovery
     miners: tuple[Miner, ...]
-    credentials: Mapping[str, Credential]  # by driver name; Credential hides its password in repr
+    credentials: Mapping[str, tuple[Credential, ...]]  # by driver name; Credential hides its password in repr
     sentries: tuple[Sentry, ...]
     intervals: Intervals
     storage: StorageSettings
@@ -652,19 +633,9 @@ def _address(value: Any) -> tuple[str, int | None]:
 def _subnet(text: str) -> Subnet:
     """A network, range or address in collectors.targets' syntax, checked without listing its addresses."""
     try:
-        if "/" in text:
-            network = ipaddress.IPv4Network(text.strip(), strict=False)
-            start, end = int(network.network_address), int(network.broadcast_address)
-        elif "-" in text:
-            first, _, last = text.partition("-")
-            start, end = int(ipaddress.IPv4Address(first.strip())), int(ipaddress.IPv4Address(last.strip()))
-        else:
-            start = end = int(ipaddress.IPv4Address(text.strip()))
-    except ValueError as exc:
-        raise _Wrong("a network like 10.0.3.0/24, a range like 10.0.3.1-10.0.3.200 or an address") from exc
-    if end < start:
-        raise _Wrong("a range that ends after it starts")
-    return Subnet(text, start, end)
+        return subnet(text)
+    except TargetError as exc:
+        raise _Wrong(exc.expected) from exc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -842,11 +813,12 @@ class _Sections:
         sites = self.sites(data.get("sites", []))
         site_names = {site.name: site for site in sites}
         site_names.setdefault(default_site, Site(default_site))
+        miners = self.miners(data.get("miners", []), site_names, default_site, sites)
         return Config(
             sites=sites,
             discovery=self.discovery(data.get("discovery", {}), sites),
-            miners=self.miners(data.get("miners", []), site_names, default_site, sites),
-            credentials=self.credentials(data.get("credentials", {})),
+            miners=miners,
+            credentials=self.credentials(data.get("credentials", {}), site_names, miners),
             sentries=self.sentries(data.get("sentries", []), site_names, default_site, sites),
             intervals=self.intervals(data.get("intervals", {})),
             storage=self.storage(data.get("storage", {}), state_dir),
@@ -965,28 +937,52 @@ class _Sections:
             miners.append(Miner(ip, port, driver, *placement))
         return tuple(miners)
 
-    def credentials(self, value: Any) -> Mapping[str, Credential]:
+    def credentials(self, value: Any, sites: Mapping[str, Site], miners: tuple[Miner, ...]
+                    ) -> Mapping[str, tuple[Credential, ...]]:
+        """[credentials.NAME], NAME a driver or any name with ``driver``; ``sites`` and ``subnets``
+        limit where its password is offered (the sites' subnets and the miners listed at them)."""
         table = self.file.table(value, ("credentials",), "[credentials]")
         if table is None:
             return MappingProxyType({})
-        credentials = {}
-        for driver, entry in table.data.items():
-            if driver not in DRIVERS:
-                table.problem(driver, f"unknown driver '{driver}' in [credentials.{driver}]"
-                                      f"{_did_you_mean(driver, DRIVERS)}")
-                continue
-            name = f"[credentials.{driver}]"
-            one = self.file.table(entry, ("credentials", driver), name)
+        found: dict[str, list[Credential]] = {}
+        for name, entry in table.data.items():
+            where = f"[credentials.{name}]"
+            one = self.file.table(entry, ("credentials", name), where)
             if one is None:
                 continue
+            driver = one.get("driver", _text, name)
             username = one.get("username", _text)
-            secret = ("credentials", driver, "password")
+            limited_to = one.get("sites", _texts, ())
+            texts = one.get("subnets", _texts, ())
+            secret = ("credentials", name, "password")
             one.done(secrets={"password": self.secrets.where(secret)})
-            password = self.secrets.require(self.file, one.place, secret, f"the password for {name}",
+            if driver not in DRIVERS:
+                self.secrets.get(secret)  # asked for: the typo is the driver's, not the secret's
+                one.problem("driver" if "driver" in one.data else (), (
+                    f"unknown driver '{driver}' in {where}{_did_you_mean(driver, DRIVERS)}"
+                    + ("" if "driver" in one.data else "; a credential under another name says whose it is "
+                                                      "with driver = \"...\"")))
+                continue
+            subnets = []
+            for n, text in enumerate(texts):
+                try:
+                    subnets.append(_subnet(text))
+                except _Wrong as exc:
+                    one.problem(("subnets", n), f"'{text}' in {where} subnets is not {exc}")
+            for n, site in enumerate(limited_to):
+                if site not in sites:
+                    one.problem(("sites", n), f"unknown site '{site}' in {where}{_did_you_mean(site, sites)}")
+                    continue
+                subnets += sites[site].subnets
+                subnets += [_subnet(m.ip) for m in miners if m.site == site]
+                if not sites[site].subnets and not any(m.site == site for m in miners):
+                    one.problem(("sites", n), f"site '{site}' has no subnets and no miners listed, so {where} "
+                                              "would be offered to no device")
+            password = self.secrets.require(self.file, one.place, secret, f"the password for {where}",
                                             misplaced="password" in one.data)
             if username is not None and password is not None:
-                credentials[driver] = Credential(username, password)
-        return MappingProxyType(credentials)
+                found.setdefault(driver, []).append(Credential(username, password, tuple(subnets)))
+        return MappingProxyType({driver: tuple(entries) for driver, entries in found.items()})
 
     def sentries(self, value: Any, sites: Mapping[str, Site], default_site: str,
                  site_list: tuple[Site, ...]) -> tuple[Sentry, ...]:

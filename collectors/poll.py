@@ -101,7 +101,7 @@ class Poller:
                 jobs[endpoint.name] = btminer.command(ip, btminer.DEFAULT_PORT, endpoint.command, endpoint.parameter,
                                                       timeout=self.settings.timeout_s)
             elif isinstance(endpoint, Ssh):
-                credential = self.settings.credentials.for_driver(driver.name)
+                credential = self.settings.credentials.for_driver(driver.name, ip)
                 jobs[endpoint.name] = ssh.run(ip, endpoint.command, known_hosts=self.settings.known_hosts,
                                               username=credential.username if credential else "root",
                                               password=credential.password if credential else None,

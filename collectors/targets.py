@@ -11,13 +11,60 @@ MAX_ADDRESSES = 1 << 20  # a /12: more than any farm, less than a typo like 10.0
 
 
 class TargetError(ValueError):
-    """A target a person typed that is not an address, range, network or readable file."""
+    """A target a person typed that is not an address, range, network or readable file; ``expected``
+    says what it should have been, for a caller that words its own sentence."""
+
+    def __init__(self, sentence: str, expected: str | None = None) -> None:
+        super().__init__(sentence)
+        self.expected = expected
+
+
+_A_SUBNET = "a network like 10.0.3.0/24, a range like 10.0.3.1-10.0.3.200 or an address"
+_AN_ORDERED_RANGE = "a range that ends after it starts"
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
     ip: str
     port: int | None = None  # None: the driver's own port
+
+
+@dataclass(frozen=True)
+class Subnet:
+    """A CIDR network, a range ``first-last`` or one address, as typed (``text``) and as bounds: a
+    set of addresses tested without listing them."""
+
+    text: str
+    first: int
+    last: int
+
+    @property
+    def size(self) -> int:
+        return self.last - self.first + 1
+
+    def __contains__(self, ip: object) -> bool:
+        try:
+            return self.first <= int(ipaddress.IPv4Address(str(ip))) <= self.last
+        except ValueError:
+            return False
+
+
+def subnet(text: str) -> Subnet:
+    """A network, range or address in ``expand``'s syntax, checked without listing its addresses."""
+    try:
+        if "/" in text:
+            network = ipaddress.IPv4Network(text.strip(), strict=False)
+            start, end = int(network.network_address), int(network.broadcast_address)
+        elif "-" in text:
+            first, _, last = text.partition("-")
+            start, end = int(ipaddress.IPv4Address(first.strip())), int(ipaddress.IPv4Address(last.strip()))
+        else:
+            start = end = int(ipaddress.IPv4Address(text.strip()))
+    except ValueError as exc:
+        raise TargetError(f"{text!r} is not {_A_SUBNET}", _A_SUBNET) from exc
+    if end < start:
+        raise TargetError(f"{text!r} is not {_AN_ORDERED_RANGE}", _AN_ORDERED_RANGE)
+    return Subnet(text, start, end)
 
 
 def _one(text: str) -> Iterator[Target]:

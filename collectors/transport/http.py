@@ -160,7 +160,7 @@ class HttpClient:
         if endpoint.auth is None:
             status, body = await self._request(host, port, endpoint.method, endpoint.path, json=endpoint.json)
             return self._reply(where, endpoint.path, status, body)
-        credential = credentials.for_driver(driver) if credentials is not None else None
+        credential = credentials.for_driver(driver, host) if credentials is not None else None
         if credential is None:
             raise AuthFailed(f"{where} needs a login and no credentials are configured for {driver}")
         if endpoint.auth == "digest":

@@ -19,6 +19,7 @@ from appliance.config import (
     Config, Credential, Discovery, Intervals, Miner, Problem, Sentry, Site, Subnet, Web, WebUser, _Locator,
 )
 from appliance.store.settings import StorageSettings
+from collectors.credentials import Credentials
 from collectors.targets import TargetError, expand
 
 REPO = Path(__file__).resolve().parents[2]
@@ -143,7 +144,7 @@ def test_a_good_file_loads_into_the_dataclasses(tmp_path: Path) -> None:
         Miner("10.0.3.15", None, "antminer", "north", "A1", None, ("immersion",)),  # site from its subnet
         Miner("192.168.7.2", 4029, None, "south", None, "container 2", ()),
     )
-    assert loaded.credentials == {"antminer": Credential("admin", "s3cret-antminer")}
+    assert loaded.credentials == {"antminer": (Credential("admin", "s3cret-antminer"),)}
     assert loaded.sentries == (
         Sentry("10.1.5.11", community="s3cret-community", site="south"),
         Sentry("rig-12.farm.lan", 1161, "v3", None, "monitor", "SHA-256", "s3cret-auth", "AES", "s3cret-priv",
@@ -180,7 +181,7 @@ def test_the_environment_gives_and_overrides_secrets(tmp_path: Path, monkeypatch
     monkeypatch.setenv("MINERWATCH_SECRET_CREDENTIALS_ANTMINER_PASSWORD", "from-the-env")
     monkeypatch.setenv("MINERWATCH_SECRET_SNMP_COMMUNITY", "env-wins")
     loaded = config.load(path)
-    assert loaded.credentials["antminer"].password == "from-the-env"
+    assert loaded.credentials["antminer"][0].password == "from-the-env"
     assert loaded.sentries[0].community == "env-wins"
 
 
@@ -485,6 +486,59 @@ def test_config_check_and_serve_refuse_a_state_dir_they_cannot_create(tmp_path: 
 
     assert main(["serve", "--config", str(path)]) == 2
     assert capsys.readouterr().err == expected
+
+
+def test_credentials_per_site_and_subnet_keep_passwords_to_their_miners(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+        [[sites]]
+        name = "west"
+        subnets = ["10.2.0.0/16"]
+
+        [[sites]]
+        name = "lab"
+
+        [[miners]]
+        ip = "192.168.9.9"
+        site = "lab"
+
+        [credentials.antminer]
+        username = "root"
+
+        [credentials.antminer-west]
+        driver = "antminer"
+        username = "root"
+        sites = ["west", "lab"]
+        subnets = ["10.9.0.1-10.9.0.20"]
+        """, """
+        [credentials.antminer]
+        password = "farm-wide"
+        [credentials.antminer-west]
+        password = "west-only"
+        """)
+    loaded = config.load(path)
+    credentials = Credentials.of(loaded.credentials)
+    assert credentials.for_driver("antminer", "10.2.3.4").password == "west-only"
+    assert credentials.for_driver("antminer", "192.168.9.9").password == "west-only"  # listed at site lab
+    assert credentials.for_driver("antminer", "10.9.0.20").password == "west-only"
+    assert credentials.for_driver("antminer", "10.9.0.21").password == "farm-wide"
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ('[credentials.antminr]\nusername = "root"\n', 1,
+     "unknown driver 'antminr' in [credentials.antminr] (did you mean 'antminer'?); a credential under another "
+     "name says whose it is with driver"),
+    ('[credentials.west]\ndriver = "antmner"\nusername = "root"\n', 2, "(did you mean 'antminer'?)"),
+    ('[credentials.west]\ndriver = "antminer"\nusername = "root"\nsites = ["nort"]\n', 4,
+     "unknown site 'nort' in [credentials.west]"),
+    ('[[sites]]\nname = "lab"\n[credentials.west]\ndriver = "antminer"\nusername = "root"\nsites = ["lab"]\n', 6,
+     "site 'lab' has no subnets and no miners listed, so [credentials.west] would be offered to no device"),
+    ('[credentials.antminer]\nusername = "root"\nsubnets = ["10.0.0.0/33"]\n', 3, "'10.0.0.0/33' in "
+     "[credentials.antminer] subnets is not a network"),
+])
+def test_credential_mistakes_name_their_line(tmp_path: Path, text: str, line: int, message: str) -> None:
+    name = text.split("[credentials.")[1].split("]")[0]
+    problem = only(config.check(write(tmp_path, text, f'[credentials.{name}]\npassword = "pw"\n')))
+    assert problem.line == line and message in problem.message, str(problem)
 
 
 def test_a_channel_type_of_the_wrong_kind_is_one_sentence(tmp_path: Path) -> None:

@@ -75,3 +75,20 @@ async def test_a_wrong_password_is_refused_as_the_firmware_refuses(name):
     async for row, _, snap in poll_all(name, wrong):
         assert not snap.reachable
         assert snap.error.endswith(f"refused the login for user {user.username}"), snap.error
+
+
+
+async def test_a_password_limited_to_subnets_is_offered_only_there():
+    # A VNish password kept to a /24 that is not the farm's: the farm's miners are offered the
+    # factory login instead, and answer to it. Kept to the first miner's address, it is offered
+    # to that miner only (which refuses it: it is not the emulation's password).
+    farm_password = {"username": "admin", "password": "not-the-password"}
+    async with Farm(miners=2, mix={"vnish": 1.0}, makes={"vnish": VnishMiner}, base=free_base(),
+                    web_port=8080) as farm:
+        first, second = list(farm.miners)
+        for subnets, answering in ((["10.99.0.0/24"], {first, second}), ([first], {second})):
+            credentials = Credentials({"vnish": farm_password | {"subnets": subnets}})
+            settings = PollSettings(timeout_s=5.0, web_port=farm.web_port, credentials=credentials)
+            async with Poller(settings) as poller:
+                snaps = [(await poller.poll(ip, vnish.DRIVER))[0] for ip in (first, second)]
+            assert {s.ip for s in snaps if s.reachable} == answering, [s.error for s in snaps]

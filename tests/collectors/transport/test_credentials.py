@@ -1,6 +1,7 @@
 """Credentials per driver: configured first, factory default otherwise, never shown."""
 
 import logging
+import re
 
 import pytest
 
@@ -70,5 +71,33 @@ def test_credentials_file_mistake_names_the_file(tmp_path):
     path = tmp_path / "credentials.toml"
     path.write_text('[antminer]\nuser = "root"\n')
     path.chmod(0o600)
-    with pytest.raises(CredentialsFileError, match="credentials.toml: credentials for 'antminer' need a username"):
+    with pytest.raises(CredentialsFileError, match="credentials.toml: credentials 'antminer' need a username"):
         load_file(path)
+
+
+def test_a_credential_limited_to_subnets_goes_only_to_devices_there():
+    creds = Credentials({
+        "antminer": {"username": "root", "password": "farm-wide"},
+        "antminer-west": {"driver": "antminer", "username": "root", "password": "west-only",
+                          "subnets": ["10.2.0.0/16", "10.3.0.1-10.3.0.9"]},
+        "whatsminer": {"username": "admin", "password": "north-only", "subnets": ["10.1.0.0/16"]},
+    })
+    assert creds.for_driver("antminer", "10.2.7.7").password == "west-only"  # the limited one first
+    assert creds.for_driver("antminer", "10.3.0.9").password == "west-only"
+    assert creds.for_driver("antminer", "10.3.0.10").password == "farm-wide"
+    assert creds.for_driver("whatsminer", "10.1.0.5").password == "north-only"
+    # Outside its subnets a device gets the factory login, which is no secret.
+    assert creds.for_driver("whatsminer", "192.168.1.5") == FACTORY_DEFAULTS["whatsminer"]
+    assert creds.for_driver("whatsminer") == FACTORY_DEFAULTS["whatsminer"]
+    assert "north-only" not in repr(creds.for_driver("whatsminer", "10.1.0.5"))
+
+
+@pytest.mark.parametrize("tables, message", [
+    ({"antminr": {"username": "root", "password": "x"}}, "'antminr' is not a driver (did you mean 'antminer'?)"),
+    ({"west": {"driver": "antmner", "username": "root"}}, "'antmner' is not a driver (did you mean 'antminer'?)"),
+    ({"antminer": {"username": "root", "subnets": ["10.0.0.0/33"]}}, "'10.0.0.0/33' is not a network"),
+    ({"antminer": {"username": "root", "subnets": "10.0.0.0/8"}}, "subnets must be a list"),
+])
+def test_a_misspelled_driver_or_subnet_is_refused_with_a_hint(tables, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Credentials(tables)

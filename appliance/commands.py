@@ -17,27 +17,25 @@ import uvloop
 from appliance import health as health_file
 from appliance.alerts.settings import SEVERITIES
 from appliance.health import assess
-from appliance.config import DEFAULT_PATH, ConfigError, load
+from appliance.config import DEFAULT_PATH, ConfigError, load, load_state_dir
 
 if TYPE_CHECKING:
     from appliance.commander import Commander
-
-DEFAULT_STATE_DIR = Path("/var/lib/minerwatch")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     serve = subparsers.add_parser("serve", help="run the commander: poll, store, alert (the daemon)")
     _config_args(serve)
-    serve.add_argument("--web-port", type=int, default=80, metavar="PORT", help="the miners' web port (default 80)")
+    _web_port(serve)
     serve.set_defaults(func=run_serve)
 
     discover = subparsers.add_parser("discover", help="scan the configured subnets now and update the inventory")
     _config_args(discover)
-    discover.add_argument("--web-port", type=int, default=80, metavar="PORT")
+    _web_port(discover)
     discover.set_defaults(func=run_discover)
 
-    status = subparsers.add_parser("status", help="the commander's health: last cycles, devices, skipped runs")
-    status.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR")
+    status = subparsers.add_parser("status", help="the commander's health: jobs, alert channels, what fails")
+    state_dir_args(status)
     status.add_argument("--json", action="store_true", help="the same as one JSON object")
     status.add_argument("--alive", action="store_true",
                         help="exit 0 whenever the commander runs and polls on time, even with a job, channel "
@@ -47,12 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     devices = subparsers.add_parser("devices", help="the inventory: every ASIC and rig, with the number an NMS "
                                                     "sees it under (mwMinerIndex)")
-    devices.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR")
+    state_dir_args(devices)
     devices.add_argument("--json", action="store_true", help="one JSON object per device and line")
     devices.set_defaults(func=run_devices)
 
     alerts = subparsers.add_parser("alerts", help="alerts firing now, and the recent history")
-    alerts.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR")
+    state_dir_args(alerts)
     alerts.add_argument("--history", type=float, default=24, metavar="HOURS",
                         help="also list what fired and resolved in the last HOURS (default 24; 0: none)")
     alerts.set_defaults(func=run_alerts)
@@ -65,9 +63,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=DEFAULT_PATH, metavar="FILE")
+    parser.add_argument("--config", type=Path, default=DEFAULT_PATH, metavar="FILE",
+                        help=f"the commander's configuration (default {DEFAULT_PATH})")
     parser.add_argument("--secrets", type=Path, default=None, metavar="FILE",
                         help="secrets file (default: secrets.toml beside the config)")
+
+
+def _web_port(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--web-port", type=int, default=80, metavar="PORT",
+                        help="the port the miners' own web interfaces listen on (default 80); not the "
+                             "commander's web UI")
+
+
+def state_dir_args(parser: argparse.ArgumentParser) -> None:
+    """``--config`` for a command that reads what the commander keeps, ``--state-dir`` to name the
+    directory instead."""
+    parser.add_argument("--config", type=Path, default=DEFAULT_PATH, metavar="FILE",
+                        help=f"the commander's configuration, for its state_dir (default {DEFAULT_PATH}); "
+                             "its secrets are not read")
+    parser.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
+                        help="the commander's state directory, instead of the one --config names")
+
+
+def state_dir(args: argparse.Namespace) -> Path | None:
+    """The state directory ``state_dir_args`` ask for, or None after saying why there is none."""
+    if args.state_dir is not None:
+        return args.state_dir
+    try:
+        return load_state_dir(args.config)
+    except ConfigError as exc:
+        print(f"{exc}\n(give --state-dir to read a state directory without a configuration)", file=sys.stderr)
+        return None
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -167,8 +193,11 @@ def run_status(args: argparse.Namespace) -> int:
     """The commander's health, and an exit status for monitoring: 0 running, 1 running with something
     failing, 2 stopped, gone or hung, 3 no health file (the monitoring-plugins convention). With
     ``--alive``, 0 whenever it runs and polls, whatever fails beside (keepalived's track script)."""
+    directory = state_dir(args)
+    if directory is None:
+        return health_file.UNKNOWN
     try:
-        health, written_at = health_file.load(args.state_dir)
+        health, written_at = health_file.load(directory)
     except health_file.HealthFileError as exc:
         print(f"minerwatch: {exc}", file=sys.stderr)
         return health_file.UNKNOWN
@@ -211,12 +240,15 @@ def run_devices(args: argparse.Namespace) -> int:
     """The inventory as it is now; read beside a running daemon (SQLite in WAL mode)."""
     from appliance.inventory import INVENTORY_FILE, Inventory, InventoryError
 
-    if not (args.state_dir / INVENTORY_FILE).exists():
-        print(f"minerwatch: {args.state_dir / INVENTORY_FILE} does not exist: no commander has kept an "
-              "inventory here (see --state-dir)", file=sys.stderr)
+    directory = state_dir(args)
+    if directory is None:
+        return 2
+    if not (directory / INVENTORY_FILE).exists():
+        print(f"minerwatch: {directory / INVENTORY_FILE} does not exist: no commander has kept an "
+              "inventory here (see --config, --state-dir)", file=sys.stderr)
         return 2
     try:
-        with Inventory.open(args.state_dir) as inventory:
+        with Inventory.open(directory) as inventory:
             devices = sorted(inventory.devices(), key=lambda d: d.number)
     except InventoryError as exc:
         print(f"minerwatch: {exc}", file=sys.stderr)
@@ -250,7 +282,10 @@ def _print_table(rows: list[list[str]]) -> None:
 def run_alerts(args: argparse.Namespace) -> int:
     from appliance.alerts.history import read_history
 
-    state_path = args.state_dir / "alerts.json"
+    directory = state_dir(args)
+    if directory is None:
+        return 2
+    state_path = directory / "alerts.json"
     try:
         state = json.loads(state_path.read_text())
     except FileNotFoundError:

@@ -21,7 +21,7 @@ test: $(STAMP)
 # The peers (pyasic, asic-rs) live in a venv of their own, so they never reach the product's.
 bench: $(STAMP)
 	@./scripts/setup-venv $(PYTHON) .venv-bench
-	.venv-bench/bin/pip install --quiet -e . pyasic==0.79.0 pyasic-rs==0.8.6
+	.venv-bench/bin/pip install --quiet -e '.[commander]' pyasic==0.79.0 pyasic-rs==0.8.6
 	.venv-bench/bin/python bench/run.py
 	.venv-bench/bin/python -m bench.store
 	@./scripts/setup-system

@@ -124,3 +124,23 @@ async def test_a_failing_cycle_is_logged_once_and_the_service_goes_on(no_nvidia,
     assert await service.run(config, stop=stop) == 0
     failures = [r for r in caplog.records if r.getMessage().startswith("the collection failed")]
     assert len(attempts) == 3 and len(failures) == 1
+
+
+def test_the_sentry_runs_with_only_what_a_rig_installs(config_file, tmp_path):
+    # A rig installs minerwatch[sentry]; what only the commander installs must never be imported.
+    import subprocess
+    import sys
+    import tomllib
+
+    from tests.conftest import REPO
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert "pandas>=2.1" in extras["commander"] and not any("pandas" in d for d in extras["sentry"])
+    commander_only = ["pandas", "pyarrow", "pysnmp", "apscheduler", "asyncssh", "uvloop", "tqdm"]
+    path, _ = config_file
+    script = (f"import sys\nfor name in {commander_only!r}:\n    sys.modules[name] = None\n"
+              "from sentry_light.cli import main\n"
+              f"sys.exit(main(['--config', {str(path)!r}, 'collect', '--once']))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "rig.json").read_text())["hostname"]

@@ -1,0 +1,184 @@
+"""State files found damaged: set aside under a name that says so, never deleted, and found again.
+
+A damaged state file (cut short, random bytes, empty, JSON of the wrong shape or types, a Parquet
+file of another schema, a SQLite file with garbage pages) costs that file only. The process that
+owns it renames it to ``<name>.corrupt-<UTC time>`` in its own directory (``set_aside``), logs one
+sentence saying what was wrong and what happens now, and goes on without it, rebuilding what can be
+rebuilt. The name is the whole record, so there is no registry that could be damaged in turn:
+``set_aside_files`` finds them all again.
+
+Only the commander sets aside, and only the files it owns. A reader in another process (the web,
+``minerwatch export``) skips a damaged file and names it (``skip``): it may run as another user,
+and renaming a file under the commander could race with the commander's own jobs.
+
+A file that cannot be read at all (permissions, a failing disk) is not damaged: what it holds is
+unknown, so it is never renamed; whoever meets it says so in one sentence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import os
+import re
+import types
+import typing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+STAMP = "%Y%m%dT%H%M%SZ"
+# SQLite's journal and shared memory: they hold part of the database, so they move with it, under
+# the set-aside name plus their suffix, where SQLite looks for them when the copy is opened.
+COMPANIONS = ("-wal", "-shm")
+_SET_ASIDE = re.compile(r"(?P<name>.+)\.corrupt-(?P<at>\d{8}T\d{6}Z)(?:-\d+)?")
+_PARTITION = re.compile(r"[^=/]+=[^/]*")  # a Hive partition directory: date=2026-12-02
+_SKIP_DIRS = {".staging"}  # compaction's work areas: hard links to files that are also live
+
+
+class Damaged(ValueError):
+    """What a file holds is not what it should hold; the message says what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A damaged file, set aside."""
+
+    path: Path  # where it lies now: .../inventory.sqlite3.corrupt-20261202T114501Z
+    original: Path  # the name it had: .../inventory.sqlite3
+    at: datetime  # when it was set aside (UTC, to the second)
+
+
+def set_aside(path: Path, reason: str, *, then: str = "going on without it") -> Path:
+    """Rename the damaged file ``path`` to ``<name>.corrupt-<UTC time>`` beside it (a second one within
+    the same second gets ``-2``, ...), and log one sentence: the file, ``reason`` (what is wrong with
+    it) and ``then`` (what happens now). Returns the new path.
+
+    A SQLite database's ``-wal`` and ``-shm`` files move with it. Inside a Hive partition
+    (``date=...``) the new name starts with ``_``, which pyarrow, pandas and DuckDB skip, so the rest
+    of the dataset stays readable by them. OSError, in one sentence, if the rename fails."""
+    path = Path(path)
+    stamp = datetime.now(UTC).strftime(STAMP)
+    prefix = "_" if _PARTITION.fullmatch(path.parent.name) else ""
+    target, n = path.with_name(f"{prefix}{path.name}.corrupt-{stamp}"), 1
+    while any(os.path.lexists(f"{target}{suffix}") for suffix in ("", *COMPANIONS)):
+        n += 1
+        target = path.with_name(f"{prefix}{path.name}.corrupt-{stamp}-{n}")
+    try:
+        # The journal first: a crash half-way must not leave it beside a new, empty database.
+        for suffix in COMPANIONS:
+            if os.path.lexists(f"{path}{suffix}"):
+                os.rename(f"{path}{suffix}", f"{target}{suffix}")
+        os.rename(path, target)
+    except OSError as exc:
+        raise OSError(exc.errno, f"{path} is damaged ({reason}) and cannot be set aside: "
+                                 f"{exc.strerror or exc}") from exc
+    log.error("%s is damaged (%s); set aside as %s, %s", path, reason, target.name, then)
+    return target
+
+
+def set_aside_files(state_dir: Path) -> list[SetAside]:
+    """Every file set aside under ``state_dir``, oldest first (by when it was set aside, then path).
+
+    Reads directory listings only (no file is opened), so it is safe beside a running commander."""
+    found = []
+    for directory, subdirs, names in os.walk(state_dir):
+        subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS)
+        in_partition = _PARTITION.fullmatch(os.path.basename(directory)) is not None
+        for name in names:
+            match = _SET_ASIDE.fullmatch(name)
+            if match is None:
+                continue
+            original = match["name"][1:] if in_partition and match["name"].startswith("_") else match["name"]
+            at = datetime.strptime(match["at"], STAMP).replace(tzinfo=UTC)
+            found.append(SetAside(Path(directory, name), Path(directory, original), at))
+    return sorted(found, key=lambda entry: (entry.at, str(entry.path)))
+
+
+def is_set_aside(name: str) -> bool:
+    """Whether ``name`` is the name ``set_aside`` gives a file."""
+    return _SET_ASIDE.fullmatch(name) is not None
+
+
+_named: set[tuple[Path, str]] = set()
+
+
+def skip(path: Path, reason: str) -> None:
+    """What a reader that does not own ``path`` does with it when damaged: name it in the log (once
+    per file and reason in this process: a web page may meet it on every view) and read on without
+    it. The file stays where it is."""
+    if (path, reason) not in _named:
+        _named.add((path, reason))
+        log.warning("%s is damaged (%s); read without it, and left where it is", path, reason)
+
+
+# --- the shape of a JSON state file ---------------------------------------------------------------
+
+def record(cls: type[T], data: object) -> T:
+    """``cls(**data)`` for the dataclass ``cls``, if ``data`` (read from JSON) is an object holding
+    ``cls``'s members, each of its declared type; else Damaged, saying which member is wrong."""
+    if not isinstance(data, dict):
+        raise Damaged(f"{_kind(data)} where an object belongs")
+    hints = _hints(cls)
+    for name, value in data.items():
+        if name not in hints:
+            raise Damaged(f"an unknown member {name!r}")
+        if not conforms(value, hints[name]):
+            raise Damaged(f"{name} is {_kind(value)}")
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+        if required and field.name not in data:
+            raise Damaged(f"{field.name} is missing")
+    return cls(**data)
+
+
+def conforms(value: object, hint: Any) -> bool:
+    """Whether ``value``, read from JSON, is of the type ``hint``: str, bool, int, float (an int will
+    do), None, a union, list[...], dict[...], a TypedDict (its keys there; others may be) or Any."""
+    if hint is Any:
+        return True
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint in (str, bool):
+        return isinstance(value, hint)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(conforms(value, arg) for arg in args)
+    if origin is list:
+        return isinstance(value, list) and all(conforms(item, args[0]) for item in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(conforms(k, args[0]) and conforms(v, args[1])
+                                               for k, v in value.items())
+    if typing.is_typeddict(hint):
+        return isinstance(value, dict) and all(name in value and conforms(value[name], member)
+                                               for name, member in _hints(hint).items())
+    raise TypeError(f"conforms() does not know the type {hint!r}")
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _kind(value: object) -> str:
+    """What a JSON value is, in words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else type(value).__name__

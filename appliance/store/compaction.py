@@ -10,16 +10,21 @@ Crash safety (see ``durable``): the merged file is written inside a copy of the 
 ``.staging`` from hard links, and that copy is swapped with the live partition in one system call.
 Before the swap the live partition is untouched; after it, the live partition holds every row exactly
 once. A crash at any point leaves only ``.staging`` debris, which ``recover`` deletes.
+
+A damaged source (its footer unreadable or without the key and time columns, or a page that does
+not decode while merging) is set aside and the others are merged: merging a file that lacks the
+key would drop its rows, and the merge deletes its sources.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
 import shutil
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -28,8 +33,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from appliance.damaged import is_set_aside, set_aside
 from appliance.store.durable import exchange, retire, staging, store_lock, sweep_retired
-from appliance.store.files import WRITE_OPTIONS, atomic_file, fsync_dir
+from appliance.store.files import WRITE_OPTIONS, atomic_file, fsync_dir, is_damage, why_damaged
 from appliance.store.layout import (
     DAY,
     FIVE_MINUTES,
@@ -94,8 +100,35 @@ def compact(state_dir: Path, data: Dataset, now: datetime) -> list[Path]:
     for level in RAW_LEVELS if data.step is None else ROLLUP_LEVELS:
         for day, directory in sorted(partitions(data.root(state_dir)).items()):
             for merge in plan(day, parts(directory, day), now, level):
-                done.extend(run_merge(state_dir, data, directory, merge))
+                done.extend(merge_sound(state_dir, data, directory, merge))
     return done
+
+
+def merge_sound(state_dir: Path, data: Dataset, live: Path, merge: Merge) -> list[Path]:
+    """``run_merge`` of the sources that are not damaged; each damaged one is set aside first, found
+    by its footer, or by reading each source whole when the merge fails on a page."""
+    put_aside = functools.partial(set_aside, then="compacting the rest without it")
+    required = [name for name, _ in data.table.sort_keys]
+    sources = []
+    for part in merge.sources:
+        if (wrong := why_damaged(part.path, None, required)) is None:
+            sources.append(part)
+        else:
+            put_aside(part.path, wrong)
+    while sources:
+        try:
+            return run_merge(state_dir, data, live, replace(merge, sources=tuple(sources)))
+        except (pa.ArrowException, OSError) as exc:
+            if not is_damage(exc):
+                raise
+            damaged = {part.path: wrong for part in sources
+                       if (wrong := why_damaged(part.path, data.schema)) is not None}
+            if not damaged:
+                raise
+        for path, wrong in damaged.items():
+            put_aside(path, wrong)
+        sources = [part for part in sources if part.path not in damaged]
+    return []
 
 
 def run_merge(state_dir: Path, data: Dataset, live: Path, merge: Merge) -> list[Path]:
@@ -112,7 +145,7 @@ def run_merge(state_dir: Path, data: Dataset, live: Path, merge: Merge) -> list[
             if missing := replaced - present:
                 raise FileNotFoundError(f"{live} lost {min(missing)} while it was being compacted")
             for name in sorted(present - replaced - {p.name for p in outputs}):
-                if not is_temp(name):
+                if not is_temp(name) or is_set_aside(name):
                     os.link(live / name, fresh / name)
             fsync_dir(fresh)
             exchange(fresh, live)

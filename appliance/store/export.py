@@ -4,6 +4,10 @@ Rows stream file by file (an hour of raw rows at a time), so an export of months
 memory than an hour. In each hour, rows are ordered by device, then time. In CSV, list columns
 (``fan_rpm``, ``error_codes``, ``error_messages``) are JSON arrays and times are ISO 8601 in UTC.
 The output file appears only once complete.
+
+A damaged file is left out and named, one sentence each on stderr, and the rest exported; with
+``--strict`` the export stops at the first one instead, and writes nothing. Either way the file
+stays where it is: export is a reader, and the commander, which owns it, sets it aside.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from appliance.store.files import WRITE_OPTIONS, atomic_file, reread_on_swap
+from appliance.damaged import Damaged, skip
+from appliance.store.files import WRITE_OPTIONS, OnDamaged, atomic_file, each_sound, reread_on_swap
 from appliance.store.layout import dataset, dataset_names, parts_between
 from appliance.store.schema import TIME, utc
 from appliance.store.settings import DEFAULT_STATE_DIR
@@ -28,19 +33,25 @@ from appliance.store.settings import DEFAULT_STATE_DIR
 FORMATS = ("parquet", "csv")
 
 
-def export(state_dir: Path, table: str, since: datetime, until: datetime, fmt: str, out_path: Path) -> int:
+def export(state_dir: Path, table: str, since: datetime, until: datetime, fmt: str, out_path: Path,
+           on_damaged: OnDamaged = skip) -> int:
     """Write the rows of dataset ``table`` with ``since <= time < until`` to ``out_path``; returns
-    how many. ``fmt`` is "parquet" or "csv"."""
+    how many. ``fmt`` is "parquet" or "csv". Each damaged file is left out and handed to ``on_damaged``
+    (which may raise to stop the export: then nothing is written)."""
     if fmt not in FORMATS:
         raise ValueError(f"the format must be parquet or csv, not {fmt!r}")
     data = dataset(table)
     since, until = utc(since, "since"), utc(until, "until")
     in_range = (ds.field("time") >= pa.scalar(since, TIME)) & (ds.field("time") < pa.scalar(until, TIME))
 
+    def rows(path: Path) -> pa.Table:
+        # A whole file at a time (an hour of rows at most), so a damaged page never leaves half a file out.
+        return ds.dataset([str(path)], schema=data.schema, format="parquet").to_table(filter=in_range)
+
     def attempt() -> int:
-        paths = [str(p.path) for p in parts_between(data.root(state_dir), since, until)]
-        scanner = ds.dataset(paths, schema=data.schema, format="parquet").scanner(filter=in_range)
-        return _write(scanner.to_batches(), data.schema, fmt, Path(out_path))
+        paths = [p.path for p in parts_between(data.root(state_dir), since, until)]
+        batches = (batch for t in each_sound(paths, rows, data.schema, on_damaged) for batch in t.to_batches())
+        return _write(batches, data.schema, fmt, Path(out_path))
 
     return reread_on_swap(attempt, data.root(state_dir))  # a long export may see a partition swapped: it starts again
 
@@ -101,6 +112,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR",
                         help=f"the commander's state directory (default: {DEFAULT_STATE_DIR})")
     parser.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse to export if a file in the range is damaged (default: leave it out and name it)")
     parser.set_defaults(func=run)
 
 
@@ -122,12 +135,23 @@ def run(args: argparse.Namespace) -> int:
     for ok, message in checks:
         if not ok:
             return _fail(message, 2)
+    damaged: dict[Path, str] = {}
+
+    def left_out(path: Path, reason: str) -> None:
+        if args.strict:
+            raise Damaged(f"{path} is damaged ({reason}); nothing exported (--strict)")
+        damaged[path] = reason
+
     try:
-        rows = export(args.state_dir, args.table, since, until, fmt, args.out)
+        rows = export(args.state_dir, args.table, since, until, fmt, args.out, on_damaged=left_out)
+    except Damaged as exc:
+        return _fail(str(exc), 1)
     except OSError as exc:
-        return _fail(f"could not export to {args.out}: {exc.strerror or exc}", 1)
+        return _fail(f"could not export {args.table} to {args.out}: {exc.strerror or exc}", 1)
     except (pa.ArrowException, ValueError) as exc:
         return _fail(f"could not read the {args.table} data under {args.state_dir}: {exc}", 1)
+    for path, reason in damaged.items():
+        print(f"minerwatch export: {path} is damaged ({reason}); exported without it", file=sys.stderr)
     print(f"exported {rows:,} rows of {args.table} to {args.out}", file=sys.stderr)
     return 0
 

@@ -26,7 +26,7 @@ def store_cycle(state_dir: Path, snapshots: Iterable[MinerSnapshot], cycle_time:
 
     ``keys``: each miner's device key, as the inventory knows it (the commander's case); without
     them the store derives its own (``schema.device_key``)."""
-    known = None if keys is not None else keys_by_address(state_dir)
+    known = None if keys is not None else keys_by_address(state_dir, cycle_time)
     tables = rows_from_snapshots(snapshots, cycle_time, site, known_keys=known, keys=keys)
     tables.update(rows_from_rigs(rigs, cycle_time, site))
     written = write_cycle(state_dir, tables, cycle_time)

@@ -5,6 +5,9 @@ and for a bucketed span the one bucket that can hold the device). Every file is 
 so one device's rows lie in one or two row groups of each: ``miner_history`` reads the footer,
 picks the groups from the device column's min/max, and decodes only those. Footers are not cached:
 a parsed footer of a big file takes megabytes, which is why big spans are split into buckets.
+
+Readers never rename a file: a damaged one is skipped and named in the log once
+(``appliance.damaged.skip``); the commander sets it aside when one of its jobs reads it.
 """
 
 from __future__ import annotations
@@ -16,38 +19,29 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from appliance.store.files import read_files, reread_on_swap
+from appliance.damaged import skip
+from appliance.store.files import OnDamaged, each_sound, read_range, reread_on_swap
 from appliance.store.latest import read_latest
-from appliance.store.layout import STEPS, Part, dataset, parts_between
+from appliance.store.layout import STEPS, dataset, parts_between
 from appliance.store.schema import TIME, utc
 
-
-def read_range(state_dir: Path, name: str, since: datetime, until: datetime, *,
-               columns: Sequence[str] | None = None, filter: ds.Expression | None = None) -> pa.Table:
-    """The rows of dataset ``name`` (``miners``, ``miners_1h``...) with ``since <= time < until``."""
-    data = dataset(name)
-    since, until = utc(since, "since"), utc(until, "until")
-    in_range = (ds.field("time") >= pa.scalar(since, TIME)) & (ds.field("time") < pa.scalar(until, TIME))
-    where = in_range if filter is None else in_range & filter
-    return reread_on_swap(lambda: read_files([part.path for part in parts_between(data.root(state_dir), since, until)],
-                                             data.schema, columns=columns, filter=where),
-                          data.root(state_dir))
+__all__ = ["farm_totals", "latest", "miner_history", "read_range"]
 
 
 def miner_history(state_dir: Path, device: str, since: datetime, until: datetime, *, table: str = "miners",
-                  columns: Sequence[str] | None = None) -> pd.DataFrame:
+                  columns: Sequence[str] | None = None, on_damaged: OnDamaged = skip) -> pd.DataFrame:
     """Every row of one device in [since, until), oldest first. ``table`` may be a rollup
     (``miners_5m``) for long ranges; for ``gpus`` the device is the rig's key."""
     data = dataset(table)
     since, until = utc(since, "since"), utc(until, "until")
     wanted = list(columns) if columns is not None else data.schema.names
     needed = list(dict.fromkeys(wanted + [data.table.key, "time"]))
-    pieces = reread_on_swap(lambda: [_device_rows(part, data.schema, data.table.key, device, needed)
-                                     for part in parts_between(data.root(state_dir), since, until)
-                                     if part.may_hold(device)], data.root(state_dir))
+    pieces = reread_on_swap(lambda: list(each_sound(
+        [part.path for part in parts_between(data.root(state_dir), since, until) if part.may_hold(device)],
+        lambda path: _device_rows(path, data.schema, data.table.key, device, needed), data.schema, on_damaged)),
+        data.root(state_dir))
     rows = pa.concat_tables(pieces) if pieces else data.schema.empty_table().select(needed)
     keep = pc.and_(pc.equal(rows[data.table.key], device),
                    pc.and_(pc.greater_equal(rows["time"], pa.scalar(since, TIME)),
@@ -56,10 +50,10 @@ def miner_history(state_dir: Path, device: str, since: datetime, until: datetime
     return rows.select(wanted).to_pandas()
 
 
-def _device_rows(part: Part, schema: pa.Schema, key: str, device: str, columns: list[str]) -> pa.Table:
+def _device_rows(path: Path, schema: pa.Schema, key: str, device: str, columns: list[str]) -> pa.Table:
     """The row groups of one file that may hold ``device``, in ``schema``'s types (columns the file
     predates come back null)."""
-    with pq.ParquetFile(part.path) as file:  # footer and rows from one open file, even if swapped meanwhile
+    with pq.ParquetFile(path) as file:  # footer and rows from one open file, even if swapped meanwhile
         metadata = file.metadata
         names = file.schema_arrow.names
         index = names.index(key) if key in names else -1
@@ -93,5 +87,6 @@ def farm_totals(state_dir: Path, since: datetime, until: datetime, step: str = "
 
 
 def latest(state_dir: Path, table: str = "miners") -> pd.DataFrame:
-    """The newest rows of every device, for the dashboard."""
+    """The newest rows of every device, for the dashboard (none while latest/ is damaged: the
+    commander rebuilds it at its next cycle)."""
     return read_latest(state_dir, table).to_pandas()

@@ -8,10 +8,15 @@ straight from the raw rows, so an average ignores exactly the nulls it should.
 What is done is read from the file names (and a day's compacted file from its footer): an hour is
 rolled up when its hour file exists or its day's file holds it. A crash loses at most the file being
 written, which the next run rewrites under the same name.
+
+A damaged raw file is set aside and its hour rolled up without it. A damaged day file is set aside
+when its footer is read here (or by compaction when an hour file is): its hours count as not rolled
+up, and are rolled up again from the raw rows still kept.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -19,8 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from appliance.damaged import set_aside
 from appliance.store.durable import store_lock
-from appliance.store.files import write_table
+from appliance.store.files import read_range, why_damaged, write_table
 from appliance.store.layout import (
     HOUR,
     STEPS,
@@ -31,7 +37,6 @@ from appliance.store.layout import (
     partitions,
     parts,
 )
-from appliance.store.query import read_range
 from appliance.store.schema import Table, rollup_schema
 
 GRACE = timedelta(minutes=2)  # late cycles of an hour are waited for this long
@@ -82,7 +87,11 @@ def rolled_up_hours(root: Path, days: set[date]) -> set[datetime]:
 
 
 def _time_range(path: Path) -> tuple[datetime, datetime] | None:
-    """The first and last hour of ``time`` in a file, from its row groups' statistics (None: empty)."""
+    """The first and last hour of ``time`` in a file, from its row groups' statistics (None: empty,
+    or damaged: then it is set aside)."""
+    if (wrong := why_damaged(path, None, ["time"])) is not None:
+        set_aside(path, wrong, then="rolling up its hours again from the raw rows still kept")
+        return None
     metadata = pq.read_metadata(path)
     column = metadata.schema.to_arrow_schema().get_field_index("time")
     stats = [metadata.row_group(g).column(column).statistics for g in range(metadata.num_row_groups)]
@@ -115,7 +124,8 @@ def rollup(state_dir: Path, table: str, now: datetime, grace: timedelta = GRACE)
             continue
         missing = [t for t in targets if hour not in done[t.name]]
         if missing:
-            rows = read_range(state_dir, raw.name, hour, hour + HOUR, columns=source_columns(raw.table))
+            rows = read_range(state_dir, raw.name, hour, hour + HOUR, columns=source_columns(raw.table),
+                              on_damaged=functools.partial(set_aside, then=f"rolling up {hour:%H}:00 without it"))
             rows = rows.sort_by(raw.table.sort_keys)
             written += [_write(state_dir, t, hour, rollup_table(rows, raw.table, t.step)) for t in missing]
     return written

@@ -30,7 +30,7 @@ def test_a_device_silent_for_a_day_is_forgotten(state):
 
 def test_an_unreachable_miner_keeps_the_key_it_had(state):
     store_cycle(state, [snapshot(0, T0)], T0)
-    assert keys_by_address(state) == {"10.0.0.0": key(0)}
+    assert keys_by_address(state, T0 + CYCLE) == {"10.0.0.0": key(0)}
     down = snapshot(6, T0 + CYCLE)  # only an address...
     down.ip = "10.0.0.0"  # ...the address of miner 0
     store_cycle(state, [down], T0 + CYCLE)

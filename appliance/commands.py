@@ -280,27 +280,30 @@ def _print_table(rows: list[list[str]]) -> None:
 
 
 def run_alerts(args: argparse.Namespace) -> int:
+    from appliance.alerts.engine import StateError, parse_state
     from appliance.alerts.history import read_history
+    from appliance.damaged import Damaged
 
     directory = state_dir(args)
     if directory is None:
         return 2
     state_path = directory / "alerts.json"
     try:
-        state = json.loads(state_path.read_text())
+        alerts, *_ = parse_state(state_path.read_bytes(), state_path)
     except FileNotFoundError:
-        print(f"minerwatch: {state_path} does not exist: the commander has not evaluated alerts here yet",
-              file=sys.stderr)
-        return 2
-    except (OSError, ValueError) as exc:
-        print(f"minerwatch: cannot read {state_path}: {exc}", file=sys.stderr)
-        return 2
-    firing = [a for a in state.get("alerts", {}).values() if a.get("state") == "firing"]
+        return _refuse(f"{state_path} does not exist: the commander has not evaluated alerts here yet")
+    except OSError as exc:
+        return _refuse(f"cannot read {state_path}: {exc.strerror or exc}")
+    except Damaged as exc:
+        return _refuse(f"{state_path} is damaged ({exc}); the commander sets it aside when it starts")
+    except StateError as exc:
+        return _refuse(str(exc))
+    firing = [a for a in alerts.values() if a.state == "firing"]
     print(f"{len(firing)} alerts firing")
-    for alert in sorted(firing, key=lambda a: (a.get("severity", ""), a.get("fired_at") or 0)):
-        since = time.strftime("%Y-%m-%d %H:%M", time.localtime(alert.get("fired_at") or alert.get("since") or 0))
-        acked = f"  (acknowledged by {alert['acked_by']})" if alert.get("acked_by") else ""
-        print(f"  {alert.get('severity', '?'):8} {since}  {alert['id']}: {alert.get('message', '')}{acked}")
+    for alert in sorted(firing, key=lambda a: (a.severity, a.fired_at or 0)):
+        since = time.strftime("%Y-%m-%d %H:%M", time.localtime(alert.fired_at or alert.since))
+        acked = f"  (acknowledged by {alert.acked_by})" if alert.acked_by else ""
+        print(f"  {alert.severity:8} {since}  {alert.id}: {alert.message}{acked}")
     if args.history > 0:
         events = read_history(state_path, time.time() - args.history * 3600)
         print(f"\n{len(events)} events in the last {args.history:g} h")
@@ -308,6 +311,11 @@ def run_alerts(args: argparse.Namespace) -> int:
             when = time.strftime("%m-%d %H:%M:%S", time.localtime(event["at"]))
             print(f"  {when}  {event['event']:12} {event['id']}: {event.get('message') or ''}")
     return 0
+
+
+def _refuse(sentence: str) -> int:
+    print(f"minerwatch: {sentence}", file=sys.stderr)
+    return 2
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import logging
 import os
 import re
@@ -43,6 +44,15 @@ _SKIP_DIRS = {".staging"}  # compaction's work areas: hard links to files that a
 
 class Damaged(ValueError):
     """What a file holds is not what it should hold; the message says what is wrong with it."""
+
+
+class StateFileError(Exception):
+    """A state file that cannot be used but is not damaged (it cannot be read, or a newer release
+    wrote it): the message names it and says why, and it stays as it is."""
+
+    @classmethod
+    def unreadable(cls, path: Path, exc: OSError) -> StateFileError:
+        return cls(f"{path} cannot be read ({exc.strerror or exc}); it is not damaged, so it is left as it is")
 
 
 @dataclass(frozen=True)
@@ -119,6 +129,14 @@ def skip(path: Path, reason: str) -> None:
 
 # --- the shape of a JSON state file ---------------------------------------------------------------
 
+def json_of(data: bytes) -> Any:
+    """The JSON value ``data`` holds; Damaged when it is not JSON (nor UTF-8)."""
+    try:
+        return json.loads(data)
+    except ValueError as exc:  # UnicodeDecodeError too
+        raise Damaged(f"not JSON: {exc}") from exc
+
+
 def record(cls: type[T], data: object) -> T:
     """``cls(**data)`` for the dataclass ``cls``, if ``data`` (read from JSON) is an object holding
     ``cls``'s members, each of its declared type; else Damaged, saying which member is wrong."""
@@ -139,7 +157,8 @@ def record(cls: type[T], data: object) -> T:
 
 def conforms(value: object, hint: Any) -> bool:
     """Whether ``value``, read from JSON, is of the type ``hint``: str, bool, int, float (an int will
-    do), None, a union, list[...], dict[...], a TypedDict (its keys there; others may be) or Any."""
+    do), None, a union, list[...], dict[...], a TypedDict (its required keys there, each key of its
+    type; keys it does not declare may be there too) or Any."""
     if hint is Any:
         return True
     if hint is type(None):
@@ -159,8 +178,8 @@ def conforms(value: object, hint: Any) -> bool:
         return isinstance(value, dict) and all(conforms(k, args[0]) and conforms(v, args[1])
                                                for k, v in value.items())
     if typing.is_typeddict(hint):
-        return isinstance(value, dict) and all(name in value and conforms(value[name], member)
-                                               for name, member in _hints(hint).items())
+        return isinstance(value, dict) and hint.__required_keys__ <= value.keys() and all(
+            conforms(value[name], member) for name, member in _hints(hint).items() if name in value)
     raise TypeError(f"conforms() does not know the type {hint!r}")
 
 

@@ -10,7 +10,8 @@ again cannot help, the message is dropped with one log line. Each queue holds at
 Pending deliveries live in the outbox file (JSON, replaced atomically at every change), so a
 restart sends what was still owed. A message sent but not yet struck from the file when the
 process dies is sent again after the restart: at least once, and receivers get ``key`` to drop the
-rare duplicate.
+rare duplicate. A damaged outbox is set aside (``appliance.damaged``): the sound messages in it are
+still sent, the others are not; one that cannot be read stops the start (``StateFileError``).
 
 Only a MASTER sends (``appliance.ha.role``): a BACKUP queues nothing, and a node that turns
 BACKUP with messages pending drops them, since its peer, now MASTER, tells its own.
@@ -27,15 +28,30 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from appliance.alerts.channels import Channel, DeliveryError, wants
 from appliance.alerts.message import Message
 from appliance.atomic import write_atomic
+from appliance.damaged import Damaged, StateFileError, json_of, record, set_aside
 from appliance.health import ChannelHealth
 
 log = logging.getLogger(__name__)
 
 OUTBOX_VERSION = 1
+
+
+@dataclass(frozen=True)
+class _Outbox:
+    version: int
+    pending: list[Any]  # each checked on its own: one damaged message costs that message
+
+
+@dataclass(frozen=True)
+class _Pending:
+    channel: str
+    message: dict[str, Any]
+    attempts: int = 0
 
 
 @dataclass
@@ -179,24 +195,42 @@ class Dispatcher:
 
     def _load(self) -> None:
         try:
-            outbox = json.loads(self.outbox_path.read_text(encoding="utf-8"))
-            pending = outbox["pending"] if outbox.get("version") == OUTBOX_VERSION else []
+            data = self.outbox_path.read_bytes()
         except FileNotFoundError:
             return
-        except (OSError, ValueError, KeyError, AttributeError) as exc:
-            log.error("%s: the alert outbox cannot be read (%s); starting with an empty one", self.outbox_path, exc)
+        except OSError as exc:
+            raise StateFileError.unreadable(self.outbox_path, exc) from exc
+        try:
+            rows = _parse_outbox(data)
+        except Damaged as exc:
+            set_aside(self.outbox_path, str(exc), then="starting with an empty outbox")
             return
-        for row in pending:
-            if row.get("channel") not in self._queues:
-                log.warning("%s: a message for channel %s, which is no longer configured, is dropped",
-                            self.outbox_path, row.get("channel"))
-                continue
+        damaged = 0
+        for row in rows:
             try:
-                self._queues[row["channel"]].append(Delivery(Message.from_dict(row["message"]), row.get("attempts", 0)))
-            except (KeyError, TypeError):
-                log.error("%s: a damaged message for channel %s is dropped", self.outbox_path, row["channel"])
+                pending = record(_Pending, row)
+                delivery = Delivery(record(Message, pending.message), pending.attempts)
+            except Damaged:
+                damaged += 1
+                continue
+            if pending.channel not in self._queues:
+                log.warning("%s: a message for channel %s, which is no longer configured, is dropped",
+                            self.outbox_path, pending.channel)
+                continue
+            self._queues[pending.channel].append(delivery)
+        if damaged:
+            set_aside(self.outbox_path, f"{damaged} of its {len(rows)} messages are not messages",
+                      then=f"sending the {len(rows) - damaged} others")
 
     def _save(self) -> None:
         pending = [{"channel": name, "attempts": d.attempts, "message": d.message.to_dict()}
                    for name, queue in self._queues.items() for d in queue]
         write_atomic(self.outbox_path, json.dumps({"version": OUTBOX_VERSION, "pending": pending}))
+
+
+def _parse_outbox(data: bytes) -> list[Any]:
+    """The pending rows of the outbox file holding ``data``; Damaged when it is not an outbox."""
+    outbox = record(_Outbox, json_of(data))
+    if outbox.version != OUTBOX_VERSION:
+        raise Damaged(f"version is {outbox.version}, not {OUTBOX_VERSION}")
+    return outbox.pending

@@ -18,6 +18,11 @@ State lives in one JSON file, replaced atomically at the end of every ``evaluate
                               "programs_seen": {"program:xmrig": t, ...},
                               "program_hashrates": {"program:xmrig": [[t, H/s], ...], ...}}}}
 
+A damaged state file (not JSON, or JSON of another shape or types) is set aside
+(``appliance.damaged``) and the engine starts with no alerts: those whose condition still holds
+fire again (after their hold), and the history stays as it is. One that cannot be read, or that a
+newer release wrote, stops the start with one sentence (``StateError``) and stays as it is.
+
 History is append-only JSON lines beside it, a file per month (``history.py``), one object per event:
 ``{"at", "event": "fired"|"acknowledged"|"resolved", "id", "device", "rule", "part", "severity",
 "value", "threshold", "message", "by"}``; ``history.read_history`` reads it back.
@@ -39,6 +44,7 @@ from appliance.alerts.rules import (RULES, DeviceContext, Finding, Rule, Snapsho
                                     program_parts)
 from appliance.alerts.settings import RuleSettings
 from appliance.atomic import write_atomic
+from appliance.damaged import Damaged, StateFileError, json_of, record, set_aside
 from collectors.model import MinerSnapshot, RigSnapshot
 
 log = logging.getLogger(__name__)
@@ -56,8 +62,8 @@ class UnknownAlert(KeyError):
         return f"no firing alert has the id {self.args[0]!r}"
 
 
-class StateError(RuntimeError):
-    """The state file cannot be read as this engine's state."""
+class StateError(StateFileError):
+    """The state file cannot be read, or a newer release wrote it; it is not damaged."""
 
 
 @dataclass(frozen=True)
@@ -304,19 +310,16 @@ class AlertEngine:
 
     def _load(self) -> None:
         try:
-            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+            data = self.state_path.read_bytes()
         except FileNotFoundError:
             return
-        except (OSError, ValueError) as exc:
-            raise StateError(f"cannot read the alert state {self.state_path}: {exc}") from exc
-        if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
-            raise StateError(f"{self.state_path} is not an alert state file of version {STATE_VERSION}")
+        except OSError as exc:
+            raise StateError.unreadable(self.state_path, exc) from exc
         try:
-            self.alerts = {key: Alert(**value) for key, value in state["alerts"].items()}
-            self.devices = {key: _Device(**value) for key, value in state["devices"].items()}
-        except (KeyError, TypeError) as exc:
-            raise StateError(f"{self.state_path} has a damaged entry ({exc})") from exc
-        self.cycle_at, self.summary_sent_at = state.get("cycle_at"), state.get("summary_sent_at")
+            self.alerts, self.devices, self.cycle_at, self.summary_sent_at = parse_state(data, self.state_path)
+        except Damaged as exc:
+            set_aside(self.state_path, str(exc),
+                      then="starting with no alerts: those whose condition still holds fire again")
 
     def _save(self) -> None:
         state = {"version": STATE_VERSION, "cycle_at": self.cycle_at, "summary_sent_at": self.summary_sent_at,
@@ -332,6 +335,50 @@ class AlertEngine:
         history.append(self.state_path, events)
         if fresh:  # a new month: the time to let the oldest go
             history.prune(self.state_path, events[-1]["at"], self.history_days)
+
+
+@dataclass(frozen=True)
+class _State:
+    """The state file's outer shape; ``parse_state`` checks each entry."""
+
+    version: int
+    alerts: dict[str, Any]
+    devices: dict[str, Any]
+    cycle_at: float | None = None
+    summary_sent_at: float | None = None
+
+
+def parse_state(data: bytes, path: Path) -> tuple[dict[str, Alert], dict[str, _Device], float | None,
+                                                  float | None]:
+    """The alerts, devices, cycle time and summary time the state file ``path`` holding ``data``
+    holds; Damaged saying what is wrong when it is not a state file, StateError when it is one of a
+    newer version."""
+    raw = json_of(data)
+    if isinstance(raw, dict) and isinstance(raw.get("version"), int) and raw["version"] > STATE_VERSION:
+        raise StateError(f"{path} was written by a newer minerwatch (version {raw['version']}, this one "
+                         f"reads {STATE_VERSION}); it is left as it is")
+    state = record(_State, raw)
+    if state.version != STATE_VERSION:
+        raise Damaged(f"version is {state.version}, not {STATE_VERSION}")
+    alerts, devices = {}, {}
+    for key, value in state.alerts.items():
+        try:
+            alert = alerts[key] = record(Alert, value)
+        except Damaged as exc:
+            raise Damaged(f"alert {key!r}: {exc}") from exc
+        if alert.state not in ("pending", "firing"):
+            raise Damaged(f"alert {key!r}: state is {alert.state!r}")
+        if alert.state == "firing" and alert.fired_at is None:
+            raise Damaged(f"alert {key!r}: firing, with no fired_at")
+    for key, value in state.devices.items():
+        try:
+            device = devices[key] = record(_Device, value)
+        except Damaged as exc:
+            raise Damaged(f"device {key!r}: {exc}") from exc
+        programs = [sample for kept in device.program_hashrates.values() for sample in kept]
+        if any(len(sample) != 2 for sample in [*device.hashrates, *device.shares, *programs]):
+            raise Damaged(f"device {key!r}: a sample is not a pair of numbers")
+    return alerts, devices, state.cycle_at, state.summary_sent_at
 
 
 def _event(kind: str, alert: Alert, at: float, by: str | None = None) -> dict[str, Any]:

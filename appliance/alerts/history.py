@@ -6,20 +6,51 @@ fsync'd) while its month lasts, then removed whole once its month ended more tha
 ago, so the history stays bounded without copying it. A reader of the last day opens one or two
 files, whatever the history's length. ``alerts-history.jsonl``, the single file of earlier releases,
 is read first and removed once its last event is that old.
+
+A damaged line (cut short by a crash, bytes that are not UTF-8 or JSON, an object without the
+members an event has) is skipped and counted, and the count logged once per file and count; the
+file is kept as it is, and appended to as before: the other events in it are sound.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
+
+from appliance.damaged import conforms
+
+log = logging.getLogger(__name__)
 
 DEFAULT_KEEP_DAYS = 365
 _MONTH = re.compile(r"-history-(\d{4})-(\d{2})\.jsonl")
+
+
+class _Event(TypedDict):
+    """What a reader of an event relies on (``engine._event`` writes more)."""
+
+    at: float
+    event: str
+    id: str
+    device: str
+    rule: str
+
+
+class Event(_Event, total=False):
+    part: str
+    severity: str
+    value: float | str | None
+    threshold: float | str | None
+    message: str
+    by: str | None
+
+
+_damaged_lines: dict[Path, int] = {}  # what was last logged of each file
 
 
 def _legacy(state_path: Path) -> Path:
@@ -89,19 +120,26 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def read_history(state_path: Path, since: float | None = None) -> list[dict[str, Any]]:
-    """The events at or after ``since``, oldest first; a line cut short by a crash is skipped."""
+def read_history(state_path: Path, since: float | None = None) -> list[Event]:
+    """The events at or after ``since``, oldest first; a damaged line is skipped and counted."""
     events = []
     for path in segments(Path(state_path), since):
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = path.read_bytes().splitlines()
         except FileNotFoundError:  # pruned meanwhile
             continue
+        damaged = 0
         for line in lines:
             try:
                 event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict) and (since is None or event.get("at", 0) >= since):
+            except ValueError:  # UnicodeDecodeError too
+                event = None
+            if not conforms(event, Event):
+                damaged += 1
+            elif since is None or event["at"] >= since:
                 events.append(event)
+        if _damaged_lines.get(path, 0) != damaged:
+            _damaged_lines[path] = damaged
+            log.warning("%s has %d damaged line(s) of %d; they are skipped, and the file kept as it is",
+                        path, damaged, len(lines))
     return events

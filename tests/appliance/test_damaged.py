@@ -86,6 +86,10 @@ class Event(TypedDict):
     id: str
 
 
+class EventBy(Event, total=False):
+    by: str | None
+
+
 def test_record_builds_what_has_the_declared_types():
     assert record(Sample, {"name": "a", "at": 1, "points": [[1, 2.5]], "seen": {"x": 3}}) == Sample(
         "a", 1, None, [[1, 2.5]], {"x": 3})
@@ -106,5 +110,6 @@ def test_record_says_what_is_wrong(data, says):
 
 
 def test_conforms_to_a_typed_dict_needs_its_keys_and_allows_others():
-    assert conforms({"at": 1.0, "id": "x", "more": [1]}, Event)
+    assert conforms({"at": 1.0, "id": "x", "more": [1]}, Event) and conforms({"at": 1, "id": "x", "by": None}, EventBy)
     assert not conforms({"at": 1.0}, Event) and not conforms({"at": "1", "id": "x"}, Event)
+    assert conforms({"at": 1, "id": "x"}, EventBy) and not conforms({"at": 1, "id": "x", "by": 7}, EventBy)

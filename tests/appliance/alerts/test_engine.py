@@ -234,15 +234,16 @@ def test_an_unreachable_device_keeps_its_alerts_until_it_can_be_judged(tmp_path)
     assert sorted(t.alert.rule for t in resolved) == ["offline", "temp_chip"]
 
 
-def test_state_is_replaced_atomically_and_a_damaged_one_is_one_clear_error(tmp_path):
+def test_state_is_replaced_atomically_and_a_newer_one_is_one_clear_error(tmp_path):
     from appliance.alerts.engine import StateError
     state = tmp_path / "alerts.json"
     engine = AlertEngine(settings_for(SCRIPTS[0]).rules, state)
     engine.evaluate(cycle_time(0), [miner(0)])
     assert [p.name for p in tmp_path.iterdir()] == ["alerts.json"]  # no temp file left behind
-    state.write_text('{"version": 1, "alerts": {"x": {"id": 1}}, "devices": {}}')
-    with pytest.raises(StateError, match=f"{state} has a damaged entry"):
+    state.write_text('{"version": 2, "alerts": {}, "devices": {}}')
+    with pytest.raises(StateError, match=f"^{state} was written by a newer minerwatch .* it is left as it is$"):
         AlertEngine(settings_for(SCRIPTS[0]).rules, state)
+    assert [p.name for p in tmp_path.iterdir()] == ["alerts.json"]
 
 
 def test_disabled_rules_stay_silent(tmp_path):

@@ -18,7 +18,7 @@ def at(year: int, month: int, day: int = 1, hour: int = 12) -> float:
 
 
 def event(when: float, name: str = "fired") -> dict:
-    return {"at": when, "event": name, "id": "10.0.0.5/offline"}
+    return {"at": when, "event": name, "id": "10.0.0.5/offline", "device": "10.0.0.5", "rule": "offline"}
 
 
 def test_events_go_to_their_months_file_and_read_back_in_order(tmp_path):

@@ -8,27 +8,35 @@ runs counted, failures contained, health written).
 
 Blocking work (Parquet writes and upkeep, SQLite) runs in worker threads so the event loop keeps
 polling on time; device I/O is the collectors' and is bounded by their timeouts.
+
+A damaged state file costs that file (``appliance.damaged``): the store's jobs and the alerting set
+theirs aside and go on; a damaged inventory, found at the start or by any job, is set aside with
+its journal and rebuilt from the configured miners and sentries and the store's latest rows (key,
+address, identity, site), and the next discovery adds what those lack.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from appliance import ha
 from appliance.alerts.service import AlertService
 from appliance.config import Config, Sentry
+from appliance.damaged import set_aside
 from appliance.health import Health
-from appliance.inventory import Device, Inventory
+from appliance.inventory import Device, Inventory, InventoryDamaged
 from appliance.scheduler import Outcome, Scheduler
 from appliance.snmp import farm_file
 from appliance.snmp.farm_file import FarmState
 from appliance.store.durable import recover
 from appliance.store.jobs import maintain, store_cycle
+from appliance.store.latest import load_latest
 from collectors.asic import DRIVERS
 from collectors.credentials import Credentials
 from collectors.identify import identify
@@ -40,6 +48,19 @@ from collectors.targets import Target, expand
 from collectors.transport.snmp import SnmpTarget
 
 log = logging.getLogger(__name__)
+_Job = Callable[["Commander"], Awaitable[Outcome]]
+
+
+def _rebuilds_a_damaged_inventory(job: _Job) -> _Job:
+    """A job that finds the inventory damaged sets it aside, rebuilds it, and runs again, once."""
+    @functools.wraps(job)
+    async def run(self: Commander) -> Outcome:
+        try:
+            return await job(self)
+        except InventoryDamaged as damaged:
+            self.inventory = self._rebuilt_inventory(damaged, self.inventory)
+        return await job(self)
+    return run
 
 
 class Commander:
@@ -59,16 +80,18 @@ class Commander:
         self.on_cycle: Callable[[Commander], None] | None = None  # after each poll cycle (serve's report)
 
     async def __aenter__(self) -> Commander:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        removed = await asyncio.to_thread(recover, self.state_dir)
-        if removed:
-            log.warning("removed %d files an interrupted write left in %s", removed, self.state_dir)
-        self.inventory = Inventory.open(self.state_dir)
-        self.inventory.sync_configured(self.config.miners)
-        self.inventory.sync_rigs(self.config.sentries)
-        self.poller = await Poller(self.settings).__aenter__()
-        self.alerts = await AlertService.from_settings(self.config.alerts, self.config.channels,
-                                                       self.state_dir).__aenter__()
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            removed = await asyncio.to_thread(recover, self.state_dir)
+            if removed:
+                log.warning("removed %d files an interrupted write left in %s", removed, self.state_dir)
+            self.inventory = self._open_inventory()
+            self.poller = await Poller(self.settings).__aenter__()
+            self.alerts = await AlertService.from_settings(self.config.alerts, self.config.channels,
+                                                           self.state_dir).__aenter__()
+        except BaseException:
+            await self.__aexit__(None, None, None)  # what did open (the poller's sockets) closes
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -84,6 +107,34 @@ class Commander:
         if self.alerts is not None:
             health.channels = self.alerts.dispatcher.status()
 
+    def _open_inventory(self) -> Inventory:
+        inventory = None
+        try:
+            inventory = Inventory.open(self.state_dir)
+            return self._synced(inventory)
+        except InventoryDamaged as damaged:
+            return self._rebuilt_inventory(damaged, inventory)
+
+    def _rebuilt_inventory(self, damaged: InventoryDamaged, open_: Inventory | None) -> Inventory:
+        """A new inventory in place of a damaged one, which is set aside before its connection (if
+        ``open_``) closes: closing folds the journal into the file, the set-aside one by then."""
+        set_aside(damaged.path, damaged.reason,
+                  then="rebuilding it from the configuration, the store's latest rows and the next discovery")
+        if open_ is not None:
+            open_.close()
+        return self._synced(Inventory.open(self.state_dir))
+
+    def _synced(self, inventory: Inventory) -> Inventory:
+        """``inventory`` with the configured miners and rigs; an empty one (new, or rebuilt) first
+        gets the miners the store knows, under the keys their history is filed under."""
+        if not inventory.devices():
+            added = inventory.restore(load_latest(self.state_dir, "miners", datetime.now(UTC)).to_pylist())
+            if added:
+                log.info("inventory: %d miners added from the store's latest rows", added)
+        inventory.sync_configured(self.config.miners)
+        inventory.sync_rigs(self.config.sentries)
+        return inventory
+
     def schedule(self) -> None:
         intervals = self.config.intervals
         self.scheduler.add("poll", intervals.poll_s, self.poll_cycle)
@@ -96,6 +147,7 @@ class Commander:
 
     # --- jobs --------------------------------------------------------------------------------
 
+    @_rebuilds_a_damaged_inventory
     async def poll_cycle(self) -> Outcome:
         """Poll every known miner once; store the samples; evaluate the alerts."""
         assert self.inventory is not None and self.poller is not None and self.alerts is not None
@@ -144,6 +196,7 @@ class Commander:
             self.identities[device.key] = identity
         return snapshot
 
+    @_rebuilds_a_damaged_inventory
     async def sentries_cycle(self) -> Outcome:
         """Read every rig's sentry over SNMP; store its GPUs; evaluate the rig rules."""
         assert self.alerts is not None
@@ -186,6 +239,7 @@ class Commander:
         except OSError as exc:
             log.warning("cannot write %s for snmpd: %s", farm_file.farm_path(self.state_dir), exc)
 
+    @_rebuilds_a_damaged_inventory
     async def discover(self) -> Outcome:
         """Scan the configured subnets and record every miner found (new, moved, or known)."""
         assert self.inventory is not None and self.poller is not None

@@ -16,8 +16,9 @@ import uvloop
 
 from appliance import health as health_file
 from appliance.alerts.settings import SEVERITIES
-from appliance.health import assess
 from appliance.config import DEFAULT_PATH, ConfigError, load, load_state_dir
+from appliance.damaged import StateFileError
+from appliance.health import assess
 
 if TYPE_CHECKING:
     from appliance.commander import Commander
@@ -113,13 +114,17 @@ async def serve(config, *, web_port: int = 80, stop: asyncio.Event | None = None
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with Commander(config, web_port=web_port) as commander:
-        commander.on_cycle = CycleReport(sys.stderr)
-        commander.schedule()
-        print(f"minerwatch: commander running, state in {config.state_dir}, "
-              f"{len(commander.inventory.devices())} devices known", file=sys.stderr, flush=True)
-        await stop.wait()
-        print("minerwatch: stopping: letting the jobs in flight finish", file=sys.stderr, flush=True)
+    try:
+        async with Commander(config, web_port=web_port) as commander:
+            commander.on_cycle = CycleReport(sys.stderr)
+            commander.schedule()
+            print(f"minerwatch: commander running, state in {config.state_dir}, "
+                  f"{len(commander.inventory.devices())} devices known", file=sys.stderr, flush=True)
+            await stop.wait()
+            print("minerwatch: stopping: letting the jobs in flight finish", file=sys.stderr, flush=True)
+    except (StateFileError, OSError) as exc:  # a state file it may not read, a directory it may not write
+        print(f"minerwatch: {exc}", file=sys.stderr)
+        return 1
     runs = commander.scheduler.health.jobs["poll"].runs
     print(f"minerwatch: commander stopped cleanly after {runs} poll cycle(s)", file=sys.stderr, flush=True)
     return 0
@@ -172,7 +177,7 @@ def run_discover(args: argparse.Namespace) -> int:
 
 async def _discover(config, web_port: int) -> int:
     from appliance.commander import discover, discovery_targets, poll_settings
-    from appliance.inventory import Inventory
+    from appliance.inventory import Inventory, InventoryDamaged, InventoryError
     from collectors.poll import Poller
 
     targets = discovery_targets(config)
@@ -180,10 +185,15 @@ async def _discover(config, web_port: int) -> int:
         print("minerwatch: no subnets to discover: set [discovery] subnets or [[sites]] subnets", file=sys.stderr)
         return 2
     config.state_dir.mkdir(parents=True, exist_ok=True)
-    with Inventory.open(config.state_dir) as inventory:
-        async with Poller(poll_settings(config, web_port)) as poller:
-            outcome = await discover(config, inventory, poller)
-        total = len(inventory.devices())
+    try:
+        with Inventory.open(config.state_dir) as inventory:
+            async with Poller(poll_settings(config, web_port)) as poller:
+                outcome = await discover(config, inventory, poller)
+            total = len(inventory.devices())
+    except InventoryDamaged as exc:  # the commander owns the file: it sets it aside, not this
+        return _refuse(f"{exc}; the commander sets it aside and rebuilds it when it starts")
+    except InventoryError as exc:
+        return _refuse(str(exc))
     print(f"discovery of {len(targets):,} addresses: {outcome.ok} miners found, {outcome.failed} unknown "
           f"devices; {total} devices in the inventory")
     return 0

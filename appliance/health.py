@@ -6,6 +6,9 @@ directory after every run and once more when it stops, where ``minerwatch status
 it (they never talk to the daemon). ``assess`` turns the file into a verdict: the process it names
 must be alive and be the one that wrote it (a pid is reused once the commander is gone), and a
 commander that has not written for a few poll intervals hangs.
+
+The commander never reads it back, so a damaged one costs nothing: it is replaced after the next
+job run. A reader meets it as one sentence (``HealthFileError``), never a traceback.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ import socket
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import psutil
 
 from appliance.atomic import write_atomic
+from appliance.damaged import Damaged, json_of, record
 
 HEALTH_FILE = "health.json"
+T = TypeVar("T")
 
 # Exit statuses of `minerwatch status`, the monitoring-plugins convention (Nagios, Icinga).
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
@@ -78,26 +84,51 @@ class Health:
                      durable=False)
 
 
+@dataclass(frozen=True)
+class _HealthFile:
+    """What ``Health.save`` writes."""
+
+    started_at: float
+    pid: int
+    written_at: float
+    process_started_at: float | None = None
+    host: str = ""
+    role: str = "MASTER"
+    stopped_at: float | None = None
+    jobs: dict[str, Any] = field(default_factory=dict)
+    channels: dict[str, Any] = field(default_factory=dict)
+
+
 class HealthFileError(Exception):
-    """health.json is missing or unreadable; the message says which and what it means."""
+    """health.json is missing, unreadable or damaged; the message says which and what it means."""
 
 
 def load(state_dir: Path) -> tuple[Health, float]:
     """The last health the commander wrote, and when it wrote it."""
     path = state_dir / HEALTH_FILE
     try:
-        data = json.loads(path.read_text())
-        jobs = {name: JobHealth(**job) for name, job in data.get("jobs", {}).items()}
-        channels = {name: ChannelHealth(**channel) for name, channel in data.get("channels", {}).items()}
-        health = Health(started_at=data["started_at"], pid=data["pid"],
-                        process_started_at=data.get("process_started_at"), host=data.get("host", ""),
-                        role=data.get("role", "MASTER"), stopped_at=data.get("stopped_at"),
-                        jobs=jobs, channels=channels)
-        return health, float(data["written_at"])
+        data = record(_HealthFile, json_of(path.read_bytes()))
+        jobs = _records(JobHealth, data.jobs, "job")
+        channels = _records(ChannelHealth, data.channels, "channel")
     except FileNotFoundError as exc:
         raise HealthFileError(f"{path} does not exist: the commander has not run with this state directory") from exc
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise HealthFileError(f"{path} cannot be read ({exc}); the commander rewrites it every cycle") from exc
+    except OSError as exc:
+        raise HealthFileError(f"{path} cannot be read ({exc.strerror or exc})") from exc
+    except Damaged as exc:
+        raise HealthFileError(f"{path} is damaged ({exc}); the commander rewrites it after every job run") from exc
+    health = Health(started_at=data.started_at, pid=data.pid, process_started_at=data.process_started_at,
+                    host=data.host, role=data.role, stopped_at=data.stopped_at, jobs=jobs, channels=channels)
+    return health, data.written_at
+
+
+def _records(kind: type[T], table: dict[str, Any], what: str) -> dict[str, T]:
+    found = {}
+    for name, value in table.items():
+        try:
+            found[name] = record(kind, value)
+        except Damaged as exc:
+            raise Damaged(f"{what} {name!r}: {exc}") from exc
+    return found
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,11 @@ to a known device by MAC, then serial, then address, so a miner that moved to an
 sighting's is another device, even at the same address or with the same serial (some firmwares
 report one placeholder serial for every unit). A device whose address another device took keeps
 ``ip = None`` until it is seen again, so nobody polls one address under two keys.
+
+A damaged file (garbage pages, not a database; found when opened, by ``PRAGMA quick_check``, or by
+any later query) is ``InventoryDamaged``: the commander, its owner, sets it aside with its journal
+and starts a new inventory, which ``restore`` seeds from the store's latest rows. To SQLite an
+empty file is an empty database, not a damaged one.
 """
 
 from __future__ import annotations
@@ -24,13 +29,14 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Self
 
 from appliance.config import Config, Miner, Sentry
+from appliance.damaged import StateFileError
 from collectors import units
 from collectors.model import RigSnapshot, sentry_address
 
@@ -73,8 +79,30 @@ UPDATE devices SET number = (SELECT count(*) FROM devices AS earlier WHERE earli
 """
 
 
-class InventoryError(Exception):
+class InventoryError(StateFileError):
     """The inventory file cannot be used; the message names it."""
+
+
+class InventoryDamaged(InventoryError):
+    """The inventory file is damaged: ``reason`` says how. Only the commander sets it aside."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"the inventory {path} is damaged ({reason})")
+        self.path, self.reason = path, reason
+
+
+_DAMAGE = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
+@contextmanager
+def _damage_named(path: Path) -> Iterator[None]:
+    """SQLite's errors for a damaged file as InventoryDamaged; the others as they are."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if exc.sqlite_errorcode & 0xFF in _DAMAGE:
+            raise InventoryDamaged(path, str(exc)) from exc
+        raise
 
 
 @dataclass(frozen=True)
@@ -163,6 +191,8 @@ class Inventory:
     def open(cls, state_dir: str | Path) -> Inventory:
         """Open (creating if needed) the inventory in ``state_dir``. Safe from several processes."""
         path = Path(state_dir) / INVENTORY_FILE
+        if path.exists():
+            cls._check(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
@@ -171,8 +201,9 @@ class Inventory:
         db.row_factory = sqlite3.Row
         inventory = cls(db, path)
         try:
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")  # in WAL: durable at each checkpoint, never corrupt
+            with _damage_named(path):
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")  # in WAL: durable at each checkpoint, never corrupt
             with inventory._write():
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 if version > SCHEMA_VERSION:
@@ -192,6 +223,27 @@ class Inventory:
             raise
         return inventory
 
+    @staticmethod
+    def _check(path: Path) -> None:
+        """InventoryDamaged unless SQLite's quick check finds every page sound (a few ms for 10,000
+        devices; a damaged page would otherwise surface in some query, some cycle). Read-only: a
+        read-write connection, closing, folds the journal into the file and deletes it, and a damaged
+        file is to be set aside as it is, with its journal."""
+        try:
+            open(path, "rb").close()
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        except OSError as exc:
+            raise InventoryError(str(StateFileError.unreadable(path, exc))) from exc
+        try:
+            with _damage_named(path):
+                problems = [row[0] for row in db.execute("PRAGMA quick_check")]
+        except sqlite3.Error as exc:
+            raise InventoryError(f"cannot use the inventory {path}: {exc}") from exc
+        finally:
+            db.close()
+        if problems != ["ok"]:
+            raise InventoryDamaged(path, problems[0])
+
     def close(self) -> None:
         self._db.close()
 
@@ -203,7 +255,7 @@ class Inventory:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, _damage_named(self.path):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -213,7 +265,7 @@ class Inventory:
             self._db.execute("COMMIT")
 
     def _tuples(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
+        with self._lock, _damage_named(self.path):
             cursor = self._db.cursor()
             cursor.row_factory = None
             return cursor.execute(sql, parameters).fetchall()
@@ -286,6 +338,25 @@ class Inventory:
                     db.execute("UPDATE devices SET hostname = :hostname, first_seen = coalesce(first_seen, :at), "
                                "last_seen = max(coalesce(last_seen, :at), :at) WHERE key = :key AND kind = 'rig'",
                                {"hostname": rig.hostname, "at": at, "key": rig.address})
+
+    def restore(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Seed a new inventory with the miners the store knows: ``rows`` are the store's latest
+        rows (``read_latest(state_dir, "miners").to_pylist()``), each added as discovered under its
+        device key, so its history goes on under the same key. A key already here is left as it is;
+        an address goes to the newest row that has it. Returns how many were added. Driver, rack,
+        location and tags come back with the configuration and the next discovery; numbers are new."""
+        added = 0
+        with self._write() as db:
+            for row in sorted(rows, key=lambda row: row["time"], reverse=True):
+                if db.execute("SELECT 1 FROM devices WHERE key = ?", (row["device"],)).fetchone():
+                    continue
+                taken = db.execute("SELECT 1 FROM devices WHERE ip = ? AND kind = 'asic'", (row["ip"],)).fetchone()
+                self._insert(db, row["device"], {
+                    "ip": None if taken else row["ip"], "port": row["port"], "make": row["make"], "model": row["model"],
+                    "mac": units.mac(row["mac"]), "serial": (row["serial"] or "").strip() or None,
+                    "hostname": row["hostname"], "site": row["site"] or Config.default_site, "source": "discovered"})
+                added += 1
+        return added
 
     @staticmethod
     def _unlist(db: sqlite3.Connection, kind: str, keys: list[str]) -> None:

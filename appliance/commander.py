@@ -108,6 +108,7 @@ class Commander:
             health.channels = self.alerts.dispatcher.status()
 
     def _open_inventory(self) -> Inventory:
+        """The inventory, synced with the configuration; rebuilt if it is damaged."""
         inventory = None
         try:
             inventory = Inventory.open(self.state_dir)

@@ -233,7 +233,7 @@ class Inventory:
             open(path, "rb").close()
             db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
         except OSError as exc:
-            raise InventoryError(str(StateFileError.unreadable(path, exc))) from exc
+            raise InventoryError.unreadable(path, exc) from exc
         try:
             with _damage_named(path):
                 problems = [row[0] for row in db.execute("PRAGMA quick_check")]

@@ -17,7 +17,7 @@ import uvloop
 from appliance import health as health_file
 from appliance.alerts.settings import SEVERITIES
 from appliance.config import DEFAULT_PATH, ConfigError, load, load_state_dir
-from appliance.damaged import StateFileError
+from appliance.damaged import StateFileError, set_aside_files
 from appliance.health import assess
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ def cycle_line(commander: Commander) -> str:
     parts.append(f"{counts['firing']} alerts firing" + (f" ({severities})" if severities else ""))
     health = commander.scheduler.health
     now = time.time()
-    parts += assess(health, now, now).warnings
+    parts += assess(health, now, now).warnings  # a file set aside was said once, when it happened
     return "; ".join(parts)
 
 
@@ -212,7 +212,7 @@ def run_status(args: argparse.Namespace) -> int:
         print(f"minerwatch: {exc}", file=sys.stderr)
         return health_file.UNKNOWN
     now = time.time()
-    verdict = assess(health, written_at, now)
+    verdict = assess(health, written_at, now, set_aside_files(directory))
     status = (health_file.OK if verdict.running else health_file.CRITICAL) if args.alive else verdict.status
     if args.json:
         print(json.dumps({"status": ("ok", "warning", "critical")[verdict.status], "running": verdict.running,

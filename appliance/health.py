@@ -17,6 +17,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,7 +25,7 @@ from typing import Any, TypeVar
 import psutil
 
 from appliance.atomic import write_atomic
-from appliance.damaged import Damaged, json_of, record
+from appliance.damaged import Damaged, SetAside, json_of, record
 
 HEALTH_FILE = "health.json"
 T = TypeVar("T")
@@ -155,7 +156,7 @@ def alive(health: Health) -> bool | None:
     return health.process_started_at is None or abs(started - health.process_started_at) < 0.01
 
 
-def assess(health: Health, written_at: float, now: float, set_aside: list[str] = ()) -> Verdict:
+def assess(health: Health, written_at: float, now: float, set_aside: Sequence[SetAside] = ()) -> Verdict:
     """What ``minerwatch status`` says and exits with: CRITICAL when the commander is stopped, gone
     or hung; WARNING when it runs but something fails (a job, a channel, a file set aside); else OK."""
     since = f"up since {_when(health.started_at)}"
@@ -176,6 +177,7 @@ def assess(health: Health, written_at: float, now: float, set_aside: list[str] =
             warnings.append(f"alert channel {name} failing since {_when(channel.failing_since)}: "
                             f"{channel.failed_attempts} failed attempt(s), {channel.pending} message(s) waiting; "
                             f"last: {channel.last_error}")
-    warnings += [f"damaged file set aside: {path}" for path in set_aside]
+    warnings += [f"damaged file set aside {when:%Y-%m-%d %H:%M} UTC: {path} (was {original.name})"
+                 for path, original, when in ((f.path, f.original, f.at) for f in set_aside)]
     headline = f"commander running, pid {health.pid}, role {health.role}, {since}"
     return Verdict(WARNING if warnings else OK, headline, True, tuple(warnings))

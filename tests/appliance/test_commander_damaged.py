@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sqlite3
+import subprocess
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -27,10 +28,10 @@ from appliance.health import load as load_health
 from appliance.inventory import INVENTORY_FILE, Inventory
 from appliance.store.latest import latest_path
 from simfarm.farm import Farm
-from tests.appliance.alerts.conftest import until
 from tests.appliance.damage import (as_another_user, lines_naming, random_bytes, reachable_by_anyone,
                                     set_aside_copy, sqlite_garbage_pages, truncated, zero_length)
 from tests.appliance.test_commander import discovered_farm, write_config
+from tests.conftest import until
 from tests.simfarm.conftest import free_base
 
 SENTRY = '\n[[sentries]]\nhost = "127.0.0.9"\nrack = "R7"\n'
@@ -188,12 +189,17 @@ async def _serve_on_three_corrupt_files(tmp_path):
             str(farm.web_port), stderr=asyncio.subprocess.PIPE)
         try:
             await until(lambda: len(miner_rows(state)) >= rows_before + 2 * 3, "two poll cycles stored", 60)
+            status = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "appliance.cli", "status",
+                                                              "--config", str(config)], capture_output=True, text=True)
         finally:
             serve.send_signal(signal.SIGTERM)
             _, err = await asyncio.wait_for(serve.communicate(), 30)
     assert serve.returncode == 0, err.decode()
     log = err.decode()
     assert "Traceback" not in log
+    # `minerwatch status` names each file set aside, and says the commander runs with a warning.
+    assert status.returncode == 1, status.stdout + status.stderr
+    assert len([line for line in status.stdout.splitlines() if "damaged file set aside" in line]) == 3
     for path in damaged:
         assert set_aside_copy(path).read_bytes() == bytes_of[path]
         assert len([line for line in log.splitlines() if f"{path} is damaged" in line]) == 1

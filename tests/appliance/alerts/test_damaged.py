@@ -17,10 +17,11 @@ from appliance.alerts.dispatch import Dispatcher
 from appliance.alerts.engine import AlertEngine
 from appliance.alerts.message import from_transition
 from appliance.alerts.settings import AlertSettings
-from tests.appliance.alerts.conftest import cycle_time, miner, until
+from tests.appliance.alerts.conftest import cycle_time, miner
 from tests.appliance.alerts.test_dispatch import webhook
 from tests.appliance.damage import (as_another_user, lines_naming, random_bytes, reachable_by_anyone,
                                     set_aside_copy, truncated, zero_length)
+from tests.conftest import until
 
 RULES = AlertSettings.from_mapping({"rules": {"temp_chip": {"hold_s": 0}}}, "test").rules
 

@@ -17,19 +17,16 @@ unknown, so it is never renamed; whoever meets it says so in one sentence.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import json
 import logging
 import os
 import re
-import types
-import typing
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -131,83 +128,26 @@ def skip(path: Path, reason: str) -> None:
 
 # --- the shape of a JSON state file ---------------------------------------------------------------
 
-def json_of(data: bytes) -> Any:
-    """The JSON value ``data`` holds; Damaged when it is not JSON (nor UTF-8)."""
+# How a state file's records are read: every member of its declared type and nothing converted
+# ("1" is no number, true no 1), nothing the type does not declare. Each persisted dataclass takes
+# it with ``@with_config(STRICT)``.
+STRICT = ConfigDict(strict=True, extra="forbid")
+
+
+def parsed(kind: type[T], data: bytes | str) -> T:
+    """The JSON text ``data`` as ``kind`` (a dataclass configured ``STRICT``, a TypedDict, a list or
+    dict of them); Damaged saying where and what is wrong when it is not JSON or not of that shape.
+    pydantic parses and checks in one pass: 10,000 miners' alert state in about the time
+    ``json.loads`` alone takes."""
     try:
-        return json.loads(data)
-    except ValueError as exc:  # UnicodeDecodeError too
-        raise Damaged(f"not JSON: {exc}") from exc
-
-
-def record(cls: type[T], data: object) -> T:
-    """``cls(**data)`` for the dataclass ``cls``, if ``data`` (read from JSON) is an object holding
-    ``cls``'s members, each of its declared type; else Damaged, saying which member is wrong."""
-    if not isinstance(data, dict):
-        raise Damaged(f"{_kind(data)} where an object belongs")
-    hints = _hints(cls)
-    for name, value in data.items():
-        if name not in hints:
-            raise Damaged(f"an unknown member {name!r}")
-        if not conforms(value, hints[name]):
-            raise Damaged(f"{name} is {_kind(value)}")
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
-        if required and field.name not in data:
-            raise Damaged(f"{field.name} is missing")
-    return cls(**data)
-
-
-def conforms(value: object, hint: Any) -> bool:
-    """Whether ``value``, read from JSON, is of the type ``hint``: str, bool, int, float (an int will
-    do), None, a union, list[...], dict[...], a TypedDict (its required keys there, each key of its
-    type; keys it does not declare may be there too) or Any."""
-    return _checker(hint)(value)
+        return _reader(kind).validate_json(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(map(str, first["loc"]))
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise Damaged(f"{where or 'the top level'}: {first['msg'].lower()}{more}") from exc
 
 
 @functools.cache
-def _checker(hint: Any) -> Callable[[object], bool]:
-    """A check for values of ``hint``, built once per type: the alert state of a 10,000-miner farm
-    holds half a million values, checked at every start."""
-    # type() is, not isinstance: JSON gives exactly these types, and True must not pass for 1.
-    if hint is Any:
-        return lambda value: True
-    if hint is float:
-        return lambda value: type(value) is float or type(value) is int
-    if hint in (type(None), int, str, bool):
-        return lambda value: type(value) is hint
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        choices = [_checker(arg) for arg in args]
-        return lambda value: any(check(value) for check in choices)
-    if origin is list:
-        item = _checker(args[0])
-        return lambda value: type(value) is list and all(map(item, value))
-    if origin is dict:
-        key, member = _checker(args[0]), _checker(args[1])
-        return lambda value: type(value) is dict and all(key(k) and member(v) for k, v in value.items())
-    if typing.is_typeddict(hint):
-        required = hint.__required_keys__
-        members = {name: _checker(member) for name, member in _hints(hint).items()}
-        return lambda value: (type(value) is dict and required <= value.keys()
-                              and all(check(value[name]) for name, check in members.items() if name in value))
-    raise TypeError(f"conforms() does not know the type {hint!r}")
-
-
-@functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def _kind(value: object) -> str:
-    """What a JSON value is, in words."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object" if isinstance(value, dict) else type(value).__name__
+def _reader(kind: Any) -> TypeAdapter:
+    return TypeAdapter(kind)

@@ -20,15 +20,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
 import psutil
+from pydantic import with_config
 
 from appliance.atomic import write_atomic
-from appliance.damaged import Damaged, SetAside, json_of, record
+from appliance.damaged import STRICT, Damaged, SetAside, parsed
 
 HEALTH_FILE = "health.json"
-T = TypeVar("T")
 
 # Exit statuses of `minerwatch status`, the monitoring-plugins convention (Nagios, Icinga).
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
@@ -41,6 +39,7 @@ def _process_started_at(pid: int) -> float | None:
         return None
 
 
+@with_config(STRICT)
 @dataclass
 class JobHealth:
     interval_s: float
@@ -54,6 +53,7 @@ class JobHealth:
     last_error: str | None = None
 
 
+@with_config(STRICT)
 @dataclass
 class ChannelHealth:
     """One alert channel as the dispatcher sees it."""
@@ -85,6 +85,7 @@ class Health:
                      durable=False)
 
 
+@with_config(STRICT)
 @dataclass(frozen=True)
 class _HealthFile:
     """What ``Health.save`` writes."""
@@ -96,8 +97,8 @@ class _HealthFile:
     host: str = ""
     role: str = "MASTER"
     stopped_at: float | None = None
-    jobs: dict[str, Any] = field(default_factory=dict)
-    channels: dict[str, Any] = field(default_factory=dict)
+    jobs: dict[str, JobHealth] = field(default_factory=dict)
+    channels: dict[str, ChannelHealth] = field(default_factory=dict)
 
 
 class HealthFileError(Exception):
@@ -108,9 +109,7 @@ def load(state_dir: Path) -> tuple[Health, float]:
     """The last health the commander wrote, and when it wrote it."""
     path = state_dir / HEALTH_FILE
     try:
-        data = record(_HealthFile, json_of(path.read_bytes()))
-        jobs = _records(JobHealth, data.jobs, "job")
-        channels = _records(ChannelHealth, data.channels, "channel")
+        data = parsed(_HealthFile, path.read_bytes())
     except FileNotFoundError as exc:
         raise HealthFileError(f"{path} does not exist: the commander has not run with this state directory") from exc
     except OSError as exc:
@@ -118,18 +117,9 @@ def load(state_dir: Path) -> tuple[Health, float]:
     except Damaged as exc:
         raise HealthFileError(f"{path} is damaged ({exc}); the commander rewrites it after every job run") from exc
     health = Health(started_at=data.started_at, pid=data.pid, process_started_at=data.process_started_at,
-                    host=data.host, role=data.role, stopped_at=data.stopped_at, jobs=jobs, channels=channels)
+                    host=data.host, role=data.role, stopped_at=data.stopped_at, jobs=data.jobs,
+                    channels=data.channels)
     return health, data.written_at
-
-
-def _records(kind: type[T], table: dict[str, Any], what: str) -> dict[str, T]:
-    found = {}
-    for name, value in table.items():
-        try:
-            found[name] = record(kind, value)
-        except Damaged as exc:
-            raise Damaged(f"{what} {name!r}: {exc}") from exc
-    return found
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import OnErrorOmit, with_config
+from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
+
 from appliance.alerts.channels import Channel, DeliveryError, wants
 from appliance.alerts.message import Message
 from appliance.atomic import write_atomic
-from appliance.damaged import Damaged, StateFileError, json_of, record, set_aside
+from appliance.damaged import STRICT, Damaged, StateFileError, parsed, set_aside
 from appliance.health import ChannelHealth
 
 log = logging.getLogger(__name__)
@@ -41,17 +44,23 @@ log = logging.getLogger(__name__)
 OUTBOX_VERSION = 1
 
 
-@dataclass(frozen=True)
-class _Outbox:
-    version: int
-    pending: list[Any]  # each checked on its own: one damaged message costs that message
-
-
+@with_config(STRICT)
 @dataclass(frozen=True)
 class _Pending:
     channel: str
-    message: dict[str, Any]
+    message: Message
     attempts: int = 0
+
+
+@with_config(STRICT)
+@dataclass(frozen=True)
+class _Outbox:
+    version: int
+    pending: list[OnErrorOmit[_Pending]]  # one damaged message costs that message
+
+
+class _Count(TypedDict):
+    pending: list[Any]
 
 
 @dataclass
@@ -201,36 +210,24 @@ class Dispatcher:
         except OSError as exc:
             raise StateFileError.unreadable(self.outbox_path, exc) from exc
         try:
-            rows = _parse_outbox(data)
+            outbox = parsed(_Outbox, data)
+            if outbox.version != OUTBOX_VERSION:
+                raise Damaged(f"version is {outbox.version}, not {OUTBOX_VERSION}")
+            rows = len(parsed(_Count, data)["pending"])
         except Damaged as exc:
             set_aside(self.outbox_path, str(exc), then="starting with an empty outbox")
             return
-        damaged = 0
-        for row in rows:
-            try:
-                pending = record(_Pending, row)
-                delivery = Delivery(record(Message, pending.message), pending.attempts)
-            except Damaged:
-                damaged += 1
-                continue
+        for pending in outbox.pending:
             if pending.channel not in self._queues:
                 log.warning("%s: a message for channel %s, which is no longer configured, is dropped",
                             self.outbox_path, pending.channel)
                 continue
-            self._queues[pending.channel].append(delivery)
-        if damaged:
-            set_aside(self.outbox_path, f"{damaged} of its {len(rows)} messages are not messages",
-                      then=f"sending the {len(rows) - damaged} others")
+            self._queues[pending.channel].append(Delivery(pending.message, pending.attempts))
+        if len(outbox.pending) < rows:
+            set_aside(self.outbox_path, f"{rows - len(outbox.pending)} of its {rows} messages are not messages",
+                      then=f"sending the {len(outbox.pending)} others")
 
     def _save(self) -> None:
         pending = [{"channel": name, "attempts": d.attempts, "message": d.message.to_dict()}
                    for name, queue in self._queues.items() for d in queue]
         write_atomic(self.outbox_path, json.dumps({"version": OUTBOX_VERSION, "pending": pending}))
-
-
-def _parse_outbox(data: bytes) -> list[Any]:
-    """The pending rows of the outbox file holding ``data``; Damaged when it is not an outbox."""
-    outbox = record(_Outbox, json_of(data))
-    if outbox.version != OUTBOX_VERSION:
-        raise Damaged(f"version is {outbox.version}, not {OUTBOX_VERSION}")
-    return outbox.pending

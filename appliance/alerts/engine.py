@@ -30,6 +30,7 @@ History is append-only JSON lines beside it, a file per month (``history.py``), 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import statistics
@@ -39,12 +40,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pydantic import with_config
+from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
+
 from appliance.alerts import history
 from appliance.alerts.rules import (RULES, DeviceContext, Finding, Rule, Snapshot, device_of, kind_of,
                                     program_parts)
 from appliance.alerts.settings import RuleSettings
 from appliance.atomic import write_atomic
-from appliance.damaged import Damaged, StateFileError, json_of, record, set_aside
+from appliance.damaged import STRICT, Damaged, StateFileError, parsed, set_aside
 from collectors.model import MinerSnapshot, RigSnapshot
 
 log = logging.getLogger(__name__)
@@ -66,6 +70,7 @@ class StateError(StateFileError):
     """The state file cannot be read, or a newer release wrote it; it is not damaged."""
 
 
+@with_config(STRICT)
 @dataclass(frozen=True)
 class Alert:
     id: str
@@ -91,6 +96,7 @@ class Transition:
     at: float  # Unix s, the cycle's time
 
 
+@with_config(STRICT)
 @dataclass
 class _Device:
     """What the engine keeps of one device between cycles."""
@@ -337,15 +343,20 @@ class AlertEngine:
             history.prune(self.state_path, events[-1]["at"], self.history_days)
 
 
+@with_config(STRICT)
 @dataclass(frozen=True)
 class _State:
-    """The state file's outer shape; ``parse_state`` checks each entry."""
+    """The state file, as ``_save`` writes it."""
 
     version: int
-    alerts: dict[str, Any]
-    devices: dict[str, Any]
+    alerts: dict[str, Alert]
+    devices: dict[str, _Device]
     cycle_at: float | None = None
     summary_sent_at: float | None = None
+
+
+class _Version(TypedDict):
+    version: int
 
 
 def parse_state(data: bytes, path: Path) -> tuple[dict[str, Alert], dict[str, _Device], float | None,
@@ -353,32 +364,32 @@ def parse_state(data: bytes, path: Path) -> tuple[dict[str, Alert], dict[str, _D
     """The alerts, devices, cycle time and summary time the state file ``path`` holding ``data``
     holds; Damaged saying what is wrong when it is not a state file, StateError when it is one of a
     newer version."""
-    raw = json_of(data)
-    if isinstance(raw, dict) and isinstance(raw.get("version"), int) and raw["version"] > STATE_VERSION:
-        raise StateError(f"{path} was written by a newer minerwatch (version {raw['version']}, this one "
-                         f"reads {STATE_VERSION}); it is left as it is")
-    state = record(_State, raw)
+    try:
+        state = parsed(_State, data)
+    except Damaged:
+        # A newer release's file need not have this one's shape: its version says whose it is.
+        with contextlib.suppress(Damaged):
+            _refuse_newer(parsed(_Version, data)["version"], path)
+        raise
+    _refuse_newer(state.version, path)
     if state.version != STATE_VERSION:
         raise Damaged(f"version is {state.version}, not {STATE_VERSION}")
-    alerts, devices = {}, {}
-    for key, value in state.alerts.items():
-        try:
-            alert = alerts[key] = record(Alert, value)
-        except Damaged as exc:
-            raise Damaged(f"alert {key!r}: {exc}") from exc
+    for key, alert in state.alerts.items():
         if alert.state not in ("pending", "firing"):
             raise Damaged(f"alert {key!r}: state is {alert.state!r}")
         if alert.state == "firing" and alert.fired_at is None:
             raise Damaged(f"alert {key!r}: firing, with no fired_at")
-    for key, value in state.devices.items():
-        try:
-            device = devices[key] = record(_Device, value)
-        except Damaged as exc:
-            raise Damaged(f"device {key!r}: {exc}") from exc
+    for key, device in state.devices.items():
         programs = [sample for kept in device.program_hashrates.values() for sample in kept]
         if any(len(sample) != 2 for sample in [*device.hashrates, *device.shares, *programs]):
             raise Damaged(f"device {key!r}: a sample is not a pair of numbers")
-    return alerts, devices, state.cycle_at, state.summary_sent_at
+    return state.alerts, state.devices, state.cycle_at, state.summary_sent_at
+
+
+def _refuse_newer(version: int, path: Path) -> None:
+    if version > STATE_VERSION:
+        raise StateError(f"{path} was written by a newer minerwatch (version {version}, this one "
+                         f"reads {STATE_VERSION}); it is left as it is")
 
 
 def _event(kind: str, alert: Alert, at: float, by: str | None = None) -> dict[str, Any]:

@@ -21,9 +21,12 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
-from appliance.damaged import conforms
+from pydantic import ConfigDict, with_config
+from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
+
+from appliance.damaged import Damaged, parsed
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class _Event(TypedDict):
     rule: str
 
 
+@with_config(ConfigDict(strict=True))  # keys it does not declare are for later releases: left out
 class Event(_Event, total=False):
     part: str
     severity: str
@@ -131,12 +135,11 @@ def read_history(state_path: Path, since: float | None = None) -> list[Event]:
         damaged = 0
         for line in lines:
             try:
-                event = json.loads(line)
-            except ValueError:  # UnicodeDecodeError too
-                event = None
-            if not conforms(event, Event):
+                event = parsed(Event, line)
+            except Damaged:
                 damaged += 1
-            elif since is None or event["at"] >= since:
+                continue
+            if since is None or event["at"] >= since:
                 events.append(event)
         if _damaged_lines.get(path, 0) != damaged:
             _damaged_lines[path] = damaged

@@ -9,10 +9,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from pydantic import with_config
+
 from appliance.alerts.engine import Alert, Transition
 from appliance.alerts.rules import RULES
+from appliance.damaged import STRICT
 
 
+@with_config(STRICT)
 @dataclass(frozen=True)
 class Message:
     kind: str  # "fired" | "resolved" | "summary"
@@ -31,10 +35,6 @@ class Message:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Message:
-        return cls(**data)
 
 
 def iso(at: float) -> str:

@@ -134,8 +134,9 @@ async def test_a_damaged_health_file_is_replaced_and_a_reader_gets_one_sentence(
     async with discovered_farm(tmp_path, 2, {"antminer": 1}, 14) as (farm, ips, commander):
         health = tmp_path / "state" / "health.json"
         health.write_text('{"started_at": "yesterday"}')
-        with pytest.raises(HealthFileError, match=r"^.*health.json is damaged \(started_at is a string\); the "
-                                                  "commander rewrites it after every job run$"):
+        with pytest.raises(HealthFileError, match=r"^.*health.json is damaged \(started_at: input should be a valid "
+                                                  r"number \(and 2 more\)\); the commander rewrites it after every "
+                                                  "job run$"):
             load_health(health.parent)
         await commander.scheduler.run_now("poll", commander.poll_cycle)
         assert load_health(health.parent)[0].jobs["poll"].devices_ok == 2

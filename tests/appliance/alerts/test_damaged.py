@@ -183,6 +183,6 @@ def test_minerwatch_alerts_reads_the_state_and_says_in_one_sentence_when_it_is_d
     rewrite(lambda state: [state])(state)
     damaged = alerts_command()
     assert (damaged.returncode, damaged.stdout) == (2, "")
-    assert damaged.stderr == (f"minerwatch: {state} is damaged (a list where an object belongs); the commander "
+    assert damaged.stderr == (f"minerwatch: {state} is damaged (the top level: input should be an object); the commander "
                               "sets it aside when it starts\n")
     assert state.exists()  # a reader leaves it

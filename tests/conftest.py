@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -49,6 +50,15 @@ def wait_until(condition: Callable[[], bool], what: str, limit_s: float = 30.0) 
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not happen within {limit_s:g} s")
         time.sleep(0.02)
+
+
+# --- the sample configurations ---------------------------------------------------------------------
+
+def uncommented(sample: str) -> str:
+    """Every key and header a sample configuration shows commented out ("# key = ..."), made live,
+    with the lines that carry on a multi-line array ("#     "b", "c"]")."""
+    live = re.sub(r"(?m)^(\s*)# (\[|[A-Za-z_][A-Za-z0-9_.-]* = )", r"\1\2", sample)
+    return re.sub(r'(?m)^(\s*)#(\s+")', r"\1\2", live)
 
 
 # --- an HTTP receiver ------------------------------------------------------------------------------

@@ -1,10 +1,9 @@
-"""The ``[alerts]`` and ``[[channels]]`` tables, validated into frozen dataclasses.
-
-The configuration loader reads the TOML and calls ``AlertSettings.from_mapping`` and
-``ChannelSettings.from_mapping`` with a ``where`` that names the file and table; every error is one
-sentence that starts with it. Unknown keys are errors. Secrets (SMTP password, webhook URL or token,
-SNMP community and keys) come from a separate mapping, one table per channel name, and are kept out
-of every ``repr`` so they cannot reach a log line; putting one in the main file is an error.
+"""The ``[alerts]`` and ``[[channels]]`` tables of the commander's configuration, read into frozen
+dataclasses through ``configfile.Table`` (``AlertSettings.read``, ``ChannelSettings.read``), so that
+each mistake is placed at its line like any other in the file. Unknown keys are errors. Secrets (SMTP
+password, webhook URL or token, SNMP community and keys) come from the secrets file's
+``[channels.NAME]`` table, and are kept out of every ``repr`` so they cannot reach a log line;
+putting one in the main file is an error.
 
     [alerts]
     ## ha_role_file = "/run/minerwatch/ha-role"   # written by keepalived's notify script (appliance/ha.py)
@@ -38,7 +37,7 @@ of every ``repr`` so they cannot reach a log line; putting one in the main file 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -46,64 +45,11 @@ from typing import Any
 
 from appliance.alerts.rules import RULES
 from collectors import mib
+from configfile import Table, Wrong, did_you_mean, from_mapping, kinds
 
 SEVERITIES = ("critical", "warning", "info")  # most urgent first
 # MINERWATCH-MIB's module OID, under which the snmp channel's notifications and objects sit.
 DEFAULT_BASE_OID = mib.dotted(mib.BASE)
-
-
-class SettingsError(ValueError):
-    """A configuration mistake, as one sentence naming the file and table."""
-
-
-class _Table:
-    """One TOML table being read: typed getters, and a check that nothing unknown was left."""
-
-    def __init__(self, table: Mapping[str, Any], where: str) -> None:
-        if not isinstance(table, Mapping):
-            raise SettingsError(f"{where} must be a table, not {type(table).__name__}")
-        self.table, self.where, self.used = table, where, set()
-
-    def get(self, key: str, default: Any, kind: type | tuple[type, ...]) -> Any:
-        self.used.add(key)
-        if key not in self.table:
-            return default
-        value = self.table[key]
-        if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
-            raise SettingsError(f"{self.where}: {key} must be {_kind_name(kind)}, not {value!r}")
-        return value
-
-    def number(self, key: str, default: float | None, minimum: float = 0.0) -> float | None:
-        value = self.get(key, default, (int, float))
-        if value is not None and value < minimum:
-            raise SettingsError(f"{self.where}: {key} must be at least {minimum:g}, not {value!r}")
-        return value
-
-    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self.get(key, default, str)
-        if value not in choices:
-            raise SettingsError(f"{self.where}: {key} must be one of {', '.join(choices)}, not {value!r}")
-        return value
-
-    def strings(self, key: str, default: list[str]) -> tuple[str, ...]:
-        value = self.get(key, default, list)
-        if not all(isinstance(item, str) for item in value):
-            raise SettingsError(f"{self.where}: {key} must be a list of strings")
-        return tuple(value)
-
-    def done(self, secret_keys: tuple[str, ...] = ()) -> None:
-        for key in self.table:
-            if key in secret_keys:
-                raise SettingsError(f"{self.where}: {key} is a secret; put it in the secrets file, not here")
-            if key not in self.used:
-                raise SettingsError(f"{self.where}: unknown key {key!r}; known: {', '.join(sorted(self.used))}")
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {bool: "true or false", int: "a number", float: "a number", str: "text", list: "a list",
-             dict: "a table"}
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
 
 
 @dataclass(frozen=True)
@@ -119,33 +65,37 @@ class RuleSettings:
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
-    def default(cls, name: str) -> RuleSettings:
-        return cls.from_mapping(name, {}, f"rule {name}")
-
-    @classmethod
-    def from_mapping(cls, name: str, table: Mapping[str, Any], where: str) -> RuleSettings:
+    def read(cls, name: str, table: Table) -> RuleSettings:
         rule = RULES[name]
-        t = _Table(table, where)
         options = {}
         for key, default in rule.options.items():
             if key in rule.choices:
-                options[key] = t.choice(key, default, rule.choices[key])
+                options[key] = table.get(key, kinds.choice(*rule.choices[key]), default)
             elif isinstance(default, list):
-                options[key] = t.strings(key, default)
+                options[key] = table.get(key, kinds.texts, tuple(default))
             else:
-                options[key] = int(t.number(key, default, minimum=1))
+                options[key] = table.get(key, kinds.count, default)
+        # Rules with no number to compare (dead board, wrong pool) take no threshold.
+        compares = rule.threshold is not None
         settings = cls(
             name=name,
-            enabled=t.get("enabled", True, bool),
-            hold_s=t.number("hold_s", rule.hold_s),
-            # Rules with no number to compare (dead board, wrong pool) take no threshold.
-            threshold=t.number("threshold", rule.threshold) if rule.threshold is not None else None,
-            hysteresis=t.number("hysteresis", rule.hysteresis) if rule.threshold is not None else 0.0,
-            severity=t.choice("severity", rule.severity, SEVERITIES),
+            enabled=table.get("enabled", kinds.boolean, True),
+            hold_s=table.get("hold_s", kinds.seconds_or_zero, rule.hold_s),
+            threshold=table.get("threshold", kinds.number(0), rule.threshold) if compares else None,
+            hysteresis=table.get("hysteresis", kinds.number(0), rule.hysteresis) if compares else 0.0,
+            severity=table.get("severity", kinds.choice(*SEVERITIES), rule.severity),
             options=MappingProxyType(options),
         )
-        t.done()
+        table.done()
         return settings
+
+
+def _time(value: Any) -> dt.time | None:
+    """A local time of day, "" for none."""
+    try:
+        return dt.time.fromisoformat(value) if value != "" else None
+    except (TypeError, ValueError):
+        raise Wrong('a time such as "08:00", or "" for none') from None
 
 
 @dataclass(frozen=True)
@@ -160,31 +110,29 @@ class AlertSettings:
     history_days: float = 365  # how long the alert history keeps an event (whole months go)
 
     @classmethod
-    def from_mapping(cls, table: Mapping[str, Any], where: str) -> AlertSettings:
-        t = _Table(table, where)
-        rule_tables = t.get("rules", {}, dict)
-        for name in rule_tables:
+    def read(cls, table: Table) -> AlertSettings:
+        rules = table.table("rules")
+        for name in rules.data:
             if name not in RULES:
-                raise SettingsError(f"{where}: unknown rule {name!r}; known: {', '.join(RULES)}")
-        rules = {name: RuleSettings.from_mapping(name, rule_tables.get(name, {}), f"{where} rules.{name}")
-                 for name in RULES}
-        summary = t.get("summary_at", "08:00", str)
-        try:
-            summary_at = dt.time.fromisoformat(summary) if summary else None
-        except ValueError:
-            raise SettingsError(f"{where}: summary_at must be a time such as \"08:00\", not {summary!r}") from None
+                rules.problem(name, f"unknown rule '{name}' in {rules.name}{did_you_mean(name, RULES)}")
         settings = cls(
-            rules=MappingProxyType(rules),
-            ha_role_file=Path(t.get("ha_role_file", str(cls.ha_role_file), str)),
-            heartbeat_url=t.get("heartbeat_url", None, str) or None,
-            heartbeat_method=t.choice("heartbeat_method", "GET", ("GET", "POST", "HEAD")),
-            heartbeat_timeout_s=t.number("heartbeat_timeout_s", 10.0, minimum=0.1),
-            summary_at=summary_at,
-            queue_size=int(t.number("queue_size", 1000, minimum=1)),
-            history_days=t.number("history_days", cls.history_days, minimum=1),
+            rules=MappingProxyType({name: RuleSettings.read(name, rules.table(name)) for name in RULES}),
+            ha_role_file=table.get("ha_role_file", kinds.path, cls.ha_role_file),
+            heartbeat_url=table.get("heartbeat_url", kinds.string, "") or None,  # "" for none, like summary_at
+            heartbeat_method=table.get("heartbeat_method", kinds.choice("GET", "POST", "HEAD"), cls.heartbeat_method),
+            heartbeat_timeout_s=table.get("heartbeat_timeout_s", kinds.number(0.1), cls.heartbeat_timeout_s),
+            summary_at=table.get("summary_at", _time, cls.summary_at),
+            queue_size=table.get("queue_size", kinds.count, cls.queue_size),
+            history_days=table.get("history_days", kinds.number(1), cls.history_days),
         )
-        t.done()
+        table.done()
         return settings
+
+    @classmethod
+    def from_mapping(cls, table: Mapping[str, Any], where: str) -> AlertSettings:
+        """From ``table``, an [alerts] table given as a mapping (``where`` names it); raises
+        ConfigError listing every mistake."""
+        return from_mapping(cls.read, table, where, ("alerts",))
 
 
 @dataclass(frozen=True)
@@ -238,107 +186,138 @@ WEBHOOK_PRESETS = ("generic", "slack", "discord", "telegram")
 TELEGRAM_API = "https://api.telegram.org"
 # Keys read only from the secrets file (a webhook's url may be in either: only some URLs are credentials).
 SECRETS_ONLY = {"webhook": ("token",), "email": ("password",), "snmp": ("community", "auth_key", "priv_key")}
+ChannelOptions = WebhookSettings | EmailSettings | SnmpSettings
 
 
 @dataclass(frozen=True)
 class ChannelSettings:
     name: str
     kind: str  # webhook | email | snmp
-    options: WebhookSettings | EmailSettings | SnmpSettings
+    options: ChannelOptions
     retry: RetrySettings = RetrySettings()
     min_severity: str = "info"
 
     @classmethod
+    def read(cls, table: Table, secrets_of: Callable[[str], Table]) -> ChannelSettings | None:
+        """One [[channels]] entry; ``secrets_of(name)`` is that channel's table of the secrets file
+        ([channels.NAME]). None when a mistake leaves nothing to send with (said)."""
+        name = table.get("name", kinds.text)
+        kind = table.get("type", kinds.choice(*SECRETS_ONLY))
+        if kind is None:  # which keys belong depends on the type: say nothing more
+            return None
+        secrets = secrets_of(name or "NAME")
+        options = _READERS[kind](table, secrets)
+        retry = RetrySettings(
+            attempts=table.get("retry_attempts", kinds.count, RetrySettings.attempts),
+            base_s=table.get("retry_base_s", kinds.seconds, RetrySettings.base_s),
+            max_s=table.get("retry_max_s", kinds.seconds, RetrySettings.max_s),
+            timeout_s=table.get("timeout_s", kinds.number(0.1), RetrySettings.timeout_s),
+        )
+        min_severity = table.get("min_severity", kinds.choice(*SEVERITIES), cls.min_severity)
+        table.done(secrets={key: secrets.where(key) for key in SECRETS_ONLY[kind]})
+        if name is None or options is None:
+            return None
+        return cls(name=name, kind=kind, options=options, retry=retry, min_severity=min_severity)
+
+    @classmethod
     def from_mapping(cls, table: Mapping[str, Any], where: str, secrets: Mapping[str, Any] | None = None
                      ) -> ChannelSettings:
-        """``secrets``: this channel's table of the secrets file (``[channels.NAME]``)."""
-        t = _Table(table, where)
-        name = t.get("name", None, str)
-        if not name:
-            raise SettingsError(f"{where}: every channel needs a name")
-        where = f"{where} (channel {name})"
-        t.where = where
-        if "type" not in table:
-            raise SettingsError(f"{where}: type is missing; it is one of {', '.join(SECRETS_ONLY)}")
-        kind = t.choice("type", "", tuple(SECRETS_ONLY))
-        s = _Table(secrets or {}, f"secrets of channel {name}")
-        options = _READERS[kind](t, s, where)
-        retry = RetrySettings(
-            attempts=int(t.number("retry_attempts", RetrySettings.attempts, minimum=1)),
-            base_s=t.number("retry_base_s", RetrySettings.base_s, minimum=0.001),
-            max_s=t.number("retry_max_s", RetrySettings.max_s, minimum=0.001),
-            timeout_s=t.number("timeout_s", RetrySettings.timeout_s, minimum=0.1),
-        )
-        settings = cls(name=name, kind=kind, options=options, retry=retry,
-                       min_severity=t.choice("min_severity", "info", SEVERITIES))
-        t.done(secret_keys=SECRETS_ONLY[kind])
-        s.done()
-        return settings
+        """From ``table``, one [[channels]] entry given as a mapping (``where`` names it), and
+        ``secrets``, its [channels.NAME] table; raises ConfigError listing every mistake."""
+        def read(entry: Table) -> ChannelSettings | None:
+            return cls.read(entry, lambda name: Table(entry.document, secrets or {}, ("channels", name)))
+        channel = from_mapping(read, table, where, ("channels", 0))
+        assert channel is not None, "a channel with nothing to send with is a mistake, and said"
+        return channel
 
 
-def _webhook(t: _Table, s: _Table, where: str) -> WebhookSettings:
-    preset = t.choice("preset", "generic", WEBHOOK_PRESETS)
+def _chat_id(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise Wrong('a chat id: a number, or "@channel"')
+    return str(value)
+
+
+def _headers(value: Any) -> Mapping[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise Wrong('a table of header names and their text, like { X-Farm = "north" }')
+    return MappingProxyType(dict(value))
+
+
+def _webhook(table: Table, secrets: Table) -> WebhookSettings | None:
+    preset = table.get("preset", kinds.choice(*WEBHOOK_PRESETS), "generic")
     # A plain receiver's URL may live in the main file; Slack's and Discord's carry their credential.
-    url = s.get("url", None, str) or t.get("url", None, str)
-    token = s.get("token", None, str)
-    chat_id = t.get("chat_id", None, (str, int))
+    secret_url, url = secrets.get("url", kinds.text, None), table.get("url", kinds.text, None)
+    url = secret_url or url
+    token = secrets.get("token", kinds.text, None)
+    chat_id = table.get("chat_id", _chat_id, None)
+    headers = table.get("headers", _headers, MappingProxyType({}))
     if preset == "telegram":
-        if not token or chat_id is None:
-            raise SettingsError(f"{where}: the telegram preset needs chat_id here and token in the secrets file")
+        if token is None or chat_id is None:
+            table.problem("preset", f"the telegram preset needs chat_id here and the bot's token in "
+                                    f"{secrets.where('token')}")
+            return None
         url = url or TELEGRAM_API
-    elif not url:
-        raise SettingsError(f"{where}: url is missing (here, or in the secrets file when it holds a credential)")
-    headers = t.get("headers", {}, dict)
-    if not all(isinstance(value, str) for value in headers.values()):
-        raise SettingsError(f"{where}: headers must map names to text")
-    return WebhookSettings(preset=preset, url=url, chat_id=None if chat_id is None else str(chat_id),
-                           headers=MappingProxyType(dict(headers)), token=token)
+    elif url is None:
+        table.problem((), f"{table.name} needs a url: here, or in {secrets.where('url')} when it holds a credential")
+        return None
+    return WebhookSettings(preset=preset, url=url, chat_id=chat_id, headers=headers, token=token)
 
 
-def _email(t: _Table, s: _Table, where: str) -> EmailSettings:
-    host, sender = t.get("host", None, str), t.get("from", None, str)
-    to = t.strings("to", [])
-    if not host or not sender or not to:
-        raise SettingsError(f"{where}: an email channel needs host, from and to")
-    security = t.choice("security", "starttls", ("starttls", "tls", "none"))
-    username = t.get("username", None, str)
-    password = s.get("password", None, str)
-    if username and password is None:
-        raise SettingsError(f"{where}: username is set but the secrets file has no password for it")
-    ca_file = t.get("ca_file", None, str)
-    return EmailSettings(host=host, sender=sender, to=to, security=security, username=username,
-                         password=password, ca_file=Path(ca_file) if ca_file else None,
-                         port=int(t.number("port", 465 if security == "tls" else 587, minimum=1)))
+def _email(table: Table, secrets: Table) -> EmailSettings | None:
+    host, sender, to = table.get("host", kinds.host), table.get("from", kinds.text), table.get("to", kinds.texts)
+    security = table.get("security", kinds.choice("starttls", "tls", "none"), "starttls")
+    port = table.get("port", kinds.port, 465 if security == "tls" else 587)
+    username = table.get("username", kinds.text, None)
+    ca_file = table.get("ca_file", kinds.path, None)
+    password = secrets.get("password", kinds.string, None)
+    if to == ():
+        table.problem("to", f"'to' in {table.name} lists no address to send to")
+    if username is not None and password is None:
+        table.problem("username", f"username '{username}' needs its password in {secrets.where('password')}")
+    if not (host and sender and to):
+        return None
+    return EmailSettings(host=host, sender=sender, to=to, port=port, security=security, username=username,
+                         password=password, ca_file=ca_file)
 
 
-def _snmp(t: _Table, s: _Table, where: str) -> SnmpSettings:
-    host = t.get("host", None, str)
-    if not host:
-        raise SettingsError(f"{where}: an snmp channel needs host, the NMS's trap receiver")
-    version = t.choice("version", "2c", ("2c", "3"))
+def _oid(value: Any) -> str:
+    if not isinstance(value, str) or not all(part.isdigit() for part in value.split(".")):
+        raise Wrong("dotted numbers")
+    return value
+
+
+def _snmp(table: Table, secrets: Table) -> SnmpSettings | None:
+    host = table.get("host", kinds.host)
+    port = table.get("port", kinds.port, 162)
+    version = table.get("version", kinds.choice("2c", "3"), "2c")
     # An inform is acknowledged, so the retry knows it arrived; v3 makes it the default.
-    notify = t.choice("notify", "inform" if version == "3" else "trap", ("trap", "inform"))
-    user = t.get("user", None, str)
-    auth_protocol = t.choice("auth_protocol", "SHA", ("SHA", "SHA256", "SHA512", "MD5", "none"))
-    priv_protocol = t.choice("priv_protocol", "AES", ("AES", "AES256", "DES", "none"))
-    auth_key, priv_key = s.get("auth_key", None, str), s.get("priv_key", None, str)
-    community = s.get("community", None, str)
+    notify = table.get("notify", kinds.choice("trap", "inform"), "inform" if version == "3" else "trap")
+    user = table.get("user", kinds.text, None)
+    auth_protocol = table.get("auth_protocol", kinds.choice("SHA", "SHA256", "SHA512", "MD5", "none"), "SHA")
+    priv_protocol = table.get("priv_protocol", kinds.choice("AES", "AES256", "DES", "none"), "AES")
+    base_oid = table.get("base_oid", _oid, DEFAULT_BASE_OID)
+    community = secrets.get("community", kinds.string, None)
+    auth_key, priv_key = secrets.get("auth_key", kinds.string, None), secrets.get("priv_key", kinds.string, None)
+    complete = host is not None
     # No default: "public" is what every scanner tries, and the NMS would take forged alerts with it.
     if version == "2c" and not community:
-        raise SettingsError(f"{where}: SNMPv2c needs the community the NMS's trap receiver accepts, "
-                            "as community in the secrets file")
-    if version == "3":
-        if not user:
-            raise SettingsError(f"{where}: SNMPv3 needs user")
-        if auth_protocol != "none" and not auth_key or priv_protocol != "none" and not priv_key:
-            raise SettingsError(f"{where}: SNMPv3 with auth_protocol {auth_protocol} and priv_protocol "
-                                f"{priv_protocol} needs auth_key and priv_key in the secrets file")
-    base_oid = t.get("base_oid", DEFAULT_BASE_OID, str)
-    if not all(part.isdigit() for part in base_oid.split(".")):
-        raise SettingsError(f"{where}: base_oid must be dotted numbers, not {base_oid!r}")
-    return SnmpSettings(host=host, port=int(t.number("port", 162, minimum=1)), version=version, notify=notify,
-                        community=community or "", user=user, auth_protocol=auth_protocol,
-                        auth_key=auth_key, priv_protocol=priv_protocol, priv_key=priv_key, base_oid=base_oid)
+        table.problem("version", f"SNMPv2c needs the community the NMS's trap receiver accepts, in "
+                                 f"{secrets.where('community')}")
+        complete = False
+    if version == "3" and user is None:
+        table.problem("version", f"missing required key 'user' in {table.name} with version = '3'")
+        complete = False
+    for key, protocol, secret, value in (("auth_protocol", auth_protocol, "auth_key", auth_key),
+                                         ("priv_protocol", priv_protocol, "priv_key", priv_key)):
+        if version == "3" and protocol != "none" and not value:
+            table.problem(key, f"SNMPv3 with {key} {protocol} needs {secret} in {secrets.where(secret)}")
+            complete = False
+    if not complete:
+        return None
+    return SnmpSettings(host=host, port=port, version=version, notify=notify, community=community or "", user=user,
+                        auth_protocol=auth_protocol, auth_key=auth_key, priv_protocol=priv_protocol,
+                        priv_key=priv_key, base_oid=base_oid)
 
 
-_READERS = {"webhook": _webhook, "email": _email, "snmp": _snmp}
+_READERS: dict[str, Callable[[Table, Table], ChannelOptions | None]] = {
+    "webhook": _webhook, "email": _email, "snmp": _snmp}

@@ -1,4 +1,5 @@
-"""The ``[storage]`` table of the commander's configuration, checked once into a frozen dataclass.
+"""The ``[storage]`` table of the commander's configuration, read through ``configfile.Table`` into a
+frozen dataclass; and the state directory's default, the one for the whole commander.
 
 ::
 
@@ -25,9 +26,11 @@ from types import MappingProxyType
 from typing import Any
 
 from appliance.store.layout import dataset, dataset_names
+from configfile import Table, did_you_mean, from_mapping, kinds
 
+# Where the commander keeps its state: inventory, metrics, alerts, health. Here rather than in
+# appliance.config, which imports this module, so that every module can import it.
 DEFAULT_STATE_DIR = Path("/var/lib/minerwatch")
-_DAYS_KEYS = {"raw_days": None, "rollup_5m_days": "5m", "rollup_1h_days": "1h"}
 
 
 @dataclass(frozen=True)
@@ -50,40 +53,30 @@ class StorageSettings:
         return {name: self.keep_days(name) for name in dataset_names()}
 
     @classmethod
-    def from_mapping(cls, table: Mapping[str, Any], where: str) -> StorageSettings:
-        """Settings from a parsed ``[storage]`` table; ``where`` (e.g. "commander.toml [storage]")
-        starts every error. Unknown keys are errors."""
-        known = {"state_dir", "compaction", "retention_days", *_DAYS_KEYS}
-        for key in table:
-            if key not in known:
-                raise ValueError(f"{where}: unknown key {key!r}; the keys are {', '.join(sorted(known))}")
-        values: dict[str, Any] = {}
-        if "state_dir" in table:
-            state_dir = table["state_dir"]
-            if not isinstance(state_dir, str) or not Path(state_dir).is_absolute():
-                raise ValueError(f"{where}: state_dir must be an absolute path, not {state_dir!r}")
-            values["state_dir"] = Path(state_dir)
-        if "compaction" in table:
-            if not isinstance(table["compaction"], bool):
-                raise ValueError(f"{where}: compaction must be true or false, not {table['compaction']!r}")
-            values["compaction"] = table["compaction"]
-        for key in _DAYS_KEYS:
-            if key in table:
-                values[key] = _days(table[key], f"{where}: {key}")
-        overrides = table.get("retention_days", {})
-        if not isinstance(overrides, Mapping):
-            raise ValueError(f"{where}: retention_days must be a table of dataset = days")
+    def read(cls, table: Table, state_dir: Path = DEFAULT_STATE_DIR) -> StorageSettings:
+        """[storage]; its own state_dir, else ``state_dir`` ([commander]'s)."""
         names = dataset_names()
-        for name, days in overrides.items():
+        overrides = table.table("retention_days")
+        retention_days: dict[str, int] = {}
+        for name in overrides.data:
             if name not in names:
-                raise ValueError(f"{where}: retention_days.{name} names no table; the tables are {', '.join(names)}")
-            _days(days, f"{where}: retention_days.{name}")
-        values["retention_days"] = MappingProxyType(dict(overrides))
-        return cls(**values)
+                overrides.problem(name, f"'{name}' in {overrides.name} names no table{did_you_mean(name, names)}; "
+                                        f"the tables are {', '.join(names)}")
+            elif (days := overrides.get(name, kinds.count, None)) is not None:
+                retention_days[name] = days
+        settings = cls(
+            state_dir=table.get("state_dir", kinds.path, state_dir),
+            compaction=table.get("compaction", kinds.boolean, cls.compaction),
+            raw_days=table.get("raw_days", kinds.count, cls.raw_days),
+            rollup_5m_days=table.get("rollup_5m_days", kinds.count, cls.rollup_5m_days),
+            rollup_1h_days=table.get("rollup_1h_days", kinds.count, cls.rollup_1h_days),
+            retention_days=MappingProxyType(retention_days),
+        )
+        table.done()
+        return settings
 
-
-def _days(value: Any, what: str) -> int:
-    # bool is an int in Python; "true" days is a mistake, not 1.
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} must be a whole number of days, at least 1, not {value!r}")
-    return value
+    @classmethod
+    def from_mapping(cls, table: Mapping[str, Any], where: str) -> StorageSettings:
+        """From ``table``, a [storage] table given as a mapping (``where`` names it); raises
+        ConfigError listing every mistake."""
+        return from_mapping(cls.read, table, where, ("storage",))

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from appliance.store.settings import StorageSettings
+from configfile import ConfigError
 
 WHERE = "commander.toml [storage]"
 
@@ -27,17 +28,17 @@ def test_values_and_per_table_overrides():
 
 
 @pytest.mark.parametrize(("table", "named"), [
-    ({"retension": 3}, "unknown key 'retension'"),
-    ({"raw_days": 0}, "raw_days must be a whole number of days"),
-    ({"rollup_5m_days": True}, "rollup_5m_days must be a whole number"),
-    ({"rollup_1h_days": "3y"}, "rollup_1h_days must be"),
-    ({"state_dir": "relative/dir"}, "state_dir must be an absolute path"),
-    ({"compaction": "yes"}, "compaction must be true or false"),
-    ({"retention_days": {"fans": 3}}, "retention_days.fans names no table"),
-    ({"retention_days": {"miners": -1}}, "retention_days.miners must be"),
-    ({"retention_days": 7}, "retention_days must be a table"),
+    ({"retension": 3}, "unknown key 'retension' in [storage] (did you mean 'retention_days'?)"),
+    ({"raw_days": 0}, "'raw_days' in [storage] must be a whole number, 1 or more, not the integer 0"),
+    ({"rollup_5m_days": True}, "'rollup_5m_days' in [storage] must be a whole number, 1 or more, not a boolean"),
+    ({"rollup_1h_days": "3y"}, "'rollup_1h_days' in [storage] must be"),
+    ({"state_dir": "relative/dir"}, "'state_dir' in [storage] must be an absolute path"),
+    ({"compaction": "yes"}, "'compaction' in [storage] must be true or false"),
+    ({"retention_days": {"fans": 3}}, "'fans' in [storage.retention_days] names no table; the tables are miners, "),
+    ({"retention_days": {"miners": -1}}, "'miners' in [storage.retention_days] must be"),
+    ({"retention_days": 7}, "[storage.retention_days] must be a table, not the integer 7"),
 ])
 def test_each_mistake_is_one_sentence_naming_the_key(table, named):
-    with pytest.raises(ValueError, match=named) as raised:
+    with pytest.raises(ConfigError) as raised:
         StorageSettings.from_mapping(table, WHERE)
-    assert str(raised.value).startswith(WHERE)
+    assert str(raised.value).startswith(f"{WHERE}: {named}")

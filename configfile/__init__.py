@@ -21,10 +21,10 @@ A reader records a mistake at a place (a path of keys), never by searching its o
 
 from configfile import kinds
 from configfile.document import (
-    REQUIRED, ConfigError, Document, Problem, Table, describe, did_you_mean, from_mapping, ordered,
+    REQUIRED, ConfigError, Document, Problem, Table, did_you_mean, from_mapping, ordered,
 )
 from configfile.kinds import Wrong
 from configfile.locator import Locator, Place
 
-__all__ = ["REQUIRED", "ConfigError", "Document", "Locator", "Place", "Problem", "Table", "Wrong", "describe",
-           "did_you_mean", "from_mapping", "kinds", "ordered"]
+__all__ = ["REQUIRED", "ConfigError", "Document", "Locator", "Place", "Problem", "Table", "Wrong", "did_you_mean",
+           "from_mapping", "kinds", "ordered"]

@@ -127,7 +127,7 @@ class Table:
         try:
             return kind(self.data[key])
         except Wrong as exc:
-            self.problem(key, f"'{key}' in {self.name} must be {exc}, not {describe(self.data[key])}")
+            self.problem(key, f"'{key}' in {self.name} must be {exc}, not {_describe(self.data[key])}")
             return None if default is REQUIRED else default
 
     def table(self, key: str) -> Table:
@@ -137,7 +137,7 @@ class Table:
         value = self.data.get(key, {})
         if isinstance(value, dict):
             return Table(self.document, value, self.place + (key,))
-        self.problem(key, f"{_header(self.place + (key,))} must be a table, not {describe(value)}")
+        self.problem(key, f"{_header(self.place + (key,))} must be a table, not {_describe(value)}")
         return Table(self.document, {}, self.place + (key,))
 
     def tables(self, key: str) -> list[Table]:
@@ -196,7 +196,7 @@ def did_you_mean(word: str, choices: Iterable[str], shape: str = "'{}'") -> str:
     return f" (did you mean {shape.format(close[0])}?)" if close else ""
 
 
-def describe(value: Any) -> str:
+def _describe(value: Any) -> str:
     """A TOML value as a sentence names it: "the string 'x'", "an array"."""
     if isinstance(value, bool):
         return "a boolean"

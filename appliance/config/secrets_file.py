@@ -93,7 +93,8 @@ class Secrets:
         for place in _leaves(self.document.data):
             dotted = ".".join(place)
             if dotted not in asked:
-                self.document.problem(place, f"'{dotted}' is not used by the configuration" + did_you_mean(dotted, asked))
+                self.document.problem(place, f"'{dotted}' is not used by the configuration"
+                                             + did_you_mean(dotted, asked))
 
 
 class SecretTable(Table):

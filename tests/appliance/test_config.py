@@ -434,7 +434,8 @@ def test_mistakes_the_owning_packages_find_are_placed_at_their_lines(tmp_path: P
 SECTION_MISTAKES = {
     "commander": ('[commander]\nname = "north"\nstate_dri = "/srv"\n',
                   3, "unknown key 'state_dri' in [commander] (did you mean 'state_dir'?)"),
-    "sites": ('[[sites]]\nname = "north"\nrack = ["A1"]\n', 3, "unknown key 'rack' in [[sites]] (did you mean 'racks'?)"),
+    "sites": ('[[sites]]\nname = "north"\nrack = ["A1"]\n', 3,
+              "unknown key 'rack' in [[sites]] (did you mean 'racks'?)"),
     "discovery": ("[discovery]\nconcurency = 10\n", 2, "unknown key 'concurency' in [discovery] (did you mean "
                                                          "'concurrency'?)"),
     "miners": ('[[miners]]\nip = "10.0.3.15"\nlocaton = "shelf 3"\n', 3,
@@ -448,10 +449,11 @@ SECTION_MISTAKES = {
     "storage": ("[storage]\ncompaction = true\nraw_day = 7\n", 3, "unknown key 'raw_day' in [storage] (did you mean "
                                                                    "'raw_days'?)"),
     "storage retention": ("[storage.retention_days]\nboard = 7\n", 2,
-                          "'board' in [storage.retention_days] names no table (did you mean 'boards'?); the tables are "),
-    "storage days": ("[storage]\nraw_days = 0\n", 2, "'raw_days' in [storage] must be a whole number, 1 or more, "
-                                                       "not the integer 0"),
-    "alerts": ('[alerts]\nsumary_at = "07:00"\n', 2, "unknown key 'sumary_at' in [alerts] (did you mean 'summary_at'?)"),
+                          "'board' in [storage.retention_days] names no table (did you mean 'boards'?); the tables "),
+    "storage days": ("[storage]\nraw_days = 0\n", 2,
+                     "'raw_days' in [storage] must be a whole number, 1 or more, not the integer 0"),
+    "alerts": ('[alerts]\nsumary_at = "07:00"\n', 2,
+               "unknown key 'sumary_at' in [alerts] (did you mean 'summary_at'?)"),
     "alerts time": ('[alerts]\nsummary_at = "8 o\'clock"\n', 2,
                     "'summary_at' in [alerts] must be a time such as \"08:00\", or \"\" for none"),
     "alerts rule": ("[alerts.rules.fan_slow]\nhold_s = 0\ntreshold = 800\n", 3,

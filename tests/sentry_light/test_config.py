@@ -51,7 +51,8 @@ def test_the_packaged_sample_is_the_defaults():
     ("[programs]\nlook_for = ['t-rex']\n", "sentry.toml:2: 't-rex' is not a program the sentry knows (did you mean "
                                             "'trex'?); it knows xmrig, trex, "),
     ("[programs.ports]\n\ntrex = 'x'\n", "sentry.toml:3: 'trex' in [programs.ports] must be a port number, 1 to 65535"),
-    ("[programs.ports]\ntrexx = 4067\n", "sentry.toml:2: unknown key 'trexx' in [programs.ports] (did you mean 'trex'?)"),
+    ("[programs.ports]\ntrexx = 4067\n",
+     "sentry.toml:2: unknown key 'trexx' in [programs.ports] (did you mean 'trex'?)"),
     ("interval_s = 0\n", "sentry.toml:1: 'interval_s' in sentry.toml must be a positive number of seconds"),
     ("interval_s = 5\ntimeout_s = 5\n", "sentry.toml:2: timeout_s (5) must be shorter than interval_s (5)"),
     ("snapshot_path = 'rig.json'\n", "sentry.toml:1: 'snapshot_path' in sentry.toml must be an absolute path"),

@@ -57,7 +57,8 @@ def test_mistakes_are_one_sentence_naming_the_place(table, message):
 
 def test_every_mistake_is_reported():
     with pytest.raises(ConfigError) as error:
-        AlertSettings.from_mapping({"queue_size": 0, "rules": {"temp_chip": {"hold_s": -1, "severity": "panic"}}}, WHERE)
+        AlertSettings.from_mapping({"queue_size": 0, "rules": {"temp_chip": {"hold_s": -1, "severity": "panic"}}},
+                                   WHERE)
     assert len(error.value.problems) == 3
 
 

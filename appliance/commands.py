@@ -16,7 +16,8 @@ import uvloop
 
 from appliance import health as health_file
 from appliance.alerts.settings import SEVERITIES
-from appliance.config import DEFAULT_PATH, ConfigError, load, load_state_dir
+from appliance.cli_args import config_args, state_dir, state_dir_args
+from appliance.config import ConfigError, load
 from appliance.damaged import StateFileError, set_aside_files
 from appliance.health import assess
 
@@ -26,12 +27,12 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     serve = subparsers.add_parser("serve", help="run the commander: poll, store, alert (the daemon)")
-    _config_args(serve)
+    config_args(serve)
     _web_port(serve)
     serve.set_defaults(func=run_serve)
 
     discover = subparsers.add_parser("discover", help="scan the configured subnets now and update the inventory")
-    _config_args(discover)
+    config_args(discover)
     _web_port(discover)
     discover.set_defaults(func=run_discover)
 
@@ -63,38 +64,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.set_defaults(func=run_demo)
 
 
-def _config_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=DEFAULT_PATH, metavar="FILE",
-                        help=f"the commander's configuration (default {DEFAULT_PATH})")
-    parser.add_argument("--secrets", type=Path, default=None, metavar="FILE",
-                        help="secrets file (default: secrets.toml beside the config)")
-
-
 def _web_port(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--web-port", type=int, default=80, metavar="PORT",
                         help="the port the miners' own web interfaces listen on (default 80); not the "
                              "commander's web UI")
-
-
-def state_dir_args(parser: argparse.ArgumentParser) -> None:
-    """``--config`` for a command that reads what the commander keeps, ``--state-dir`` to name the
-    directory instead."""
-    parser.add_argument("--config", type=Path, default=DEFAULT_PATH, metavar="FILE",
-                        help=f"the commander's configuration, for its state_dir (default {DEFAULT_PATH}); "
-                             "its secrets are not read")
-    parser.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
-                        help="the commander's state directory, instead of the one --config names")
-
-
-def state_dir(args: argparse.Namespace) -> Path | None:
-    """The state directory ``state_dir_args`` ask for, or None after saying why there is none."""
-    if args.state_dir is not None:
-        return args.state_dir
-    try:
-        return load_state_dir(args.config)
-    except ConfigError as exc:
-        print(f"{exc}\n(give --state-dir to read a state directory without a configuration)", file=sys.stderr)
-        return None
 
 
 def run_serve(args: argparse.Namespace) -> int:

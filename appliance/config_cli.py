@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from appliance import config
+from appliance.cli_args import config_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -12,10 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("config", help="check the commander's configuration")
     actions = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="list every mistake with its file and line; exit 1 if any")
-    check.add_argument("--config", default=str(config.DEFAULT_PATH), metavar="PATH",
-                       help=f"the configuration file (default {config.DEFAULT_PATH})")
-    check.add_argument("--secrets", default=None, metavar="PATH",
-                       help=f"the secrets file (default: {config.SECRETS_NAME} beside the configuration)")
+    config_args(check)
     check.set_defaults(func=run_check)
 
 

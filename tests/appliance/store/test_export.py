@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
+import subprocess
+import sys
 from datetime import timedelta
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from appliance.store.export import export, parse_moment, register, run
@@ -48,7 +53,7 @@ def test_csv_export_has_a_header_iso_times_and_json_lists(three_days, tmp_path):
     with open(out, newline="") as file:
         records = list(csv.DictReader(file))
     first = next(r for r in records if r["device"] == key(0))
-    assert first["time"].startswith("2026-11-01") and float(first["hashrate_hs"]) == 110e12
+    assert first["time"].startswith("2026-11-01") and first["hashrate_hs"] == "110000000000000"  # not 1.1e+14
     assert json.loads(first["fan_rpm"]) == [5400, None] and json.loads(first["error_codes"]) == ["R:1"]
     assert next(r for r in records if r["device"] == key(6))["hashrate_hs"] == ""  # null stays empty
 
@@ -84,3 +89,30 @@ def test_parse_moment_reads_days_and_times_in_utc():
     assert parse_moment("2026-11-01", end_of_day=True) == T0 + timedelta(days=1)
     assert parse_moment("2026-11-01T06:30", end_of_day=True) == T0 + timedelta(hours=6, minutes=30)
     assert parse_moment("2026-11-01T08:00+02:00", end_of_day=False) == T0 + timedelta(hours=6)
+
+
+def test_csv_numbers_are_plain_decimals_that_tools_read_as_numbers(three_days, tmp_path):
+    out = tmp_path / "miners.csv"
+    export(three_days, "miners", T0, T0 + timedelta(days=1), "csv", out)
+    assert "e+" not in out.read_text()  # 110000000000000, never 1.1e+14
+    frame = pd.read_csv(out)
+    assert frame["hashrate_hs"].max() == pytest.approx(110e12) and frame["temp_max_c"].dtype.kind == "f"
+
+
+def test_export_to_standard_output(three_days):
+    # As a user runs it: `minerwatch export ... --out - | ...`, as a process whose stdout is a pipe.
+    done = subprocess.run([sys.executable, "-m", "appliance.cli", "export", "--state-dir", str(three_days),
+                           "--from", "2026-11-01", "--to", "2026-11-01", "--format", "csv", "--out", "-"],
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    records = list(csv.DictReader(io.StringIO(done.stdout.decode())))
+    assert len(records) == 2 * 7 and not (three_days / "-").exists()
+    assert "to standard output" in done.stderr.decode()
+    parquet = subprocess.run([sys.executable, "-m", "appliance.cli", "export", "--state-dir", str(three_days),
+                              "--from", "2026-11-01", "--to", "2026-11-01", "--format", "parquet", "--out", "-"],
+                             capture_output=True, timeout=120)
+    assert pq.read_table(pa.BufferReader(parquet.stdout)).num_rows == 2 * 7
+    unsaid = subprocess.run([sys.executable, "-m", "appliance.cli", "export", "--state-dir", str(three_days),
+                             "--from", "2026-11-01", "--to", "2026-11-01", "--out", "-"], capture_output=True,
+                            text=True, timeout=120)
+    assert unsaid.returncode == 2 and "say --format parquet or csv: standard output" in unsaid.stderr

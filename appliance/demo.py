@@ -20,7 +20,9 @@ import time
 from pathlib import Path
 
 from appliance.config import load
+from collectors import algorithms
 from collectors.cli import poll_table
+from collectors.model import MinerSnapshot
 
 BASE = "127.77.0.1"
 # The demo's alerts wait seconds, not minutes, so that they show within a few cycles.
@@ -141,13 +143,24 @@ async def _watch(commander, rounds: int | None, farm_control: str | None) -> Non
                 await _inject(farm_control, commander)
 
 
+def farm_text(snapshots: list[MinerSnapshot]) -> str:
+    """The farm's hashrate per algorithm, each in its own unit: ``SHA256 4,604.12 TH/s, Scrypt 9.51 GH/s``.
+    Hashrates of different algorithms have no sum, so none is shown."""
+    up = [s for s in snapshots if s.reachable]
+    parts = [f"{name} {algorithms.text(total, name)}"
+             for name, total in algorithms.totals((s.algorithm, s.hashrate_hs) for s in up).items()]
+    unknown = sum(1 for s in up if algorithms.canonical(s.algorithm) is None)
+    if unknown:
+        parts.append(f"{unknown} {'miner' if unknown == 1 else 'miners'} of unknown algorithm")
+    return ", ".join(parts) or "no hashrate"
+
+
 def _print_cycle(commander, job) -> None:
     snapshots = commander.last_snapshots
     up = [s for s in snapshots if s.reachable]
-    total = sum(s.hashrate_hs or 0 for s in up)
     firing = commander.alerts.engine.firing()
     print(time.strftime("%H:%M:%S"), f"cycle {job.runs}: {len(up)} of {len(snapshots)} miners answered in "
-          f"{job.last_duration_s:.2f} s, farm {total / 1e15:.3f} PH/s, {len(firing)} alerts firing, "
+          f"{job.last_duration_s:.2f} s, farm {farm_text(snapshots)}; {len(firing)} alerts firing, "
           f"{job.skipped} cycles skipped")
     print(poll_table(snapshots))
     for transition in commander.last_transitions:

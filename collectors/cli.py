@@ -11,6 +11,7 @@ from typing import Iterator
 
 import uvloop
 
+from collectors import algorithms
 from collectors.asic import DRIVERS
 from collectors.credentials import Credentials, CredentialsFileError, load_file
 from collectors.fleet import poll_fleet
@@ -132,32 +133,25 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
                      for row in [header, *rows])
 
 
-def _th(value: float | None) -> str:
-    if value is None:
-        return "-"
-    for scale, unit in ((1e15, "PH/s"), (1e12, "TH/s"), (1e9, "GH/s"), (1e6, "MH/s"), (1e3, "kH/s")):
-        if value >= scale:
-            return f"{value / scale:.2f} {unit}"
-    return f"{value:.0f} H/s"
-
-
 def poll_table(snapshots: list[MinerSnapshot]) -> str:
     rows = []
     for s in snapshots:
         if not s.reachable:
-            rows.append([s.ip, "-", "-", "-", "-", "-", "-", "-", s.error or "unreachable"])
+            rows.append([s.ip, "-", "-", "-", "-", "-", "-", "-", "-", s.error or "unreachable"])
             continue
         chips = [b.chips for b in s.boards if b.chips is not None]
         pool = next((p.url for p in s.pools if p.active), s.pools[0].url if s.pools else None)
         rows.append([
-            s.ip, s.make or "?", s.model or "?", s.firmware or "?", _th(s.hashrate_hs),
+            s.ip, s.make or "?", s.model or "?", s.firmware or "?", algorithms.canonical(s.algorithm) or "?",
+            algorithms.text(s.hashrate_hs, s.algorithm),
             f"{s.temp_max_c:.0f}°C" if s.temp_max_c is not None else "-",
             "/".join(str(f.rpm) for f in s.fans) or "-",
             f"{len(s.boards)} ({sum(chips)} chips)" if chips else str(len(s.boards)),
             pool or "-",
         ])
     up = sum(1 for s in snapshots if s.reachable)
-    table = _table(["IP", "MAKE", "MODEL", "FIRMWARE", "HASHRATE", "TEMP", "FANS RPM", "BOARDS", "POOL / ERROR"], rows)
+    table = _table(["IP", "MAKE", "MODEL", "FIRMWARE", "ALGORITHM", "HASHRATE", "TEMP", "FANS RPM", "BOARDS",
+                    "POOL / ERROR"], rows)
     return f"{table}\n{up} of {len(snapshots)} miners answered"
 
 

@@ -49,6 +49,7 @@ ARCS: dict[str, Oid] = {
     "mwRigGpuCount": (1, 2, 9),
     "mwRigProgramCount": (1, 2, 10),
     "mwRigFaultCount": (1, 2, 11),
+    "mwRigAlgoCount": (1, 2, 12),
 
     "mwCpu": (1, 3),
     "mwCpuModel": (1, 3, 1),
@@ -58,6 +59,7 @@ ARCS: dict[str, Oid] = {
     "mwCpuFrequency": (1, 3, 5),
     "mwCpuHashrate": (1, 3, 6),
     "mwCpuHashrateUnit": (1, 3, 7),
+    "mwCpuAlgorithm": (1, 3, 8),
 
     "mwGpuTable": (1, 4),
     "mwGpuEntry": (1, 4, 1),
@@ -80,6 +82,7 @@ ARCS: dict[str, Oid] = {
     "mwGpuRejected": (1, 4, 1, 17),
     "mwGpuProgram": (1, 4, 1, 18),
     "mwGpuLoad": (1, 4, 1, 19),
+    "mwGpuAlgorithm": (1, 4, 1, 20),
 
     "mwProgramTable": (1, 5),
     "mwProgramEntry": (1, 5, 1),
@@ -111,6 +114,13 @@ ARCS: dict[str, Oid] = {
     "mwRigSnapshotJsonEntry": (1, 7, 4, 1),
     "mwRigSnapshotJsonIndex": (1, 7, 4, 1, 1),
     "mwRigSnapshotJson": (1, 7, 4, 1, 2),
+
+    "mwRigAlgoTable": (1, 8),
+    "mwRigAlgoEntry": (1, 8, 1),
+    "mwRigAlgoIndex": (1, 8, 1, 1),
+    "mwRigAlgoName": (1, 8, 1, 2),
+    "mwRigAlgoHashrate": (1, 8, 1, 3),
+    "mwRigAlgoHashrateUnit": (1, 8, 1, 4),
 
     "mwFarmObjects": (2,),
     "mwFarm": (2, 1),
@@ -146,6 +156,17 @@ ARCS: dict[str, Oid] = {
     "mwMinerRejected": (2, 2, 1, 15),
     "mwMinerError": (2, 2, 1, 16),
     "mwMinerPolledAt": (2, 2, 1, 17),
+    "mwMinerAlgorithm": (2, 2, 1, 18),
+
+    "mwFarmAlgoTable": (2, 3),
+    "mwFarmAlgoEntry": (2, 3, 1),
+    "mwFarmAlgoIndex": (2, 3, 1, 1),
+    "mwFarmAlgoName": (2, 3, 1, 2),
+    "mwFarmAlgoMiners": (2, 3, 1, 3),
+    "mwFarmAlgoMinersUp": (2, 3, 1, 4),
+    "mwFarmAlgoHashrate": (2, 3, 1, 5),
+    "mwFarmAlgoHashrateUnit": (2, 3, 1, 6),
+    "mwFarmAlgoPower": (2, 3, 1, 9),
 
     "mwAlertObjects": (3,),
     "mwAlertDevice": (3, 1),
@@ -162,6 +183,8 @@ ARCS: dict[str, Oid] = {
     "mwCompliances": (4, 1),
     "mwSentryCompliance": (4, 1, 1),
     "mwCommanderCompliance": (4, 1, 2),
+    "mwSentryComplianceV2": (4, 1, 3),
+    "mwCommanderComplianceV2": (4, 1, 4),
     "mwGroups": (4, 2),
     "mwSentryGroup": (4, 2, 1),
     "mwRigGroup": (4, 2, 2),
@@ -174,6 +197,10 @@ ARCS: dict[str, Oid] = {
     "mwMinerGroup": (4, 2, 9),
     "mwAlertObjectsGroup": (4, 2, 10),
     "mwAlertNotificationsGroup": (4, 2, 11),
+    "mwRigGroupV2": (4, 2, 12),
+    "mwRigAlgoGroup": (4, 2, 13),
+    "mwFarmGroupV2": (4, 2, 14),
+    "mwFarmAlgoGroup": (4, 2, 15),
 }
 
 # The enumerations, as the MIB numbers them.

@@ -7,8 +7,10 @@ and of the API: keys keep their names and units, new keys may be added.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+
+from collectors import algorithms
 
 
 @dataclass(slots=True)
@@ -107,7 +109,8 @@ class Gpu:
     index: int | None = None  # as the driver numbers it now
     vendor: str | None = None  # "nvidia", "amd"
     name: str | None = None  # "NVIDIA GeForce RTX 3080"
-    hashrate_hs: float | None = None  # H/s, from the mining program that drives it
+    hashrate_hs: float | None = None  # H/s, from the mining program that drives it, in ``algorithm``
+    algorithm: str | None = None  # of ``hashrate_hs``, as the program names it ("kawpow")
     temp_c: float | None = None  # °C, core
     mem_temp_c: float | None = None  # °C, memory junction where the card reports it
     fan_pct: float | None = None  # % of full speed
@@ -129,20 +132,23 @@ class Cpu:
     load_pct: float | None = None  # % of all threads, averaged over the collector's interval
     temp_c: float | None = None  # °C, package (coretemp) or Tctl/Tdie (k10temp)
     frequency_mhz: float | None = None
-    hashrate_hs: float | None = None  # H/s, from a CPU mining program
+    hashrate_hs: float | None = None  # H/s, from a CPU mining program, in ``algorithm``
+    algorithm: str | None = None  # of ``hashrate_hs``, as the program names it ("rx/0")
 
 
 @dataclass(slots=True)
 class MinerProgram:
-    """A mining program running on the rig, as its own local API reports it."""
+    """A mining program running on the rig, as its own local API reports it: one record per algorithm
+    when it mines several at once (SRBMiner on the GPUs and on the CPU), each with that algorithm's
+    hashrate, shares and pool, since hashrates of two algorithms do not add up."""
 
     name: str  # "xmrig", "trex", "lolminer", ...
     api_up: bool = False  # its API answered this time
     version: str | None = None
-    algorithm: str | None = None
+    algorithm: str | None = None  # as the program names it ("rx/0", "KAWPOW"); collectors.algorithms knows them
     pool: str | None = None  # URL of the pool it mines for now
     user: str | None = None
-    hashrate_hs: float | None = None  # H/s, its total
+    hashrate_hs: float | None = None  # H/s in ``algorithm`` (Sol/s for Equihash)
     accepted: int | None = None
     rejected: int | None = None
     uptime_s: int | None = None
@@ -162,7 +168,9 @@ class RigSnapshot:
     load_1m: float | None = None
     memory_used_pct: float | None = None
     disk_used_pct: float | None = None  # of the root filesystem
-    hashrate_hs: float | None = None  # H/s, all programs
+    # H/s per algorithm (its canonical name), over the programs that answered: a rig's only total,
+    # since hashrates of two algorithms do not add up (``algorithm_totals``).
+    hashrate_by_algorithm_hs: dict[str, float] = field(default_factory=dict)
     cpu: Cpu = field(default_factory=Cpu)
     gpus: list[Gpu] = field(default_factory=list)
     programs: list[MinerProgram] = field(default_factory=list)
@@ -187,9 +195,22 @@ class RigSnapshot:
 
 def program_keys(programs: list[MinerProgram]) -> dict[str, MinerProgram]:
     """Each program of a rig by its key there: its name, or ``name:port`` for a program the rig runs
-    more than once (two instances on two API ports)."""
-    names = Counter(p.name for p in programs)
-    return {p.name if names[p.name] == 1 else f"{p.name}:{p.port}": p for p in programs}
+    more than once (two instances on two API ports). An instance that mines several algorithms at once
+    has a record per algorithm: the first keeps the instance's key, so it is the same whether the
+    program answers or not, and each other adds ``/<algorithm>``."""
+    ports: dict[str, set[int | None]] = {}
+    for p in programs:
+        ports.setdefault(p.name, set()).add(p.port)
+    keys: dict[str, MinerProgram] = {}
+    for p in programs:
+        key = p.name if len(ports[p.name]) == 1 else f"{p.name}:{p.port}"
+        keys[f"{key}/{p.algorithm}" if key in keys else key] = p
+    return keys
+
+
+def algorithm_totals(programs: Iterable[MinerProgram]) -> dict[str, float]:
+    """A rig's hashrate per algorithm: its programs that answered, added up only within an algorithm."""
+    return algorithms.totals((p.algorithm, p.hashrate_hs) for p in programs if p.api_up)
 
 
 def sentry_address(host: str, port: int | None) -> str:

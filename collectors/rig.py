@@ -22,7 +22,7 @@ from typing import Any
 
 from collectors import mib, units
 from collectors.errors import CollectorError, ProtocolError
-from collectors.model import Cpu, Gpu, MinerProgram, RigSnapshot
+from collectors.model import Cpu, Gpu, MinerProgram, RigSnapshot, algorithm_totals
 from collectors.transport.snmp import Oid, SnmpClient, SnmpTarget, default_client
 
 log = logging.getLogger(__name__)
@@ -162,18 +162,17 @@ _unix_time = _range(units.number, 1e9, 1e10)  # 2001 .. 2286
 RIG_FIELDS: dict[str, Callable[[Any], Any]] = {
     "hostname": units.text, "error": units.text, "collected_at": _unix_time, "uptime_s": _seconds,
     "load_1m": _range(units.number, 0, 100_000), "memory_used_pct": _percent, "disk_used_pct": _percent,
-    "hashrate_hs": _hashrate,
 }
 CPU_FIELDS: dict[str, Callable[[Any], Any]] = {
     "model": units.text, "threads": _range(units.integer, 1, 100_000), "load_pct": _percent,
-    "temp_c": units.temperature_c, "frequency_mhz": _mhz, "hashrate_hs": _hashrate,
+    "temp_c": units.temperature_c, "frequency_mhz": _mhz, "hashrate_hs": _hashrate, "algorithm": units.text,
 }
 GPU_FIELDS: dict[str, Callable[[Any], Any]] = {
     "bus_id": units.text, "index": _range(units.integer, 0, 65535), "vendor": units.text, "name": units.text,
     "hashrate_hs": _hashrate, "temp_c": units.temperature_c, "mem_temp_c": units.temperature_c,
     "fan_pct": _percent, "fan_rpm": _range(units.integer, 0, 30_000), "power_w": _watts,
     "power_limit_w": _watts, "core_clock_mhz": _mhz, "mem_clock_mhz": _mhz, "load_pct": _percent,
-    "accepted": units.counter, "rejected": units.counter, "program": units.text,
+    "accepted": units.counter, "rejected": units.counter, "program": units.text, "algorithm": units.text,
 }
 PROGRAM_FIELDS: dict[str, Callable[[Any], Any]] = {
     "name": units.text, "api_up": _flag, "version": units.text, "algorithm": units.text, "pool": units.text,
@@ -225,6 +224,8 @@ def parse_snapshot(data: Mapping[str, Any], fallback_hostname: str) -> RigSnapsh
         log.debug("%s: %d absurd or malformed values dropped from the sentry's snapshot",
                   rig["hostname"] or fallback_hostname, dropped)
     rig["hostname"] = rig["hostname"] or fallback_hostname
-    return RigSnapshot(**rig, cpu=Cpu(**cpu), gpus=gpus, programs=programs,
-                       faults=_sentences(data.get("faults")), absent=_sentences(data.get("absent")))
+    # The rig's totals are its programs', added up here by one rule whatever the sentry sent: an older
+    # sentry sends one sum over every algorithm instead.
+    return RigSnapshot(**rig, hashrate_by_algorithm_hs=algorithm_totals(programs), cpu=Cpu(**cpu), gpus=gpus,
+                       programs=programs, faults=_sentences(data.get("faults")), absent=_sentences(data.get("absent")))
 

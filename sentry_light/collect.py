@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, TypeVar
 
-from collectors.model import Gpu, MinerProgram, RigSnapshot
+from collectors.algorithms import canonical
+from collectors.model import Cpu, Gpu, MinerProgram, RigSnapshot, algorithm_totals
 from sentry_light import busid
 from sentry_light.config import SentryConfig
 from sentry_light.sources import amd, host, nvidia
@@ -100,10 +101,10 @@ class Collector:
             if reading is None:  # its guard already wrote the fault
                 error = f"its API on {target.host}:{target.port} could not be read"
                 reading = ProgramReading(MinerProgram(name=target.name, port=target.port, error=error))
-            snapshot.programs.append(reading.program)
-            faults.extend(merge_program(snapshot, reading))
-        up = [p.hashrate_hs for p in snapshot.programs if p.api_up and p.hashrate_hs is not None]
-        snapshot.hashrate_hs = sum(up) if up else None
+            for part in (reading, *reading.more):
+                snapshot.programs.append(part.program)
+                faults.extend(merge_program(snapshot, part))
+        snapshot.hashrate_by_algorithm_hs = algorithm_totals(snapshot.programs)
         return snapshot
 
     async def _nvidia(self) -> nvidia.NvidiaReading:
@@ -148,10 +149,8 @@ def merge_program(snapshot: RigSnapshot, reading: ProgramReading) -> list[str]:
         else:
             gpu = by_index.get(reported.index)
         if gpu is not None:
-            _attribute(gpu, reported, program.name)
-    if reading.cpu_hashrate_hs is not None:
-        cpu = snapshot.cpu
-        cpu.hashrate_hs = (cpu.hashrate_hs or 0.0) + reading.cpu_hashrate_hs
+            _attribute(gpu, reported, program)
+    _add_hashrate(snapshot.cpu, reading.cpu_hashrate_hs, program.algorithm)
     return faults
 
 
@@ -178,15 +177,25 @@ def _vendor_order(gpus: list[Gpu], vendor: str, reported: list[ProgramGpu], prog
     return dict(enumerate(ordered))
 
 
-def _attribute(gpu: Gpu, reported: ProgramGpu, program: str) -> None:
-    """The program's figures for one GPU; two programs on one GPU (rare) add up."""
-    if reported.hashrate_hs is not None:
-        gpu.hashrate_hs = (gpu.hashrate_hs or 0.0) + reported.hashrate_hs
+def _add_hashrate(device: Gpu | Cpu, hashrate_hs: float | None, algorithm: str | None) -> None:
+    """A program's hashrate on a device. Two programs on one device (rare) add up when they mine one
+    algorithm; a second algorithm's cannot be added to the first's, and is in its program's record only."""
+    if hashrate_hs is None:
+        return
+    if device.hashrate_hs is None:
+        device.hashrate_hs, device.algorithm = hashrate_hs, algorithm
+    elif canonical(algorithm) is not None and canonical(algorithm) == canonical(device.algorithm):
+        device.hashrate_hs += hashrate_hs
+
+
+def _attribute(gpu: Gpu, reported: ProgramGpu, program: MinerProgram) -> None:
+    """The program's figures for one GPU; two programs' shares on one GPU (rare) add up."""
+    _add_hashrate(gpu, reported.hashrate_hs, program.algorithm)
     for name in ("accepted", "rejected"):
         value = getattr(reported, name)
         if value is not None:
             setattr(gpu, name, (getattr(gpu, name) or 0) + value)
-    gpu.program = program if gpu.program in (None, program) else f"{gpu.program}+{program}"
+    gpu.program = program.name if gpu.program in (None, program.name) else f"{gpu.program}+{program.name}"
     for name in _FILLED_FROM_PROGRAM:
         if getattr(gpu, name) is None:
             setattr(gpu, name, getattr(reported, name))

@@ -7,14 +7,27 @@ One document, replaced whole::
 
     {"version": 1, "written_at": <Unix s>,
      "farm": {"name", "ha_role": "master"|"backup"|"fault"|"standalone", "asics", "asics_up", "rigs",
-              "rigs_up", "hashrate_hs", "power_w", "alerts_active", "poll_duration_ms", "polled_at"},
+              "rigs_up", "power_w", "alerts_active", "poll_duration_ms", "polled_at"},
+     "algorithms": [{"index", "algorithm", "miners", "miners_up", "hashrate_hs", "power_w"}, ...],
      "miners": [{"index", "address", "kind": "asic"|"rig", "hostname", "make", "model", "firmware",
-                 "reachable", "hashrate_hs", "power_w", "temp_max_c", "uptime_s", "accepted",
-                 "rejected", "error", "polled_at"}, ...]}
+                 "algorithm", "reachable", "hashrate_hs", "power_w", "temp_max_c", "uptime_s",
+                 "accepted", "rejected", "error", "polled_at"}, ...]}
 
 ``index`` is the device's inventory number (kept for life, so an NMS row stays the same device);
 a value nobody reported is null. Devices listed are those the commander reads now: every ASIC in
 the inventory with an address, every configured rig.
+
+Hashrates of different algorithms are never added, so the farm has no hashrate of its own: each
+algorithm has its row in ``algorithms`` (its canonical name and number, ``collectors.algorithms``;
+the number is its mwFarmAlgoTable row, the same on every farm), with the devices that mine it, those that answered, their hashrate and their power. An ASIC counts under its
+algorithm whether or not it answered (an unreachable one's is its model's); a rig under each
+algorithm it mines now, with the power of the GPUs that mine it, and under none while it does not
+answer. A device whose algorithm nobody knows is under none. A miner's ``algorithm`` is its
+canonical name; a rig mining several has them joined by ``+`` and no ``hashrate_hs``, since they
+do not add up (its sentry serves each).
+
+The version stays 1: a reader takes a key that is not there as a value nobody reported, so an
+older document (with ``farm.hashrate_hs``, a sum over algorithms) and this one read alike.
 """
 
 from __future__ import annotations
@@ -30,6 +43,8 @@ from typing import Any
 from appliance.atomic import write_atomic
 from appliance.inventory import Device
 from appliance.snmp.layout import VERSION
+from collectors import algorithms
+from collectors.asic.models import lookup_model
 from collectors.model import MinerSnapshot, RigSnapshot
 
 FARM_FILE = Path("snmp") / "farm.json"
@@ -53,12 +68,16 @@ class FarmState:
 def document(state: FarmState, devices: Iterable[Device], miners: Mapping[str, MinerSnapshot],
              rigs: Mapping[str, RigSnapshot], now: float) -> dict[str, Any]:
     """The farm document: ``miners`` by address (their last poll), ``rigs`` by key (their last read)."""
-    records = []
+    records, shares = [], []
     for device in devices:
         if device.kind == "rig" and device.source == "configured":
-            records.append(_finite(_rig(device, rigs.get(device.key))))
+            record, share = _rig(device, rigs.get(device.key))
         elif device.kind == "asic" and device.ip:
-            records.append(_finite(_asic(device, miners.get(device.ip))))
+            record, share = _asic(device, miners.get(device.ip))
+        else:
+            continue
+        records.append(_finite(record))
+        shares += share
     asics = [r for r in records if r["kind"] == "asic"]
     rig_records = [r for r in records if r["kind"] == "rig"]
     up = [r for r in records if r["reachable"]]
@@ -67,13 +86,13 @@ def document(state: FarmState, devices: Iterable[Device], miners: Mapping[str, M
         "ha_role": state.ha_role,
         "asics": len(asics), "asics_up": sum(1 for r in asics if r["reachable"]),
         "rigs": len(rig_records), "rigs_up": sum(1 for r in rig_records if r["reachable"]),
-        "hashrate_hs": _total(r["hashrate_hs"] for r in up),
         "power_w": _total(r["power_w"] for r in up),
         "alerts_active": state.alerts_active,
         "poll_duration_ms": state.poll_duration_ms,
         "polled_at": state.polled_at,
     }
-    return {"version": VERSION, "written_at": now, "farm": farm, "miners": records}
+    return {"version": VERSION, "written_at": now, "farm": farm, "algorithms": _per_algorithm(shares),
+            "miners": records}
 
 
 def write(state_dir: Path, doc: Mapping[str, Any]) -> Path:
@@ -93,47 +112,70 @@ def _total(values: Iterable[float | None]) -> float | None:
     return sum(known) if known else None
 
 
-def _asic(device: Device, snap: MinerSnapshot | None) -> dict[str, Any]:
-    record = _base(device, "asic", snap is not None and snap.reachable)
-    if snap is None:
-        return record
-    firmware = " ".join(part for part in (snap.firmware, snap.firmware_version) if part) or None
-    record.update(address=f"{snap.ip}:{snap.port}", hostname=snap.hostname or device.hostname,
-                  make=snap.make or device.make, model=snap.model or device.model, firmware=firmware,
-                  hashrate_hs=snap.hashrate_hs, power_w=snap.power_w, temp_max_c=snap.temp_max_c,
-                  uptime_s=snap.uptime_s, accepted=snap.accepted, rejected=snap.rejected, error=snap.error,
-                  polled_at=snap.polled_at)
-    return record
+# A device's part in one algorithm's row: (algorithm, answered, hashrate H/s, power W).
+Share = tuple[str, bool, float | None, float | None]
 
 
-def _rig(device: Device, rig: RigSnapshot | None) -> dict[str, Any]:
+def _per_algorithm(shares: list[Share]) -> list[dict[str, Any]]:
+    rows: dict[str, list[Share]] = {}
+    for share in shares:
+        rows.setdefault(share[0], []).append(share)
+    return [{"index": algorithms.number(name), "algorithm": name, "miners": len(rows[name]),
+             "miners_up": sum(1 for s in rows[name] if s[1]), "hashrate_hs": _total(s[2] for s in rows[name] if s[1]),
+             "power_w": _total(s[3] for s in rows[name] if s[1])}
+            for name in sorted(rows, key=algorithms.order)]
+
+
+def _asic(device: Device, snap: MinerSnapshot | None) -> tuple[dict[str, Any], list[Share]]:
+    reachable = snap is not None and snap.reachable
+    record = _base(device, "asic", reachable)
+    spec = lookup_model(device.model)
+    # An ASIC that does not answer still mines what its model mines, as far as the NMS is concerned.
+    record["algorithm"] = algorithms.canonical((snap.algorithm if snap else None) or (spec.algorithm if spec else None))
+    if snap is not None:
+        firmware = " ".join(part for part in (snap.firmware, snap.firmware_version) if part) or None
+        record.update(address=f"{snap.ip}:{snap.port}", hostname=snap.hostname or device.hostname,
+                      make=snap.make or device.make, model=snap.model or device.model, firmware=firmware,
+                      hashrate_hs=snap.hashrate_hs, power_w=snap.power_w, temp_max_c=snap.temp_max_c,
+                      uptime_s=snap.uptime_s, accepted=snap.accepted, rejected=snap.rejected, error=snap.error,
+                      polled_at=snap.polled_at)
+    algorithm = record["algorithm"]
+    return record, [] if algorithm is None else [(algorithm, reachable, record["hashrate_hs"], record["power_w"])]
+
+
+def _rig(device: Device, rig: RigSnapshot | None) -> tuple[dict[str, Any], list[Share]]:
     record = _base(device, "rig", rig is not None and rig.reachable)
     if rig is None:
-        return record
+        return record, []
     record.update(error=rig.error, polled_at=rig.collected_at)
     if not rig.reachable:
-        return record
+        return record, []
     up = [p for p in rig.programs if p.api_up]
     names = sorted({gpu.name for gpu in rig.gpus if gpu.name})
     temps = [t for t in [rig.cpu.temp_c, *(gpu.temp_c for gpu in rig.gpus)] if t is not None]
+    totals = rig.hashrate_by_algorithm_hs
     record.update(
         hostname=rig.hostname,
         # What an NMS row can say of a rig's make-up: its GPUs; and what it runs, as a firmware would.
         model=f"{len(rig.gpus)} GPU ({', '.join(names)})" if rig.gpus else rig.cpu.model,
-        firmware=", ".join(" ".join(filter(None, (p.name, p.version))) for p in up) or None,
-        hashrate_hs=rig.hashrate_hs,
+        # dict.fromkeys: a program that mines two algorithms has a record for each.
+        firmware=", ".join(dict.fromkeys(" ".join(filter(None, (p.name, p.version))) for p in up)) or None,
+        algorithm="+".join(totals) or None,
+        hashrate_hs=next(iter(totals.values())) if len(totals) == 1 else None,
         power_w=_total(gpu.power_w for gpu in rig.gpus),
         temp_max_c=max(temps) if temps else None,
         uptime_s=rig.uptime_s,
         accepted=_total(p.accepted for p in up),
         rejected=_total(p.rejected for p in up),
     )
-    return record
+    return record, [(name, True, hashrate_hs,
+                     _total(gpu.power_w for gpu in rig.gpus if algorithms.canonical(gpu.algorithm) == name))
+                    for name, hashrate_hs in totals.items()]
 
 
 def _base(device: Device, kind: str, reachable: bool) -> dict[str, Any]:
     port = f":{device.port}" if device.port else ""
     return {"index": device.number, "address": f"{device.ip}{port}" if device.ip else None, "kind": kind,
             "hostname": device.hostname, "make": device.make, "model": device.model, "firmware": None,
-            "reachable": reachable, "hashrate_hs": None, "power_w": None, "temp_max_c": None, "uptime_s": None,
-            "accepted": None, "rejected": None, "error": None, "polled_at": None}
+            "algorithm": None, "reachable": reachable, "hashrate_hs": None, "power_w": None, "temp_max_c": None,
+            "uptime_s": None, "accepted": None, "rejected": None, "error": None, "polled_at": None}

@@ -80,14 +80,17 @@ _RIG_SCALARS = (
     ("hostname", _TEXT), ("reachable", pa.bool_()), ("error", _TEXT),
     ("uptime_s", pa.int64()),  # s since the rig booted
     ("load_1m", pa.float64()), ("memory_used_pct", pa.float64()), ("disk_used_pct", pa.float64()),
-    ("hashrate_hs", pa.float64()),  # H/s, all programs (algorithms may differ: per program in "programs")
+    # No hashrate: a rig's programs may mine several algorithms, whose hashrates do not add up; each
+    # is in "programs" with its algorithm. (Files from before this kept a sum, "hashrate_hs", which
+    # reading against this schema leaves out.)
     ("latency_ms", pa.float64()),  # ms the read of its sentry took
 )
 _RIG_CPU = (  # the rig's CPU, in columns prefixed "cpu_"
     ("model", _TEXT), ("threads", pa.int32()),
     ("load_pct", pa.float64()),  # % of all threads
     ("temp_c", pa.float64()), ("frequency_mhz", pa.float64()),
-    ("hashrate_hs", pa.float64()),  # H/s, a CPU mining program's
+    ("hashrate_hs", pa.float64()),  # H/s, a CPU mining program's, in "cpu_algorithm"
+    ("algorithm", _TEXT),  # as that program names it
 )
 RIGS = pa.schema(_RIG_KEY + _fields(*_RIG_SCALARS) + _fields(
     *((f"cpu_{name}", kind) for name, kind in _RIG_CPU),
@@ -99,7 +102,8 @@ RIGS = pa.schema(_RIG_KEY + _fields(*_RIG_SCALARS) + _fields(
 # A rig's GPUs, keyed by PCI bus id (stable across reboots, unlike the index).
 _GPU_COLUMNS = (
     ("bus_id", _TEXT), ("name", _TEXT), ("vendor", _TEXT),
-    ("hashrate_hs", pa.float64()),  # H/s
+    ("hashrate_hs", pa.float64()),  # H/s, in "algorithm"
+    ("algorithm", _TEXT),  # as the program that drives it names it
     ("temp_c", pa.float64()), ("mem_temp_c", pa.float64()),  # °C, core and memory junction
     ("fan_pct", pa.float64()),  # % of full speed
     ("fan_rpm", pa.int32()),
@@ -151,13 +155,13 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("pools", POOLS, "device", "pool", gauges=(),
           counters=("accepted", "rejected", "stale"), labels=("site", "url", "user", "active")),
     Table("rigs", RIGS, "rig", None,
-          gauges=("hashrate_hs", "load_1m", "memory_used_pct", "disk_used_pct", "cpu_load_pct", "cpu_temp_c",
-                  "cpu_hashrate_hs", "gpus", "latency_ms"),
-          counters=("uptime_s",), labels=("site", "hostname", "cpu_model")),
+          gauges=("load_1m", "memory_used_pct", "disk_used_pct", "cpu_load_pct", "cpu_temp_c", "cpu_hashrate_hs",
+                  "gpus", "latency_ms"),
+          counters=("uptime_s",), labels=("site", "hostname", "cpu_model", "cpu_algorithm")),
     Table("gpus", GPUS, "rig", "bus_id",
           gauges=("hashrate_hs", "temp_c", "mem_temp_c", "fan_pct", "fan_rpm", "power_w",
                   "core_clock_mhz", "mem_clock_mhz"),
-          counters=("accepted", "rejected"), labels=("site", "hostname", "name", "vendor")),
+          counters=("accepted", "rejected"), labels=("site", "hostname", "name", "vendor", "algorithm")),
     Table("programs", PROGRAMS, "rig", "program", gauges=("hashrate_hs",),
           counters=("accepted", "rejected", "uptime_s"), labels=("site", "hostname", "name", "algorithm", "pool")),
 )}

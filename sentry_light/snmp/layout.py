@@ -7,6 +7,8 @@ What is the rig's own:
 
 - temperatures and watts in tenths (``MwTenths``), percentages and the load average in hundredths;
 - the GPU index from the PCI bus id (``gpu_index``), so a card keeps its row when another is lost;
+- the rig's hashrate as a row per algorithm (mwRigAlgoTable, under the algorithm's number in
+  ``collectors.algorithms``), never one sum over algorithms;
 - the whole snapshot as compact ASCII JSON in chunks of ``CHUNK_OCTETS`` (``snapshot_json``).
 """
 
@@ -18,6 +20,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from collectors import algorithms
 from collectors.mib import BASE, SENTRY_STATUS, Oid, oid
 from collectors.model import RigSnapshot
 from snmp_agent.cells import (HASHRATE, INT32_MAX, Field, Row, cells, counter, display, gauge, hundredths,
@@ -38,7 +41,6 @@ RIG: tuple[Field, ...] = (
     ("mwRigLoad1m", "load_1m", hundredths),
     ("mwRigMemoryUsed", "memory_used_pct", hundredths),
     ("mwRigDiskUsed", "disk_used_pct", hundredths),
-    ("mwRigHashrate", "hashrate_hs", HASHRATE),
 )
 
 CPU: tuple[Field, ...] = (
@@ -48,6 +50,7 @@ CPU: tuple[Field, ...] = (
     ("mwCpuTemp", "temp_c", tenths),
     ("mwCpuFrequency", "frequency_mhz", gauge),
     ("mwCpuHashrate", "hashrate_hs", HASHRATE),
+    ("mwCpuAlgorithm", "algorithm", display),
 )
 
 GPU: tuple[Field, ...] = (
@@ -68,6 +71,7 @@ GPU: tuple[Field, ...] = (
     ("mwGpuRejected", "rejected", counter),
     ("mwGpuProgram", "program", display),
     ("mwGpuLoad", "load_pct", hundredths),
+    ("mwGpuAlgorithm", "algorithm", display),
 )
 
 PROGRAM: tuple[Field, ...] = (
@@ -83,6 +87,12 @@ PROGRAM: tuple[Field, ...] = (
     ("mwProgramApiUp", "api_up", truth),
     ("mwProgramApiPort", "port", integer),
     ("mwProgramError", "error", display),
+)
+
+# The rig's hashrate per algorithm (``hashrate_by_algorithm_hs``), a row each, under the algorithm's number.
+RIG_ALGORITHM: tuple[Field, ...] = (
+    ("mwRigAlgoName", "algorithm", display),
+    ("mwRigAlgoHashrate", "hashrate_hs", HASHRATE),
 )
 
 
@@ -155,6 +165,10 @@ def rows(snapshot: RigSnapshot | Mapping[str, Any], base: Oid = BASE) -> list[Ro
     out.append((oid("mwRigGpuCount", base) + (0,), "gauge", len(indexes)))
     out.append((oid("mwRigProgramCount", base) + (0,), "gauge", len(programs)))
     out.append((oid("mwRigFaultCount", base) + (0,), "gauge", len(faults)))
+    totals = _algorithm_rows(data.get("hashrate_by_algorithm_hs"))
+    out.append((oid("mwRigAlgoCount", base) + (0,), "gauge", len(totals)))
+    for number, total in totals.items():
+        out.extend(cells(RIG_ALGORITHM, total, (number,), base))
     cpu = data.get("cpu")
     if isinstance(cpu, Mapping):
         out.extend(cells(CPU, cpu, (0,), base))
@@ -170,6 +184,15 @@ def rows(snapshot: RigSnapshot | Mapping[str, Any], base: Oid = BASE) -> list[Ro
     out.extend(_snapshot_rows(data, base))
     out.sort(key=lambda row: row[0])
     return out
+
+
+def _algorithm_rows(totals: Any) -> dict[int, dict[str, Any]]:
+    """``{name: H/s}`` as rows by the algorithm's number; of two names with one number, the first."""
+    rows: dict[int, dict[str, Any]] = {}
+    for name, hashrate_hs in (totals.items() if isinstance(totals, Mapping) else ()):
+        if isinstance(name, str) and name:
+            rows.setdefault(algorithms.number(name), {"algorithm": name, "hashrate_hs": hashrate_hs})
+    return rows
 
 
 def sentry_rows(status: str, age_s: float | None, base: Oid = BASE) -> list[Row]:

@@ -288,6 +288,9 @@ CPU_MODELS = (
 
 # Rig i runs PROFILES[i % len(PROFILES)]: (GPU vendor, ((program, algorithm, on GPUs, on CPU), ...)).
 # Every program appears, a few rigs mine with CPU and GPUs at once, and both lolMiner layouts are used.
+# SRBMiner-MULTI alone mines two algorithms at once: this one on the CPU beside its GPU algorithm.
+CPU_ALGORITHM_BESIDE = {"srbminer_multi": "randomx"}
+
 PROFILES: tuple[tuple[str, tuple[tuple[str, str, bool, bool], ...]], ...] = (
     ("nvidia", (("trex", "kawpow", True, False), ("xmrig", "rx/0", False, True))),
     ("amd", (("lolminer", "Etchash", True, False),)),
@@ -311,7 +314,8 @@ def generate_rig(ip: str, index: int, seed: int, now: float) -> EmulatedRig:
     rng = random.Random(f"{seed}/rig/{ip}/{index}")
     vendor, programs = PROFILES[index % len(PROFILES)]
     gpu_algorithm = next((algo for _, algo, on_gpus, _ in programs if on_gpus), None)
-    cpu_algorithm = next((algo for _, algo, _, on_cpu in programs if on_cpu), None)
+    cpu_algorithm = next((CPU_ALGORITHM_BESIDE.get(program, algo) for program, algo, _, on_cpu in programs if on_cpu),
+                         None)
     name, speed, power, has_mem_sensor, core, mem = rng.choice(GPU_MODELS[vendor])
     buses = sorted(rng.sample(range(1, 0x30), rng.randint(4, 8)))
     gpus = [GpuState(
@@ -332,8 +336,7 @@ def generate_rig(ip: str, index: int, seed: int, now: float) -> EmulatedRig:
                      started_at=now - rng.uniform(600.0, 3 * 86400.0), gpus=gpus, cpu=cpu)
     built = []
     for program, algorithm, on_gpus, on_cpu in programs:
-        # SRBMiner-MULTI alone mines two algorithms at once, one on the GPUs and one on the CPU.
-        extra = {"cpu_algorithm": cpu_algorithm} if program == "srbminer_multi" and on_cpu else {}
+        extra = {"cpu_algorithm": cpu_algorithm} if program in CPU_ALGORITHM_BESIDE and on_cpu else {}
         built.append(MINER_PROGRAMS[program](state, gpus=[g.bus_id for g in gpus] if on_gpus else [],
                                              cpu=on_cpu, algorithm=algorithm, **extra))
     return EmulatedRig(ip, state, built)

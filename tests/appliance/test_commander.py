@@ -16,6 +16,7 @@ from appliance.commander import Commander
 from appliance.config import load
 from appliance.inventory import Inventory
 from appliance.snmp.farm_file import farm_path
+from collectors import algorithms
 from simfarm.farm import Farm
 from tests.simfarm.conftest import free_base
 
@@ -103,7 +104,8 @@ async def test_the_farm_document_for_snmpd_lists_every_miner_under_its_inventory
         doc = json.loads(farm_path(tmp_path / "state").read_text())
     farm_row = doc["farm"]
     assert (farm_row["asics"], farm_row["asics_up"], farm_row["rigs"], farm_row["alerts_active"]) == (6, 5, 0, 0)
-    assert farm_row["hashrate_hs"] == sum(s.hashrate_hs for s in polled.values() if s.reachable)
+    assert {row["algorithm"]: row["hashrate_hs"] for row in doc["algorithms"]} == algorithms.totals(
+        (s.algorithm, s.hashrate_hs) for s in polled.values() if s.reachable)
     assert farm_row["polled_at"] <= doc["written_at"] and farm_row["poll_duration_ms"] > 0
     records = {r["address"].rsplit(":", 1)[0]: r for r in doc["miners"]}
     assert {ip: r["index"] for ip, r in records.items()} == numbers

@@ -20,7 +20,8 @@ TARGET = SnmpTarget("10.0.7.12")
 
 def test_every_model_field_is_read_or_set_by_the_commander():
     """When the model grows, parse_snapshot must learn the new field (or say it sets it itself)."""
-    own = {"reachable", "ip", "port", "latency_ms", "cpu", "gpus", "programs", "faults", "absent"}
+    own = {"reachable", "ip", "port", "latency_ms", "cpu", "gpus", "programs", "faults", "absent",
+           "hashrate_by_algorithm_hs"}
     assert {f.name for f in fields(RigSnapshot)} == set(rig.RIG_FIELDS) | own
     assert {f.name for f in fields(Cpu)} == set(rig.CPU_FIELDS)
     assert {f.name for f in fields(Gpu)} == set(rig.GPU_FIELDS)
@@ -44,6 +45,17 @@ def test_absurd_values_are_dropped_and_the_rest_kept():
     assert first.rejected == 0 and first.mem_temp_c == 80.5
     assert len(snapshot.gpus) == 11 and [p.name for p in snapshot.programs] == ["trex", "xmrig"]
     assert snapshot.cpu == Cpu() and snapshot.faults == ["one", "2"]
+
+
+def test_the_rigs_totals_are_its_programs_per_algorithm_whatever_the_sentry_summed():
+    data = twelve_gpu_rig(collected_at=1.7e9).to_dict()
+    del data["hashrate_by_algorithm_hs"]
+    data["hashrate_hs"] = 1e9  # an older sentry's sum over every algorithm: not read
+    data["programs"][1].update(api_up=True, algorithm="rx/0", hashrate_hs=9_500.0, error=None)
+    data["programs"].append({"name": "srbminer", "api_up": True, "algorithm": "randomx", "hashrate_hs": 500.0})
+    snapshot = rig.parse_snapshot(data, fallback_hostname="10.0.7.12")
+    assert snapshot.hashrate_by_algorithm_hs == {"KawPow": sum(g["hashrate_hs"] for g in data["gpus"]),
+                                                 "RandomX": 10_000.0}
 
 
 class Responder:

@@ -30,8 +30,8 @@ def rig(*gpus: Gpu) -> RigSnapshot:
     return RigSnapshot(hostname="rig", gpus=list(gpus))
 
 
-def reading(name: str, *gpus: ProgramGpu, cpu: float | None = None) -> ProgramReading:
-    return ProgramReading(MinerProgram(name=name, api_up=True), list(gpus), cpu)
+def reading(name: str, *gpus: ProgramGpu, cpu: float | None = None, algorithm: str = "kawpow") -> ProgramReading:
+    return ProgramReading(MinerProgram(name=name, api_up=True, algorithm=algorithm), list(gpus), cpu)
 
 
 def test_exact_then_by_bus_number():
@@ -92,9 +92,21 @@ def test_a_gpu_without_bus_id_counts_only_in_its_programs_total():
 
 def test_cpu_hashrate_and_programs_that_are_down():
     snapshot = rig()
-    merge_program(snapshot, reading("xmrig", cpu=900.0))
-    merge_program(snapshot, reading("srbminer", cpu=100.0))
+    merge_program(snapshot, reading("xmrig", cpu=900.0, algorithm="rx/0"))
+    merge_program(snapshot, reading("srbminer", cpu=100.0, algorithm="randomx"))  # RandomX too: they add up
     down = ProgramReading(MinerProgram(name="trex", error="nothing answers on 127.0.0.1:4067"),
                           [ProgramGpu("0000:01:00.0", hashrate_hs=1.0)])
     merge_program(snapshot, down)
-    assert snapshot.cpu.hashrate_hs == 1000.0 and snapshot.gpus == []
+    assert (snapshot.cpu.hashrate_hs, snapshot.cpu.algorithm, snapshot.gpus) == (1000.0, "rx/0", [])
+
+
+def test_two_algorithms_on_one_device_are_never_added():
+    snapshot = rig(Gpu("0000:01:00.0", vendor="nvidia"))
+    merge_program(snapshot, reading("trex", ProgramGpu("0000:01:00.0", hashrate_hs=30e6), algorithm="kawpow"))
+    merge_program(snapshot, reading("rigel", ProgramGpu("0000:01:00.0", hashrate_hs=2e6), algorithm="KAWPOW"))
+    merge_program(snapshot, reading("lolminer", ProgramGpu("0000:01:00.0", hashrate_hs=9e9), algorithm="alephium"))
+    merge_program(snapshot, reading("xmrig", cpu=9e3, algorithm="rx/0"))
+    merge_program(snapshot, reading("srbminer", cpu=1e3, algorithm="ghostrider"))
+    gpu = snapshot.gpus[0]
+    assert (gpu.hashrate_hs, gpu.algorithm, gpu.program) == (32e6, "kawpow", "trex+rigel+lolminer")
+    assert (snapshot.cpu.hashrate_hs, snapshot.cpu.algorithm) == (9e3, "rx/0")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from collectors.algorithms import canonical
 from sentry_light.collect import collect
 from sentry_light.config import ProgramTarget
 from sentry_light.show import render
@@ -54,21 +55,34 @@ async def test_every_program_of_every_profile_matches_the_inventory(farm, tmp_pa
                                    [f"AMD: no GPU driven by amdgpu under {tmp_path / row['ip'] / 'class' / 'drm'}"])
         gpus = by_bus(snapshot.gpus)
         assert list(gpus) == [g["bus_id"] for g in row["gpus"]]  # keyed and ordered by bus id
-        for expected, program in zip(row["programs"], snapshot.programs, strict=True):
+        records = iter(snapshot.programs)
+        for expected in row["programs"]:
             name = READER_OF.get(expected["name"], expected["name"])
-            assert (program.name, program.api_up, program.error, program.port) == (name, True, None, expected["port"])
-            assert near(program.hashrate_hs, expected["hashrate_nominal_hs"], len(expected["gpus"])), (row["ip"], name)
-            assert program.uptime_s > 0 and program.accepted is not None
+            gpu_nominal = sum(g["hashrate_nominal_hs"] for g in row["gpus"] if g["bus_id"] in expected["gpus"])
+            cpu_nominal = expected["hashrate_nominal_hs"] - gpu_nominal
+            # SRBMiner mining on the CPU too gives a record per algorithm, each with its own hashrate.
+            per_algorithm = ([(expected["algorithm"], gpu_nominal), (expected["cpu_algorithm"], cpu_nominal)]
+                             if expected.get("cpu_algorithm") else [(expected["algorithm"], expected["hashrate_nominal_hs"])])
+            for algorithm, nominal in per_algorithm:
+                program = next(records)
+                assert (program.name, program.api_up, program.error, program.port, program.algorithm) == (
+                    name, True, None, expected["port"], algorithm)
+                assert near(program.hashrate_hs, nominal, len(expected["gpus"])), (row["ip"], name, algorithm)
+                assert program.uptime_s > 0 and program.accepted is not None
             for bus_id in expected["gpus"]:
                 nominal = next(g["hashrate_nominal_hs"] for g in row["gpus"] if g["bus_id"] == bus_id)
                 gpu = gpus[bus_id]
                 assert near(gpu.hashrate_hs, nominal), (row["ip"], name, bus_id)
+                assert gpu.algorithm == expected["algorithm"]
                 assert gpu.program == name and gpu.vendor in vendors and gpu.temp_c is not None
             if expected["cpu"]:
-                cpu_nominal = expected["hashrate_nominal_hs"] - sum(
-                    g["hashrate_nominal_hs"] for g in row["gpus"] if g["bus_id"] in expected["gpus"])
                 assert near(snapshot.cpu.hashrate_hs, cpu_nominal), (row["ip"], name)
-        assert snapshot.hashrate_hs == pytest.approx(sum(p.hashrate_hs for p in snapshot.programs))
+                assert snapshot.cpu.algorithm == expected.get("cpu_algorithm") or expected["algorithm"]
+        assert next(records, None) is None
+        # The rig's hashrate is one total per algorithm: its programs' of that algorithm.
+        assert snapshot.hashrate_by_algorithm_hs == pytest.approx({
+            canonical(algorithm): sum(p.hashrate_hs for p in snapshot.programs if canonical(p.algorithm) == canonical(algorithm))
+            for algorithm in {p.algorithm for p in snapshot.programs}})
         if not any(p["cpu"] for p in row["programs"]):
             assert snapshot.cpu.hashrate_hs is None
         assert snapshot.cpu.threads and snapshot.memory_used_pct is not None and snapshot.uptime_s
@@ -80,7 +94,7 @@ async def test_a_program_whose_api_is_down_is_one_sentence_and_the_others_go_on(
     snapshot = await collect_rig(row, tmp_path)
     trex, xmrig = snapshot.programs
     assert (trex.api_up, trex.error, trex.hashrate_hs) == (False, f"nothing answers on {row['ip']}:4067", None)
-    assert xmrig.api_up and snapshot.hashrate_hs == xmrig.hashrate_hs
+    assert xmrig.api_up and snapshot.hashrate_by_algorithm_hs == {"RandomX": xmrig.hashrate_hs}
     assert all(g.hashrate_hs is None for g in snapshot.gpus) and len(snapshot.gpus) == len(row["gpus"])
     assert snapshot.faults == []
     assert f"T-Rex: nothing answers on {row['ip']}:4067" in render(snapshot)
@@ -131,3 +145,20 @@ async def test_teamredminer_keeps_its_numbers_when_a_gpu_is_lost(farm, tmp_path)
                                 "AMD GPUs, so its GPUs are not matched to bus ids")]
     assert all(g.hashrate_hs is None for g in snapshot.gpus)
     assert near(snapshot.programs[0].hashrate_hs, sum(g["hashrate_nominal_hs"] for g in remaining), len(remaining))
+
+
+async def test_srbminer_on_gpus_and_cpu_is_two_algorithms_never_added(farm, tmp_path):
+    row = first_rig(farm, "srbminer_multi")  # KawPow on the GPUs, RandomX on the CPU
+    snapshot = await collect_rig(row, tmp_path)
+    kawpow, randomx = snapshot.programs
+    assert (kawpow.name, kawpow.algorithm, randomx.name, randomx.algorithm) == ("srbminer", "kawpow", "srbminer", "randomx")
+    assert snapshot.hashrate_by_algorithm_hs == {"KawPow": kawpow.hashrate_hs, "RandomX": randomx.hashrate_hs}
+    assert kawpow.hashrate_hs == pytest.approx(sum(g.hashrate_hs for g in snapshot.gpus))
+    assert (snapshot.cpu.hashrate_hs, snapshot.cpu.algorithm) == (randomx.hashrate_hs, "randomx")
+    text = render(snapshot)
+    header, cpu_line = text.splitlines()[:2]
+    assert header.endswith(f"hashrate KawPow {kawpow.hashrate_hs / 1e6:,.2f} MH/s, "
+                           f"RandomX {randomx.hashrate_hs / 1e3:,.2f} kH/s")
+    assert cpu_line.endswith(f"mining RandomX {randomx.hashrate_hs / 1e3:,.2f} kH/s")
+    programs = [line.split() for line in text.splitlines() if line.startswith("SRBMiner-MULTI")]
+    assert [(line[2], line[4]) for line in programs] == [("KawPow", "MH/s"), ("RandomX", "kH/s")]

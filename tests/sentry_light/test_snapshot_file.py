@@ -17,10 +17,10 @@ NOW = 1_700_000_000.0
 
 def rig(n: int = 0) -> RigSnapshot:
     return RigSnapshot(
-        hostname="rig-007", collected_at=NOW, uptime_s=3600, hashrate_hs=1.5e8 + n,
+        hostname="rig-007", collected_at=NOW, uptime_s=3600, hashrate_by_algorithm_hs={"KawPow": 1.5e8 + n},
         cpu=Cpu(model="AMD Ryzen 9 5950X 16-Core Processor", threads=32, temp_c=61.0),
         gpus=[Gpu(bus_id=f"0000:{i:02x}:00.0", vendor="nvidia", hashrate_hs=3e7 + n, temp_c=60.0) for i in range(1, 9)],
-        programs=[MinerProgram(name="trex", api_up=True, hashrate_hs=1.5e8 + n, port=4067),
+        programs=[MinerProgram(name="trex", api_up=True, algorithm="kawpow", hashrate_hs=1.5e8 + n, port=4067),
                   MinerProgram(name="lolminer", port=8020, error="nothing answers on 127.0.0.1:8020")],
         faults=["GPU 0000:03:00.0 lost"], absent=["AMD: no GPU driven by amdgpu under /sys/class/drm"])
 
@@ -50,7 +50,7 @@ def test_a_reader_never_sees_a_partial_file(tmp_path):
     def reader() -> None:
         while not done.is_set():
             try:
-                seen.append(read_snapshot(path).hashrate_hs)
+                seen.append(read_snapshot(path).hashrate_by_algorithm_hs["KawPow"])
             except SnapshotError as exc:
                 bad.append(str(exc))
 
@@ -76,7 +76,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
     monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(SnapshotError, match=f"Cannot write the rig snapshot {path}: No space left on device"):
         write_snapshot(rig(2), path)
-    assert read_snapshot(path).hashrate_hs == 1.5e8 + 1
+    assert read_snapshot(path).hashrate_by_algorithm_hs == {"KawPow": 1.5e8 + 1}
     assert [p.name for p in tmp_path.iterdir()] == ["rig.json"]
 
 

@@ -42,8 +42,11 @@ class ProgramGpu:
 @dataclass(slots=True)
 class ProgramReading:
     program: MinerProgram
-    gpus: list[ProgramGpu] = field(default_factory=list)
+    gpus: list[ProgramGpu] = field(default_factory=list)  # their hashrates in the program's algorithm
     cpu_hashrate_hs: float | None = None  # H/s the program gets from the CPU; None: it does not mine there
+    # The other algorithms the program mines at the same time, a reading each (SRBMiner's CPU algorithm
+    # beside its GPU one): hashrates of two algorithms never share a record.
+    more: list[ProgramReading] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,8 @@ async def read_program(program: Program, host: str, port: int, *, client: httpx.
         error = str(exc)
     else:
         reading = program.parse(replies, time.time())
-        reading.program.port = port
+        for part in (reading, *reading.more):
+            part.program.port = port
         return reading
     return ProgramReading(MinerProgram(name=program.name, api_up=False, port=port, error=error))
 

@@ -2,9 +2,11 @@
 
 It may mine a GPU algorithm and a CPU algorithm at once: ``algorithms[]`` has one entry per algorithm,
 whose ``hashrate`` holds H/s per device, ``gpuN`` (N the ``id`` in ``gpu_devices``) under ``gpu`` and
-``threadN`` under ``cpu``, each with a ``total``. ``gpu_devices[].bus_id`` is the decimal bus number.
-Shares are per algorithm, not per device. The older SRBMiner (CryptoNight) has one ``devices[]`` list
-with the hashrate in each device, and ``hashrate_total_now``; it is read too.
+``threadN`` under ``cpu``, each with a ``total`` (an algorithm that does not mine on the CPU lists no
+thread there, only a zero total). ``gpu_devices[].bus_id`` is the decimal bus number. Pool and shares
+are per algorithm, not per device. Each algorithm is a reading of its own, the first the program's,
+the others in its ``more``: their hashrates do not add up. The older SRBMiner (CryptoNight) has one
+``devices[]`` list with the hashrate in each device, and ``hashrate_total_now``; it is read too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collectors import units
 from collectors.model import MinerProgram
 from sentry_light import busid
 from sentry_light.sources.programs.base import (Program, ProgramGpu, ProgramReading, Replies, dig, label, records,
-                                                 sensor_c, total)
+                                                 sensor_c)
 
 ROOT = "/"
 
@@ -34,22 +36,28 @@ def _hardware(d: dict[str, Any], hashrate_hs: float | None) -> ProgramGpu:
 
 
 def _multi(s: Any) -> ProgramReading:
-    algorithms = records(dig(s, "algorithms"))
-    gpus = []
-    for d in records(dig(s, "gpu_devices")):
-        key = f"gpu{units.integer(d.get('id'))}"
-        gpus.append(_hardware(d, total([units.hashrate(dig(a, "hashrate", "gpu", key), "h") for a in algorithms])))
-    cpu = total([units.hashrate(dig(a, "hashrate", "cpu", "total"), "h") for a in algorithms])
-    names = [name for name in (units.text(a.get("name")) for a in algorithms) if name]
+    # Not mining yet, it lists no algorithm: the program still answers, with its GPUs.
+    first, *more = [_algorithm(s, a) for a in records(dig(s, "algorithms"))] or [_algorithm(s, {})]
+    # Every GPU is the first reading's, so that the hardware's figures are read whether it hashes or
+    # not; another algorithm's reading has the GPUs that hash in it.
+    for reading in more:
+        reading.gpus = [gpu for gpu in reading.gpus if gpu.hashrate_hs is not None]
+    first.more = more
+    return first
+
+
+def _algorithm(s: Any, a: dict[str, Any]) -> ProgramReading:
+    rates = dig(a, "hashrate")
     program = MinerProgram(
         name=PROGRAM.name, api_up=True, version=units.text(dig(s, "miner_version")),
-        algorithm=", ".join(names) or None, pool=units.text(dig(algorithms, 0, "pool", "pool")),
-        hashrate_hs=total([units.hashrate(dig(a, "hashrate", "now"), "h") for a in algorithms]),
-        accepted=total([units.counter(dig(a, "shares", "accepted")) for a in algorithms]),
-        rejected=total([units.counter(dig(a, "shares", "rejected")) for a in algorithms]),
-        uptime_s=units.counter(dig(s, "mining_time")))
-    # A CPU that mines nothing is listed with a zero total; only a listed CPU device mines.
-    return ProgramReading(program, gpus, cpu if records(dig(s, "cpu_devices")) else None)
+        algorithm=units.text(a.get("name")), pool=units.text(dig(a, "pool", "pool")),
+        hashrate_hs=units.hashrate(dig(rates, "now"), "h"), accepted=units.counter(dig(a, "shares", "accepted")),
+        rejected=units.counter(dig(a, "shares", "rejected")), uptime_s=units.counter(dig(s, "mining_time")))
+    gpus = [_hardware(d, units.hashrate(dig(rates, "gpu", f"gpu{units.integer(d.get('id'))}"), "h"))
+            for d in records(dig(s, "gpu_devices"))]
+    cpu = dig(rates, "cpu")
+    on_cpu = isinstance(cpu, dict) and any(key != "total" for key in cpu)
+    return ProgramReading(program, gpus, units.hashrate(cpu.get("total"), "h") if on_cpu else None)
 
 
 def _legacy(s: Any) -> ProgramReading:

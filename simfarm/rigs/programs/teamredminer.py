@@ -66,7 +66,8 @@ class TeamRedMiner(MinerProgram):
     def _pool(self, now: float) -> dict[str, Any]:
         _, accepted, rejected = self.totals(now)
         return {
-            "POOL": 0, "URL": self.pool, "Status": "Alive", "Priority": 0, "Quota": 1, "Long Poll": "N",
+            "POOL": 0, "URL": self.pool, "Algorithm": self.algorithm, "Status": "Alive", "Priority": 0, "Quota": 1,
+            "Long Poll": "N",
             "Getworks": accepted, "Accepted": accepted, "Rejected": rejected, "Stale": 0,
             "User": self.user, "Has Stratum": True, "Stratum Active": True,
             "Stratum URL": self.pool.split("://")[-1].split(":")[0],

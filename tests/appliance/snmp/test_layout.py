@@ -9,7 +9,7 @@ import pytest
 from appliance.snmp import layout
 from collectors.mib import BASE, oid
 
-from .farmdata import DOWN, RIG, S19, big_farm, farm_document
+from .farmdata import DOWN, KAWPOW, RIG, S19, SHA256, big_farm, farm_document
 
 
 def cells(document) -> dict:
@@ -33,8 +33,7 @@ def test_the_farm_scalars():
         scalar("mwFarmAsicsUp"): ("gauge", 2),
         scalar("mwFarmRigs"): ("gauge", 1),
         scalar("mwFarmRigsUp"): ("gauge", 1),
-        scalar("mwFarmHashrate"): ("gauge", 12_000_000),  # 12 PH/s, in GH/s
-        scalar("mwFarmHashrateUnit"): ("integer", 4),
+        # No mwFarmHashrate: obsolete, a sum over algorithms (mwFarmAlgoTable has each).
         scalar("mwFarmPower"): ("gauge", 360_000),
         scalar("mwFarmAlertsActive"): ("gauge", 3),
         scalar("mwFarmPollDuration"): ("gauge", 2345),
@@ -67,7 +66,28 @@ def test_every_column_of_an_asic_row():
         "mwMinerRejected": ("counter", 5),
         "mwMinerError": None,  # null: the poll went well
         "mwMinerPolledAt": ("gauge", 1_764_230_400),
+        "mwMinerAlgorithm": ("string", "SHA256"),
     }
+
+
+def test_a_row_per_algorithm_under_its_number_never_a_sum_across_them():
+    got = cells(farm_document())
+    table = {key: value for key, value in got.items() if key[:-2] == oid("mwFarmAlgoEntry")}
+    assert table == {
+        column("mwFarmAlgoName", 1): ("string", "SHA256"),
+        column("mwFarmAlgoMiners", 1): ("gauge", SHA256["miners"]),
+        column("mwFarmAlgoMinersUp", 1): ("gauge", SHA256["miners_up"]),
+        column("mwFarmAlgoHashrate", 1): ("gauge", 110_000_000),  # 110 TH/s in MH/s
+        column("mwFarmAlgoHashrateUnit", 1): ("integer", 3),
+        column("mwFarmAlgoPower", 1): ("gauge", 3250),
+        column("mwFarmAlgoName", 8): ("string", "KawPow"),
+        column("mwFarmAlgoMiners", 8): ("gauge", 1),
+        column("mwFarmAlgoMinersUp", 8): ("gauge", 1),
+        column("mwFarmAlgoHashrate", 8): ("gauge", 62_000_000),
+        column("mwFarmAlgoHashrateUnit", 8): ("integer", 1),
+        column("mwFarmAlgoPower", 8): ("gauge", round(KAWPOW["power_w"])),
+    }
+    assert scalar("mwFarmHashrate") not in got and scalar("mwFarmHashrateUnit") not in got
 
 
 def test_a_rig_an_unreachable_asic_and_a_device_that_said_almost_nothing():
@@ -82,7 +102,7 @@ def test_a_rig_an_unreachable_asic_and_a_device_that_said_almost_nothing():
     assert got[column("mwMinerError", 3)] == ("string", DOWN["error"])
     assert {key[-2] for key in got if key[-1] == 3} == {
         oid(name)[-1] for name in ("mwMinerAddress", "mwMinerKind", "mwMinerMake", "mwMinerModel", "mwMinerReachable",
-                                   "mwMinerError", "mwMinerPolledAt")}
+                                   "mwMinerError", "mwMinerPolledAt", "mwMinerAlgorithm")}
 
     assert {key: value for key, value in got.items() if key[-1] == 7} == {
         column("mwMinerKind", 7): ("integer", 1), column("mwMinerReachable", 7): ("integer", 1)}
@@ -91,17 +111,20 @@ def test_a_rig_an_unreachable_asic_and_a_device_that_said_almost_nothing():
 @pytest.mark.parametrize("absurd", [None, "3250", True, float("nan"), float("inf"), -1, -0.5, [1], {"w": 1},
                                     10**400])
 def test_a_missing_or_absurd_value_has_no_cell_never_a_made_up_zero(absurd):
-    document = farm_document(power_w=absurd, asics=absurd, polled_at=absurd, hashrate_hs=absurd)
+    document = farm_document(power_w=absurd, asics=absurd, polled_at=absurd)
     document["miners"][0].update(power_w=absurd, uptime_s=absurd, accepted=absurd, hashrate_hs=absurd,
                                  polled_at=absurd)
+    document["algorithms"][0].update(miners=absurd, hashrate_hs=absurd, power_w=absurd)
     got = cells(document)
-    for key in (scalar("mwFarmPower"), scalar("mwFarmAsics"), scalar("mwFarmPolledAt"), scalar("mwFarmHashrate"),
-                scalar("mwFarmHashrateUnit"), column("mwMinerPower", 1), column("mwMinerUptime", 1),
+    for key in (scalar("mwFarmPower"), scalar("mwFarmAsics"), scalar("mwFarmPolledAt"),
+                column("mwMinerPower", 1), column("mwMinerUptime", 1),
                 column("mwMinerAccepted", 1), column("mwMinerHashrate", 1), column("mwMinerHashrateUnit", 1),
-                column("mwMinerPolledAt", 1)):
+                column("mwMinerPolledAt", 1), column("mwFarmAlgoMiners", 1), column("mwFarmAlgoHashrate", 1),
+                column("mwFarmAlgoHashrateUnit", 1), column("mwFarmAlgoPower", 1)):
         assert key not in got
     assert got[scalar("mwFarmName")] == ("string", "north-farm")  # the rest is served
     assert got[column("mwMinerModel", 1)] == ("string", "Antminer S19 Pro")
+    assert got[column("mwFarmAlgoName", 1)] == ("string", "SHA256")
 
 
 def test_unknown_enumerations_text_and_counters():
@@ -121,12 +144,14 @@ def test_unknown_enumerations_text_and_counters():
 
 
 def test_hashrate_units_scale_with_the_value():
-    document = farm_document(hashrate_hs=5e21)
+    document = farm_document()
+    document["algorithms"][0]["hashrate_hs"] = 5e21
     document["miners"][0]["hashrate_hs"] = 4_294_967_295.0
     document["miners"][1]["hashrate_hs"] = 13e9
     document["miners"][3]["hashrate_hs"] = 0.0
     got = cells(document)
-    assert (got[scalar("mwFarmHashrate")], got[scalar("mwFarmHashrateUnit")]) == (("gauge", 5_000_000), ("integer", 6))
+    assert (got[column("mwFarmAlgoHashrate", 1)], got[column("mwFarmAlgoHashrateUnit", 1)]) == (
+        ("gauge", 5_000_000), ("integer", 6))
     assert got[column("mwMinerHashrate", 1)] == ("gauge", 4_294_967_295)
     assert got[column("mwMinerHashrateUnit", 1)] == ("integer", 1)
     assert got[column("mwMinerHashrate", 2)] == ("gauge", 13_000_000)
@@ -152,7 +177,8 @@ def test_the_largest_index_and_a_duplicate_index():
     assert ("string", "twin") not in got.values()
 
 
-@pytest.mark.parametrize("broken", [{"farm": "north", "miners": {"1": S19}}, {"farm": None, "miners": [1, "x", None]},
+@pytest.mark.parametrize("broken", [{"farm": "north", "miners": {"1": S19}, "algorithms": SHA256},
+                                    {"farm": None, "miners": [1, "x", None], "algorithms": [None, {**SHA256, "index": 0}]},
                                     {}])
 def test_a_document_of_the_wrong_shape_gives_what_it_can_and_never_fails(broken):
     assert layout.rows({"version": 1, **broken}) == []

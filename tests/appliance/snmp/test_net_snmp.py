@@ -27,21 +27,19 @@ def test_snmpwalk_reads_the_farm_and_its_devices_by_mib_name(farm_agent: Agent):
     result = farm_agent.query("snmpwalk", "MINERWATCH-MIB::mwFarmObjects", options=mib_args())
     assert result.returncode == 0, result.stderr
     cells = parse_walk(result.stdout)
-    assert {key: value for key, value in cells.items() if key.startswith("mwFarm")} == {
+    assert {key: value for key, value in cells.items() if key.startswith("mwFarm") and key.endswith(".0")} == {
         "mwFarmName.0": "STRING: north-farm",
         "mwFarmHaRole.0": "INTEGER: master(1)",
         "mwFarmAsics.0": "Gauge32: 3",
         "mwFarmAsicsUp.0": "Gauge32: 2",
         "mwFarmRigs.0": "Gauge32: 1",
         "mwFarmRigsUp.0": "Gauge32: 1",
-        "mwFarmHashrate.0": "Gauge32: 12000000",
-        "mwFarmHashrateUnit.0": "INTEGER: gigaHashesPerSecond(4)",
         "mwFarmPower.0": "Gauge32: 360000 watts",
         "mwFarmAlertsActive.0": "Gauge32: 3",
         "mwFarmPollDuration.0": "Gauge32: 2345 milliseconds",
         "mwFarmPolledAt.0": "Gauge32: 1764230400 seconds since 1970-01-01 00:00 UTC",
     }
-    assert {key: value for key, value in cells.items() if key.endswith(".1")} == {
+    assert {key: value for key, value in cells.items() if key.startswith("mwMiner") and key.endswith(".1")} == {
         "mwMinerAddress.1": "STRING: 10.0.0.5:4028",
         "mwMinerKind.1": "INTEGER: asic(1)",
         "mwMinerHostname.1": "STRING: s19-a1",
@@ -57,10 +55,22 @@ def test_snmpwalk_reads_the_farm_and_its_devices_by_mib_name(farm_agent: Agent):
         "mwMinerAccepted.1": "Counter32: 1234",
         "mwMinerRejected.1": "Counter32: 5",
         "mwMinerPolledAt.1": "Gauge32: 1764230400 seconds since 1970-01-01 00:00 UTC",
+        "mwMinerAlgorithm.1": "STRING: SHA256",
+    }
+    # The farm's hashrate, a row per algorithm under the algorithm's number: SHA256 is 1, KawPow 8.
+    assert {key: value for key, value in cells.items() if key.startswith("mwFarmAlgo")} == {
+        "mwFarmAlgoName.1": "STRING: SHA256", "mwFarmAlgoName.8": "STRING: KawPow",
+        "mwFarmAlgoMiners.1": "Gauge32: 2", "mwFarmAlgoMiners.8": "Gauge32: 1",
+        "mwFarmAlgoMinersUp.1": "Gauge32: 1", "mwFarmAlgoMinersUp.8": "Gauge32: 1",
+        "mwFarmAlgoHashrate.1": "Gauge32: 110000000", "mwFarmAlgoHashrate.8": "Gauge32: 62000000",
+        "mwFarmAlgoHashrateUnit.1": "INTEGER: megaHashesPerSecond(3)",
+        "mwFarmAlgoHashrateUnit.8": "INTEGER: hashesPerSecond(1)",
+        "mwFarmAlgoPower.1": "Gauge32: 3250 watts", "mwFarmAlgoPower.8": "Gauge32: 2705 watts",
     }
     assert cells["mwMinerKind.2"] == "INTEGER: rig(2)"
     assert cells["mwMinerHashrateUnit.2"] == "INTEGER: hashesPerSecond(1)"
     assert cells["mwMinerReachable.3"] == "INTEGER: false(2)" and cells["mwMinerError.3"] == f"STRING: {DOWN['error']}"
+    assert cells["mwMinerAlgorithm.2"] == "STRING: KawPow"
     assert sorted(key for key in cells if key.endswith(".7")) == ["mwMinerKind.7", "mwMinerReachable.7"]
 
 

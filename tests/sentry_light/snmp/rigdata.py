@@ -14,14 +14,14 @@ def twelve_gpu_rig(collected_at: float, hostname: str = "rig-012") -> RigSnapsho
             hashrate_hs=34_500_000.0 + number * 100_000, temp_c=60.0 + number / 2,
             mem_temp_c=None if number == 3 else 80.5, fan_pct=55.25, fan_rpm=1800 + number,
             power_w=225.4, power_limit_w=240.0, core_clock_mhz=1440, mem_clock_mhz=9500, load_pct=99.0,
-            accepted=1000 + number, rejected=number, program="trex")
+            accepted=1000 + number, rejected=number, program="trex", algorithm="kawpow")
         for number, bus in enumerate(BUSES)
     ]
     return RigSnapshot(
         hostname=hostname, collected_at=collected_at, uptime_s=86_400, load_1m=3.25, memory_used_pct=41.5,
-        disk_used_pct=12.0, hashrate_hs=sum(g.hashrate_hs for g in gpus) + 9_500.0,
+        disk_used_pct=12.0, hashrate_by_algorithm_hs={"KawPow": sum(g.hashrate_hs for g in gpus)},
         cpu=Cpu(model="AMD Ryzen 9 5950X 16-Core Processor", threads=32, load_pct=37.5, temp_c=71.2,
-                frequency_mhz=3400, hashrate_hs=9_500.0),
+                frequency_mhz=3400, hashrate_hs=9_500.0, algorithm="rx/0"),
         gpus=gpus,
         programs=[
             MinerProgram(name="trex", api_up=True, version="0.26.8", algorithm="kawpow",

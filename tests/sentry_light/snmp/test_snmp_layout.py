@@ -6,7 +6,7 @@ import json
 import zlib
 
 from collectors.mib import BASE, SENTRY_STATUS, oid
-from collectors.model import Gpu, RigSnapshot
+from collectors.model import Cpu, Gpu, MinerProgram, RigSnapshot
 from sentry_light.snmp import layout
 from snmp_agent.cells import hashrate
 
@@ -71,6 +71,32 @@ def test_units_counters_and_absent_values():
     assert got[oid("mwProgramApiUp") + (1,)] == ("integer", 1)  # trex before xmrig
     assert got[oid("mwProgramApiUp") + (2,)] == ("integer", 2)
     assert oid("mwProgramHashrate") + (2,) not in got
+
+
+def test_a_rig_mining_two_algorithms_has_a_row_for_each_and_no_sum():
+    rig = RigSnapshot(hostname="rig-dual", hashrate_by_algorithm_hs={"KawPow": 244.48e6, "RandomX": 18_920.0},
+                      cpu=Cpu(hashrate_hs=18_920.0, algorithm="randomx"),
+                      gpus=[Gpu("0000:01:00.0", hashrate_hs=244.48e6, algorithm="kawpow")],
+                      programs=[MinerProgram("srbminer", api_up=True, algorithm="kawpow", hashrate_hs=244.48e6,
+                                             port=21550),
+                                MinerProgram("srbminer", api_up=True, algorithm="randomx", hashrate_hs=18_920.0,
+                                             port=21550)])
+    got = cells(rig)
+    assert {key: value for key, value in got.items() if key[:-2] == oid("mwRigAlgoEntry")} == {
+        oid("mwRigAlgoName") + (8,): ("string", "KawPow"),
+        oid("mwRigAlgoHashrate") + (8,): ("gauge", 244_480_000),
+        oid("mwRigAlgoHashrateUnit") + (8,): ("integer", 1),
+        oid("mwRigAlgoName") + (12,): ("string", "RandomX"),
+        oid("mwRigAlgoHashrate") + (12,): ("gauge", 18_920),
+        oid("mwRigAlgoHashrateUnit") + (12,): ("integer", 1),
+    }
+    assert got[oid("mwRigAlgoCount") + (0,)] == ("gauge", 2)
+    assert oid("mwRigHashrate") + (0,) not in got and oid("mwRigHashrateUnit") + (0,) not in got
+    # One program, two rows: each with its algorithm and that algorithm's hashrate alone.
+    assert [got[oid(name) + (row,)] for row in (1, 2) for name in ("mwProgramAlgorithm", "mwProgramHashrate")] == [
+        ("string", "kawpow"), ("gauge", 244_480_000), ("string", "randomx"), ("gauge", 18_920)]
+    assert got[oid("mwCpuAlgorithm") + (0,)] == ("string", "randomx")
+    assert got[oid("mwGpuAlgorithm") + (257,)] == ("string", "kawpow")
 
 
 def test_strings_are_one_line_of_at_most_255_octets():

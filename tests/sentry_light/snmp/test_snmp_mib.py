@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 
+from collectors.algorithms import ALGORITHMS
 from collectors.mib import (ALERT_OBJECTS, ARCS, BASE, HA_ROLE, MINER_KIND, NOTIFICATIONS, SENTRY_STATUS,
                             SEVERITY, dotted, oid)
 from tests.conftest import require
@@ -80,3 +81,12 @@ def test_the_enumerations_number_as_the_mib_does(name, numbers):
     syntax = re.search(r"SYNTAX\s+INTEGER\s*\{([^}]*)\}", describe(name))
     assert syntax is not None
     assert {label: int(number) for label, number in re.findall(r"(\w+)\((\d+)\)", syntax[1])} == numbers
+
+
+def test_the_mib_numbers_the_algorithms_as_the_table_does():
+    text = " ".join(MIB.read_text().split())
+    description = re.search(r"MwAlgorithmIndex ::= TEXTUAL-CONVENTION .*? numbers those it knows, (.*?)\. An", text)
+    assert description is not None
+    listed = {name.strip(): int(number)
+              for name, number in re.findall(r"([^,()]+(?:,\d+)?)\((\d+)\)", description[1].split(": ", 1)[1])}
+    assert listed == {algorithm.name: algorithm.number for algorithm in ALGORITHMS}

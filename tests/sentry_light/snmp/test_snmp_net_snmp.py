@@ -60,15 +60,19 @@ def test_snmpbulkwalk_and_snmpwalk_agree_on_the_whole_subtree(agent: Agent):
 
 def test_snmpget_reads_rig_and_program_cells(agent: Agent, rig: dict):
     result = agent.query("snmpget", "MINERWATCH-MIB::mwRigHostname.0", "MINERWATCH-MIB::mwSentryStatus.0",
-                         "MINERWATCH-MIB::mwRigHashrate.0", "MINERWATCH-MIB::mwRigHashrateUnit.0",
+                         "MINERWATCH-MIB::mwRigHashrate.0", "MINERWATCH-MIB::mwRigAlgoCount.0",
+                         "MINERWATCH-MIB::mwRigAlgoName.8", "MINERWATCH-MIB::mwRigAlgoHashrate.8",
                          "MINERWATCH-MIB::mwProgramName.1", "MINERWATCH-MIB::mwProgramApiUp.2",
                          "MINERWATCH-MIB::mwCpuLoad.0", options=mib_args())
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "MINERWATCH-MIB::mwRigHostname.0 = STRING: rig-012",
         "MINERWATCH-MIB::mwSentryStatus.0 = INTEGER: ok(1)",
-        f"MINERWATCH-MIB::mwRigHashrate.0 = Gauge32: {round(rig['hashrate_hs'])}",
-        "MINERWATCH-MIB::mwRigHashrateUnit.0 = INTEGER: hashesPerSecond(1)",
+        # Obsolete: a sum over algorithms. The rig's hashrate is a row per algorithm, KawPow's is 8.
+        "MINERWATCH-MIB::mwRigHashrate.0 = No Such Instance currently exists at this OID",
+        "MINERWATCH-MIB::mwRigAlgoCount.0 = Gauge32: 1",
+        "MINERWATCH-MIB::mwRigAlgoName.8 = STRING: KawPow",
+        f"MINERWATCH-MIB::mwRigAlgoHashrate.8 = Gauge32: {round(rig['hashrate_by_algorithm_hs']['KawPow'])}",
         "MINERWATCH-MIB::mwProgramName.1 = STRING: trex",
         "MINERWATCH-MIB::mwProgramApiUp.2 = INTEGER: false(2)",
         "MINERWATCH-MIB::mwCpuLoad.0 = INTEGER: 37.50 percent",

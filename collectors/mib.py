@@ -100,6 +100,8 @@ ARCS: dict[str, Oid] = {
     "mwProgramApiUp": (1, 5, 1, 12),
     "mwProgramApiPort": (1, 5, 1, 13),
     "mwProgramError": (1, 5, 1, 14),
+    "mwProgramHashrateFixed": (1, 5, 1, 15),
+    "mwProgramHashrateFixedUnit": (1, 5, 1, 16),
 
     "mwFaultTable": (1, 6),
     "mwFaultEntry": (1, 6, 1),
@@ -121,6 +123,8 @@ ARCS: dict[str, Oid] = {
     "mwRigAlgoName": (1, 8, 1, 2),
     "mwRigAlgoHashrate": (1, 8, 1, 3),
     "mwRigAlgoHashrateUnit": (1, 8, 1, 4),
+    "mwRigAlgoHashrateFixed": (1, 8, 1, 5),
+    "mwRigAlgoHashrateFixedUnit": (1, 8, 1, 6),
 
     "mwFarmObjects": (2,),
     "mwFarm": (2, 1),
@@ -157,6 +161,8 @@ ARCS: dict[str, Oid] = {
     "mwMinerError": (2, 2, 1, 16),
     "mwMinerPolledAt": (2, 2, 1, 17),
     "mwMinerAlgorithm": (2, 2, 1, 18),
+    "mwMinerHashrateFixed": (2, 2, 1, 19),
+    "mwMinerHashrateFixedUnit": (2, 2, 1, 20),
 
     "mwFarmAlgoTable": (2, 3),
     "mwFarmAlgoEntry": (2, 3, 1),
@@ -166,6 +172,8 @@ ARCS: dict[str, Oid] = {
     "mwFarmAlgoMinersUp": (2, 3, 1, 4),
     "mwFarmAlgoHashrate": (2, 3, 1, 5),
     "mwFarmAlgoHashrateUnit": (2, 3, 1, 6),
+    "mwFarmAlgoHashrateFixed": (2, 3, 1, 7),
+    "mwFarmAlgoHashrateFixedUnit": (2, 3, 1, 8),
     "mwFarmAlgoPower": (2, 3, 1, 9),
 
     "mwAlertObjects": (3,),

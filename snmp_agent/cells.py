@@ -10,7 +10,9 @@ returns ``(type, value)``, or ``None`` for "no cell". The rules, per the MIB:
 - Gauge32 and Unsigned32 (pass_persist calls both ``gauge``) are rounded and capped at 2^32 - 1;
   Integer32 is rounded and clamped to its range;
 - hashrates are Gauge32 in the smallest unit (H/s, kH/s, ... PH/s) in which they fit, with the unit
-  (MwHashrateUnit: 1 = H/s ... 6 = PH/s) in the column beside them;
+  (MwHashrateUnit: 1 = H/s ... 6 = PH/s) in the column beside them (``HASHRATE``); and again in
+  hundredths of a unit fixed by the record's algorithm, whatever the value, with that unit beside
+  them (``fixed_hashrate``, MwHashrateHundredths), for an NMS threshold;
 - measures in tenths (``MwTenths``) or hundredths (``MwHundredths``) are scaled Integer32;
 - counters are Counter32, wrapped modulo 2^32 (pass_persist carries no Counter64);
 - TruthValue is true(1) / false(2), from a JSON boolean only;
@@ -23,19 +25,29 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from collectors.mib import BASE, Oid, oid
 
 Row = tuple[Oid, str, int | str]
 Encoder = Callable[[Any], tuple[str, int | str] | None]
-# (MIB column, record key, encoder); HASHRATE as the encoder fills the column and its Unit column.
-Field = tuple[str, str, Encoder | str]
 
 GAUGE_MAX = 2**32 - 1
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 DISPLAY_OCTETS = 255
-HASHRATE = "hashrate"
+
+
+@dataclass(frozen=True, slots=True)
+class Hashrate:
+    """The encoder of a hashrate column and of its MwHashrateUnit column (``column + "Unit"``):
+    ``scale(record, key)`` gives (Gauge32 value, unit), or None for no cell in either."""
+
+    scale: Callable[[Mapping[str, Any], str], tuple[int, int] | None]
+
+
+# (MIB column, record key, encoder); a Hashrate fills the column and its Unit column.
+Field = tuple[str, str, Encoder | Hashrate]
 
 
 def number(value: Any) -> float | None:
@@ -121,17 +133,36 @@ def hashrate(hs: Any) -> tuple[int, int] | None:
     return GAUGE_MAX, 6
 
 
+HASHRATE = Hashrate(lambda record, key: hashrate(record.get(key)))
+
+
+def hundredths_of(hs: Any, unit: int) -> tuple[int, int] | None:
+    """(value, unit) for a hashrate in H/s as hundredths of MwHashrateUnit ``unit``, whatever the value:
+    the unit never changes, so neither does the meaning of a threshold; a Gauge32 latches at its
+    maximum, as SMIv2 says a gauge does."""
+    found = number(hs)
+    if found is None or found < 0:
+        return None
+    return min(round(found * 100 / 1000 ** (unit - 1)), GAUGE_MAX), unit
+
+
+def fixed_hashrate(unit_of: Callable[[Any], int], algorithm_key: str = "algorithm") -> Hashrate:
+    """A hashrate in hundredths of the unit ``unit_of`` gives for the record's algorithm (an
+    MwHashrateUnit number): the layouts pass ``collectors.algorithms``' table, which this package may
+    not import."""
+    return Hashrate(lambda record, key: hundredths_of(record.get(key), unit_of(record.get(algorithm_key))))
+
+
 def cells(fields: Iterable[Field], record: Mapping[str, Any], suffix: Oid, base: Oid = BASE) -> Iterable[Row]:
     """One record's cells, in the order of ``fields``; ``suffix`` is the row's index (``(0,)``: scalars)."""
     for column, key, encode in fields:
-        value = record.get(key)
-        if encode == HASHRATE:
-            scaled = hashrate(value)
+        if isinstance(encode, Hashrate):
+            scaled = encode.scale(record, key)
             if scaled is not None:
                 yield oid(column, base) + suffix, "gauge", scaled[0]
                 yield oid(column + "Unit", base) + suffix, "integer", scaled[1]
             continue
-        cell = encode(value)
+        cell = encode(record.get(key))
         if cell is not None:
             yield oid(column, base) + suffix, cell[0], cell[1]
 
@@ -147,11 +178,11 @@ def columns(fields: Iterable[Field], indexed: Sequence[tuple[int, Mapping[str, A
     out: list[Row] = []
     for column, key, encode in fields:
         prefix = oid(column, base)
-        if encode == HASHRATE:
+        if isinstance(encode, Hashrate):
             unit_prefix = oid(column + "Unit", base)
             units: list[Row] = []
             for index, record in indexed:
-                scaled = hashrate(record.get(key))
+                scaled = encode.scale(record, key)
                 if scaled is not None:
                     out.append((prefix + (index,), "gauge", scaled[0]))
                     units.append((unit_prefix + (index,), "integer", scaled[1]))

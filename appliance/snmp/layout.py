@@ -29,9 +29,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from collectors import algorithms
 from collectors.mib import BASE, HA_ROLE, MINER_KIND, Oid
 from snmp_agent.cells import (HASHRATE, INT32_MAX, Field, Row, cells, columns, counter, display, enumeration,
-                              gauge, records, tenths, truth)
+                              fixed_hashrate, gauge, records, tenths, truth)
 
 # The farm document's version: farm_file writes it, the responder reads it; it lives here because the
 # responder, which snmpd waits for at start, must not pay for farm_file's imports (the inventory, pandas).
@@ -49,6 +50,9 @@ FARM: tuple[Field, ...] = (
     ("mwFarmPollDuration", "poll_duration_ms", gauge),
     ("mwFarmPolledAt", "polled_at", gauge),  # Unsigned32, which pass_persist calls gauge
 )
+
+# Hundredths of the unit of the record's algorithm, whatever the value: what an NMS threshold reads.
+FIXED = fixed_hashrate(lambda name: algorithms.unit(name).mib)
 
 # In the MIB's column order, which columns() relies on for OID order.
 MINER: tuple[Field, ...] = (
@@ -68,6 +72,7 @@ MINER: tuple[Field, ...] = (
     ("mwMinerError", "error", display),
     ("mwMinerPolledAt", "polled_at", gauge),
     ("mwMinerAlgorithm", "algorithm", display),
+    ("mwMinerHashrateFixed", "hashrate_hs", FIXED),
 )
 
 ALGORITHM: tuple[Field, ...] = (
@@ -75,6 +80,7 @@ ALGORITHM: tuple[Field, ...] = (
     ("mwFarmAlgoMiners", "miners", gauge),
     ("mwFarmAlgoMinersUp", "miners_up", gauge),
     ("mwFarmAlgoHashrate", "hashrate_hs", HASHRATE),
+    ("mwFarmAlgoHashrateFixed", "hashrate_hs", FIXED),
     ("mwFarmAlgoPower", "power_w", gauge),
 )
 

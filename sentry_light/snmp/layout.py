@@ -23,8 +23,8 @@ from typing import Any
 from collectors import algorithms
 from collectors.mib import BASE, SENTRY_STATUS, Oid, oid
 from collectors.model import RigSnapshot
-from snmp_agent.cells import (HASHRATE, INT32_MAX, Field, Row, cells, counter, display, gauge, hundredths,
-                              integer, records, tenths, truth)
+from snmp_agent.cells import (HASHRATE, INT32_MAX, Field, Row, cells, counter, display, fixed_hashrate, gauge,
+                              hundredths, integer, records, tenths, truth)
 
 # net-snmp 5.9 reads a pass_persist value line into a 4096-octet buffer: 4094 octets of value at most,
 # and a longer line leaves its tail in the pipe, which the next answer would be read from. 4000 keeps
@@ -33,6 +33,9 @@ CHUNK_OCTETS = 4000
 
 
 # -- the tables, as (MIB column, snapshot key, encoder); hashrates are (value column, unit column) --
+
+# Hundredths of the unit of the record's algorithm, whatever the value: what an NMS threshold reads.
+FIXED = fixed_hashrate(lambda name: algorithms.unit(name).mib)
 
 RIG: tuple[Field, ...] = (
     ("mwRigHostname", "hostname", display),
@@ -87,12 +90,14 @@ PROGRAM: tuple[Field, ...] = (
     ("mwProgramApiUp", "api_up", truth),
     ("mwProgramApiPort", "port", integer),
     ("mwProgramError", "error", display),
+    ("mwProgramHashrateFixed", "hashrate_hs", FIXED),
 )
 
 # The rig's hashrate per algorithm (``hashrate_by_algorithm_hs``), a row each, under the algorithm's number.
 RIG_ALGORITHM: tuple[Field, ...] = (
     ("mwRigAlgoName", "algorithm", display),
     ("mwRigAlgoHashrate", "hashrate_hs", HASHRATE),
+    ("mwRigAlgoHashrateFixed", "hashrate_hs", FIXED),
 )
 
 

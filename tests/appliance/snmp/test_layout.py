@@ -49,7 +49,7 @@ def test_the_ha_role_numbers_as_the_mib_does(role, number):
 def test_every_column_of_an_asic_row():
     got = cells(farm_document())
     assert {name: got.get(column(name, 1)) for name, *_ in layout.MINER} | {
-        "mwMinerHashrateUnit": got.get(column("mwMinerHashrateUnit", 1))} == {
+        name: got.get(column(name, 1)) for name in ("mwMinerHashrateUnit", "mwMinerHashrateFixedUnit")} == {
         "mwMinerAddress": ("string", S19["address"]),
         "mwMinerKind": ("integer", 1),
         "mwMinerHostname": ("string", "s19-a1"),
@@ -67,6 +67,8 @@ def test_every_column_of_an_asic_row():
         "mwMinerError": None,  # null: the poll went well
         "mwMinerPolledAt": ("gauge", 1_764_230_400),
         "mwMinerAlgorithm": ("string", "SHA256"),
+        "mwMinerHashrateFixed": ("gauge", 11_000),  # 110.00 TH/s: SHA256 in hundredths of TH/s
+        "mwMinerHashrateFixedUnit": ("integer", 5),
     }
 
 
@@ -79,12 +81,16 @@ def test_a_row_per_algorithm_under_its_number_never_a_sum_across_them():
         column("mwFarmAlgoMinersUp", 1): ("gauge", SHA256["miners_up"]),
         column("mwFarmAlgoHashrate", 1): ("gauge", 110_000_000),  # 110 TH/s in MH/s
         column("mwFarmAlgoHashrateUnit", 1): ("integer", 3),
+        column("mwFarmAlgoHashrateFixed", 1): ("gauge", 11_000),  # 110.00 TH/s
+        column("mwFarmAlgoHashrateFixedUnit", 1): ("integer", 5),
         column("mwFarmAlgoPower", 1): ("gauge", 3250),
         column("mwFarmAlgoName", 8): ("string", "KawPow"),
         column("mwFarmAlgoMiners", 8): ("gauge", 1),
         column("mwFarmAlgoMinersUp", 8): ("gauge", 1),
         column("mwFarmAlgoHashrate", 8): ("gauge", 62_000_000),
         column("mwFarmAlgoHashrateUnit", 8): ("integer", 1),
+        column("mwFarmAlgoHashrateFixed", 8): ("gauge", 6_200),  # 62.00 MH/s
+        column("mwFarmAlgoHashrateFixedUnit", 8): ("integer", 3),
         column("mwFarmAlgoPower", 8): ("gauge", round(KAWPOW["power_w"])),
     }
     assert scalar("mwFarmHashrate") not in got and scalar("mwFarmHashrateUnit") not in got
@@ -119,8 +125,9 @@ def test_a_missing_or_absurd_value_has_no_cell_never_a_made_up_zero(absurd):
     for key in (scalar("mwFarmPower"), scalar("mwFarmAsics"), scalar("mwFarmPolledAt"),
                 column("mwMinerPower", 1), column("mwMinerUptime", 1),
                 column("mwMinerAccepted", 1), column("mwMinerHashrate", 1), column("mwMinerHashrateUnit", 1),
-                column("mwMinerPolledAt", 1), column("mwFarmAlgoMiners", 1), column("mwFarmAlgoHashrate", 1),
-                column("mwFarmAlgoHashrateUnit", 1), column("mwFarmAlgoPower", 1)):
+                column("mwMinerPolledAt", 1), column("mwMinerHashrateFixed", 1), column("mwMinerHashrateFixedUnit", 1),
+                column("mwFarmAlgoMiners", 1), column("mwFarmAlgoHashrate", 1), column("mwFarmAlgoHashrateUnit", 1),
+                column("mwFarmAlgoHashrateFixed", 1), column("mwFarmAlgoPower", 1)):
         assert key not in got
     assert got[scalar("mwFarmName")] == ("string", "north-farm")  # the rest is served
     assert got[column("mwMinerModel", 1)] == ("string", "Antminer S19 Pro")
@@ -200,3 +207,38 @@ def test_another_base():
     rows = layout.rows(farm_document(), base)
     assert rows[0] == (oid("mwFarmName", base) + (0,), "string", "north-farm")
     assert all(row[0][:len(base)] == base for row in rows)
+
+
+def fixed(document, index: int) -> tuple[int, int]:
+    got = cells(document)
+    return got[column("mwMinerHashrateFixed", index)][1], got[column("mwMinerHashrateFixedUnit", index)][1]
+
+
+def test_a_hashrate_crossing_a_unit_boundary_stays_monotonic_in_the_fixed_unit():
+    # A SHA256 miner slowing from 4.4 to 4.2 TH/s crosses 4,294,967,295 kH/s: the adaptive column goes
+    # from MH/s to kH/s and its value jumps 1000 times up, as if the miner had sped up; the fixed one
+    # only falls with the hashrate.
+    document = farm_document()
+    readings = []
+    for hashrate_hs in (4.4e12, 4.3e12, 4_294_967_296e3, 4_294_967_295e3, 4.2e12, 1.2e12, 0.0):
+        document["miners"][0]["hashrate_hs"] = hashrate_hs
+        got = cells(document)
+        adaptive = got[column("mwMinerHashrate", 1)][1]
+        readings.append((adaptive, fixed(document, 1)))
+    adaptive = [a for a, _ in readings]
+    assert (adaptive[2], adaptive[3]) == (4_294_967, 4_294_967_295)  # slower, and read 1000 times higher
+    assert [f for _, f in readings] == [(440, 5), (430, 5), (429, 5), (429, 5), (420, 5), (120, 5), (0, 5)]
+
+
+@pytest.mark.parametrize(("algorithm", "hashrate_hs", "expected"), [
+    ("SHA256", 1.2e12, (120, 5)),  # a BitAxe: hundredths of TH/s
+    ("SHA256", 234e12, (23_400, 5)),  # an S21 Pro
+    ("SHA256", 20_000 * 234e12, (468_000_000, 5)),  # 20,000 of them: a ninth of Gauge32
+    ("SHA256", 1e21, (4_294_967_295, 5)),  # a zettahash latches at the top, as a gauge does
+    ("Scrypt", 9.5e9, (950, 4)), ("kHeavyHash", 9.4e12, (940, 5)), ("KawPow", 244.48e6, (24_448, 3)),
+    ("RandomX", 18_920.0, (1_892, 2)), ("Equihash 125,4", 55.0, (5_500, 1)), ("xelishashv3", 5e5, (50, 3)),
+])
+def test_the_fixed_unit_is_the_algorithms_own(algorithm, hashrate_hs, expected):
+    document = farm_document()
+    document["miners"][0].update(algorithm=algorithm, hashrate_hs=hashrate_hs)
+    assert fixed(document, 1) == expected

@@ -56,6 +56,8 @@ def test_snmpwalk_reads_the_farm_and_its_devices_by_mib_name(farm_agent: Agent):
         "mwMinerRejected.1": "Counter32: 5",
         "mwMinerPolledAt.1": "Gauge32: 1764230400 seconds since 1970-01-01 00:00 UTC",
         "mwMinerAlgorithm.1": "STRING: SHA256",
+        "mwMinerHashrateFixed.1": "Gauge32: 110.00",  # DISPLAY-HINT "d-2": hundredths of TH/s
+        "mwMinerHashrateFixedUnit.1": "INTEGER: teraHashesPerSecond(5)",
     }
     # The farm's hashrate, a row per algorithm under the algorithm's number: SHA256 is 1, KawPow 8.
     assert {key: value for key, value in cells.items() if key.startswith("mwFarmAlgo")} == {
@@ -65,6 +67,9 @@ def test_snmpwalk_reads_the_farm_and_its_devices_by_mib_name(farm_agent: Agent):
         "mwFarmAlgoHashrate.1": "Gauge32: 110000000", "mwFarmAlgoHashrate.8": "Gauge32: 62000000",
         "mwFarmAlgoHashrateUnit.1": "INTEGER: megaHashesPerSecond(3)",
         "mwFarmAlgoHashrateUnit.8": "INTEGER: hashesPerSecond(1)",
+        "mwFarmAlgoHashrateFixed.1": "Gauge32: 110.00", "mwFarmAlgoHashrateFixed.8": "Gauge32: 62.00",
+        "mwFarmAlgoHashrateFixedUnit.1": "INTEGER: teraHashesPerSecond(5)",
+        "mwFarmAlgoHashrateFixedUnit.8": "INTEGER: megaHashesPerSecond(3)",
         "mwFarmAlgoPower.1": "Gauge32: 3250 watts", "mwFarmAlgoPower.8": "Gauge32: 2705 watts",
     }
     assert cells["mwMinerKind.2"] == "INTEGER: rig(2)"

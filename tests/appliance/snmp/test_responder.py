@@ -63,7 +63,7 @@ def test_a_walk_gives_every_cell_once_in_order(farm_file):
     cells = walk(farm_file)
     keys = [tuple(int(arc) for arc in name.lstrip(".").split(".")) for name, _, _ in cells]
     # the farm's scalars, the cells of its four miners, and of its two algorithms
-    assert keys == sorted(keys) and len(set(keys)) == len(keys) == 10 + 16 + 15 + 8 + 2 + 2 * 6
+    assert keys == sorted(keys) and len(set(keys)) == len(keys) == 10 + 18 + 17 + 8 + 2 + 2 * 8
     assert (ROLE, "integer", "1") in cells
 
 

@@ -86,15 +86,21 @@ def test_a_rig_mining_two_algorithms_has_a_row_for_each_and_no_sum():
         oid("mwRigAlgoName") + (8,): ("string", "KawPow"),
         oid("mwRigAlgoHashrate") + (8,): ("gauge", 244_480_000),
         oid("mwRigAlgoHashrateUnit") + (8,): ("integer", 1),
+        oid("mwRigAlgoHashrateFixed") + (8,): ("gauge", 24_448),  # 244.48 MH/s, KawPow's unit
+        oid("mwRigAlgoHashrateFixedUnit") + (8,): ("integer", 3),
         oid("mwRigAlgoName") + (12,): ("string", "RandomX"),
         oid("mwRigAlgoHashrate") + (12,): ("gauge", 18_920),
         oid("mwRigAlgoHashrateUnit") + (12,): ("integer", 1),
+        oid("mwRigAlgoHashrateFixed") + (12,): ("gauge", 1_892),  # 18.92 kH/s, RandomX's unit
+        oid("mwRigAlgoHashrateFixedUnit") + (12,): ("integer", 2),
     }
     assert got[oid("mwRigAlgoCount") + (0,)] == ("gauge", 2)
     assert oid("mwRigHashrate") + (0,) not in got and oid("mwRigHashrateUnit") + (0,) not in got
     # One program, two rows: each with its algorithm and that algorithm's hashrate alone.
-    assert [got[oid(name) + (row,)] for row in (1, 2) for name in ("mwProgramAlgorithm", "mwProgramHashrate")] == [
-        ("string", "kawpow"), ("gauge", 244_480_000), ("string", "randomx"), ("gauge", 18_920)]
+    assert [got[oid(name) + (row,)] for row in (1, 2) for name in (
+        "mwProgramAlgorithm", "mwProgramHashrate", "mwProgramHashrateFixed", "mwProgramHashrateFixedUnit")] == [
+        ("string", "kawpow"), ("gauge", 244_480_000), ("gauge", 24_448), ("integer", 3),
+        ("string", "randomx"), ("gauge", 18_920), ("gauge", 1_892), ("integer", 2)]
     assert got[oid("mwCpuAlgorithm") + (0,)] == ("string", "randomx")
     assert got[oid("mwGpuAlgorithm") + (257,)] == ("string", "kawpow")
 

@@ -48,6 +48,23 @@ def test_snmpwalk_shows_the_gpu_table_with_bus_ids_and_hashrates(agent: Agent, r
     assert sum(key.startswith("MINERWATCH-MIB::mwGpuBusId.") for key in cells) == len(BUSES)
 
 
+def test_snmpwalk_shows_the_rigs_hashrate_per_algorithm_by_name(agent: Agent, rig: dict):
+    kawpow = rig["hashrate_by_algorithm_hs"]["KawPow"]
+    result = agent.query("snmpwalk", "MINERWATCH-MIB::mwRigAlgoTable", options=mib_args())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "MINERWATCH-MIB::mwRigAlgoName.8 = STRING: KawPow",
+        f"MINERWATCH-MIB::mwRigAlgoHashrate.8 = Gauge32: {round(kawpow)}",
+        "MINERWATCH-MIB::mwRigAlgoHashrateUnit.8 = INTEGER: hashesPerSecond(1)",
+        f"MINERWATCH-MIB::mwRigAlgoHashrateFixed.8 = Gauge32: {kawpow / 1e6:.2f}",
+        "MINERWATCH-MIB::mwRigAlgoHashrateFixedUnit.8 = INTEGER: megaHashesPerSecond(3)",
+    ]
+    programs = parse_walk(agent.query("snmpwalk", "MINERWATCH-MIB::mwProgramTable", options=mib_args()).stdout)
+    assert programs["MINERWATCH-MIB::mwProgramHashrateFixed.1"] == f"Gauge32: {kawpow / 1e6:.2f}"
+    assert programs["MINERWATCH-MIB::mwProgramHashrateFixedUnit.1"] == "INTEGER: megaHashesPerSecond(3)"
+    assert "MINERWATCH-MIB::mwProgramHashrateFixed.2" not in programs  # xmrig is down: no hashrate at all
+
+
 def test_snmpbulkwalk_and_snmpwalk_agree_on_the_whole_subtree(agent: Agent):
     walk = agent.query("snmpwalk", ROOT, options=[*mib_args(), "-On"])
     bulk = agent.query("snmpbulkwalk", ROOT, options=[*mib_args(), "-On", "-Cr25"])

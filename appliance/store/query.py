@@ -26,6 +26,8 @@ from appliance.store.files import OnDamaged, each_sound, read_range, reread_on_s
 from appliance.store.latest import read_latest
 from appliance.store.layout import STEPS, dataset, parts_between
 from appliance.store.schema import TIME, utc
+from collectors import algorithms
+from collectors.asic.models import lookup_model
 
 __all__ = ["farm_totals", "latest", "miner_history", "read_range"]
 
@@ -72,18 +74,36 @@ def _device_rows(path: Path, schema: pa.Schema, key: str, device: str, columns: 
 
 
 def farm_totals(state_dir: Path, since: datetime, until: datetime, step: str = "1h") -> pd.DataFrame:
-    """The whole farm per bucket of ``step`` ("5m" or "1h") in [since, until), from the miners rollup:
-    ``time``, ``miners`` (devices with a hashrate that bucket), ``hashrate_hs`` and ``power_w``
-    (sums of the devices' averages). Hours not yet rolled up are absent."""
+    """The farm's miners per bucket of ``step`` ("5m" or "1h") and per algorithm in [since, until),
+    from the miners rollup: ``time``, ``algorithm`` (its one name, ``collectors.algorithms``),
+    ``miners`` (devices with a hashrate that bucket), ``hashrate_hs`` and ``power_w`` (sums of the
+    devices' averages), by time and then in the table's order of algorithms. Hashrates of two
+    algorithms are never added, so there is no row for the farm as a whole. A miner's algorithm is
+    the one it reported, else its model's (rollups written before the algorithm was kept have only
+    the model); a miner of an algorithm nobody knows is in no row. Hours not yet rolled up are absent."""
     if step not in STEPS:
         raise ValueError(f"step must be one of {', '.join(STEPS)}, not {step!r}")
     rows = read_range(state_dir, f"miners_{step}", since, until,
-                      columns=["time", "hashrate_hs_avg", "power_w_avg"])
-    totals = rows.group_by("time").aggregate([("hashrate_hs_avg", "count"), ("hashrate_hs_avg", "sum"),
-                                             ("power_w_avg", "sum")])
-    totals = pa.table({"time": totals["time"], "miners": pc.cast(totals["hashrate_hs_avg_count"], pa.int64()),
-                       "hashrate_hs": totals["hashrate_hs_avg_sum"], "power_w": totals["power_w_avg_sum"]})
-    return totals.sort_by("time").to_pandas()
+                      columns=["time", "algorithm", "model", "hashrate_hs_avg", "power_w_avg"])
+    # Grouped by the algorithm as written and the model first: few groups, so naming each is cheap.
+    written = rows.group_by(["time", "algorithm", "model"]).aggregate([
+        ("hashrate_hs_avg", "count"), ("hashrate_hs_avg", "sum"), ("power_w_avg", "sum")])
+    names = pa.array([_algorithm(algorithm, model) for algorithm, model
+                      in zip(written["algorithm"].to_pylist(), written["model"].to_pylist())], pa.string())
+    written = written.append_column("name", names).filter(pc.is_valid(names))
+    totals = written.group_by(["time", "name"]).aggregate([
+        ("hashrate_hs_avg_count", "sum"), ("hashrate_hs_avg_sum", "sum"), ("power_w_avg_sum", "sum")])
+    frame = pa.table({"time": totals["time"], "algorithm": totals["name"],
+                      "miners": pc.cast(totals["hashrate_hs_avg_count_sum"], pa.int64()),
+                      "hashrate_hs": totals["hashrate_hs_avg_sum_sum"],
+                      "power_w": totals["power_w_avg_sum_sum"]}).to_pandas()
+    return frame.sort_values(["time", "algorithm"], ignore_index=True,
+                             key=lambda column: column.map(algorithms.order) if column.name == "algorithm" else column)
+
+
+def _algorithm(written: str | None, model: str | None) -> str | None:
+    spec = lookup_model(model)
+    return algorithms.canonical(written) or algorithms.canonical(spec.algorithm if spec else None)
 
 
 def latest(state_dir: Path, table: str = "miners") -> pd.DataFrame:

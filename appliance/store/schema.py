@@ -148,7 +148,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("miners", MINERS, "device", None,
           gauges=("hashrate_hs", "power_w", "temp_max_c", "efficiency_jth", "latency_ms"),
           counters=("uptime_s", "accepted", "rejected", "hw_errors"),
-          labels=("site", "ip", "make", "model", "hashrate_nominal_hs")),
+          labels=("site", "ip", "make", "model", "algorithm", "hashrate_nominal_hs")),
     Table("boards", BOARDS, "device", "board",
           gauges=("hashrate_hs", "temp_board_c", "temp_chip_c", "frequency_mhz", "chips"),
           counters=("hw_errors",), labels=("site", "chips_expected")),

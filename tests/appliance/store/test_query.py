@@ -13,7 +13,7 @@ from appliance.store.jobs import store_cycle
 from appliance.store.layout import dataset
 from appliance.store.query import farm_totals, miner_history, read_range
 from appliance.store.rollup import rollup
-from collectors.model import Gpu, RigSnapshot
+from collectors.model import Gpu, MinerSnapshot, RigSnapshot
 
 from .helpers import CYCLE, T0, key, snapshot
 
@@ -76,6 +76,7 @@ def test_history_agrees_with_read_range(farm):
 def test_farm_totals_sum_the_devices_per_bucket(farm):
     hourly = farm_totals(farm, T0, T0 + timedelta(days=1))
     assert list(hourly["time"]) == [pd.Timestamp(T0), pd.Timestamp(T0 + timedelta(hours=1))]
+    assert list(hourly["algorithm"]) == ["SHA256"] * 2
     reachable = [i for i in range(MINERS) if i % 7 != 6]
     assert list(hourly["miners"]) == [len(reachable)] * 2
     assert hourly["hashrate_hs"].iloc[0] == pytest.approx(sum(110e12 + i for i in reachable))
@@ -92,3 +93,26 @@ def test_history_still_right_after_the_files_it_cached_were_merged(farm, tmp_pat
     compact(copy, dataset("miners"), T0 + timedelta(days=1))  # hours 01 and 02 merged now
     after = miner_history(copy, key(1), T0, T0 + timedelta(hours=3))
     pd.testing.assert_frame_equal(before, after)
+
+
+def test_farm_totals_are_per_algorithm_and_never_added_across_them(tmp_path):
+    state = tmp_path / "state"
+
+    def miner(i: int, model: str | None, algorithm: str | None, hashrate_hs: float, power_w: float):
+        return MinerSnapshot(ip=f"10.1.0.{i}", port=4028, mac=f"aa:bb:cc:01:00:{i:02x}", model=model,
+                             algorithm=algorithm, reachable=True, hashrate_hs=hashrate_hs, power_w=power_w)
+
+    farm = [miner(1, "Antminer S21 Pro", "SHA256", 234e12, 3510.0), miner(2, "BitAxe Gamma", "sha256d", 1.2e12, 18.0),
+            miner(3, "Antminer L7", "Scrypt", 9.5e9, 3425.0), miner(4, "IceRiver KS3", "kHeavyHash", 8e12, 3200.0),
+            # Rows from before the rollup kept the algorithm, or a driver that did not say: the model's.
+            miner(5, "Antminer L7", None, 9.3e9, 3400.0),
+            miner(6, "Mystery Box", None, 5e12, 1000.0)]  # an algorithm nobody knows: in no total
+    for c in range(2):
+        store_cycle(state, farm, T0 + c * CYCLE)
+    rollup(state, "miners", T0 + timedelta(hours=1, minutes=5))
+    hourly = farm_totals(state, T0, T0 + timedelta(hours=1))
+    assert hourly.to_dict("records") == [
+        {"time": pd.Timestamp(T0), "algorithm": "SHA256", "miners": 2, "hashrate_hs": 235.2e12, "power_w": 3528.0},
+        {"time": pd.Timestamp(T0), "algorithm": "Scrypt", "miners": 2, "hashrate_hs": 18.8e9, "power_w": 6825.0},
+        {"time": pd.Timestamp(T0), "algorithm": "kHeavyHash", "miners": 1, "hashrate_hs": 8e12, "power_w": 3200.0},
+    ]

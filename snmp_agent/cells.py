@@ -146,11 +146,11 @@ def hundredths_of(hs: Any, unit: int) -> tuple[int, int] | None:
     return min(round(found * 100 / 1000 ** (unit - 1)), GAUGE_MAX), unit
 
 
-def fixed_hashrate(unit_of: Callable[[Any], int], algorithm_key: str = "algorithm") -> Hashrate:
-    """A hashrate in hundredths of the unit ``unit_of`` gives for the record's algorithm (an
+def fixed_hashrate(unit_of: Callable[[Any], int]) -> Hashrate:
+    """A hashrate in hundredths of the unit ``unit_of`` gives for the record's ``algorithm`` (an
     MwHashrateUnit number): the layouts pass ``collectors.algorithms``' table, which this package may
     not import."""
-    return Hashrate(lambda record, key: hundredths_of(record.get(key), unit_of(record.get(algorithm_key))))
+    return Hashrate(lambda record, key: hundredths_of(record.get(key), unit_of(record.get("algorithm"))))
 
 
 def cells(fields: Iterable[Field], record: Mapping[str, Any], suffix: Oid, base: Oid = BASE) -> Iterable[Row]:

@@ -19,12 +19,13 @@ the inventory with an address, every configured rig.
 
 Hashrates of different algorithms are never added, so the farm has no hashrate of its own: each
 algorithm has its row in ``algorithms`` (its canonical name and number, ``collectors.algorithms``;
-the number is its mwFarmAlgoTable row, the same on every farm), with the devices that mine it, those that answered, their hashrate and their power. An ASIC counts under its
-algorithm whether or not it answered (an unreachable one's is its model's); a rig under each
-algorithm it mines now, with the power of the GPUs that mine it, and under none while it does not
-answer. A device whose algorithm nobody knows is under none. A miner's ``algorithm`` is its
-canonical name; a rig mining several has them joined by ``+`` and no ``hashrate_hs``, since they
-do not add up (its sentry serves each).
+the number is its mwFarmAlgoTable row, the same on every farm), with the devices that mine it,
+those that answered, their hashrate and their power. An ASIC counts under its algorithm whether or
+not it answered (an unreachable one's is its model's); a rig under each algorithm it mines now,
+with the power of the GPUs that mine it, and under none while it does not answer. A device whose
+algorithm nobody knows is under none. A miner's ``algorithm`` is its canonical name; a rig mining
+several has them joined by ``+`` and no ``hashrate_hs``, since they do not add up (its sentry
+serves each).
 
 The version stays 1: a reader takes a key that is not there as a value nobody reported, so an
 older document (with ``farm.hashrate_hs``, a sum over algorithms) and this one read alike.

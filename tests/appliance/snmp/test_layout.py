@@ -185,7 +185,8 @@ def test_the_largest_index_and_a_duplicate_index():
 
 
 @pytest.mark.parametrize("broken", [{"farm": "north", "miners": {"1": S19}, "algorithms": SHA256},
-                                    {"farm": None, "miners": [1, "x", None], "algorithms": [None, {**SHA256, "index": 0}]},
+                                    {"farm": None, "miners": [1, "x", None],
+                                     "algorithms": [None, {**SHA256, "index": 0}]},
                                     {}])
 def test_a_document_of_the_wrong_shape_gives_what_it_can_and_never_fails(broken):
     assert layout.rows({"version": 1, **broken}) == []

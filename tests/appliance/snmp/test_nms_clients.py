@@ -48,9 +48,8 @@ def run(command: list[str], agent: Agent, cwd: Path | None = None) -> subprocess
     while _ASSIGNMENT.match(command[0]):
         name, value = command.pop(0).split("=", 1)
         env[name] = value.replace(INSTALLED_MIBS, f"{MIB_DIR}:{shared_mibs()}")
-    args: list[str] = []
-    for word in command:
-        args += ["127.0.0.1", "-p", str(agent.port)] if word == "COMMANDER" else [COMMUNITY if word == "COMMUNITY" else word]
+    filled = {"COMMANDER": ["127.0.0.1", "-p", str(agent.port)], "COMMUNITY": [COMMUNITY]}
+    args = [arg for word in command for arg in filled.get(word, [word])]
     return subprocess.run(args, capture_output=True, check=False, text=True, timeout=60, env=env, cwd=cwd)
 
 

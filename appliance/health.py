@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 from pydantic import with_config
 
-from appliance.atomic import write_atomic
+import atomicfile
 from appliance.damaged import STRICT, Damaged, SetAside, parsed
 
 HEALTH_FILE = "health.json"
@@ -81,7 +81,7 @@ class Health:
 
     def save(self, state_dir: Path) -> None:
         """Replace health.json atomically: a reader sees the old file or the new one, never half."""
-        write_atomic(state_dir / HEALTH_FILE, json.dumps(asdict(self) | {"written_at": time.time()}, indent=1),
+        atomicfile.replace(state_dir / HEALTH_FILE, json.dumps(asdict(self) | {"written_at": time.time()}, indent=1),
                      durable=False)
 
 

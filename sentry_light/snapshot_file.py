@@ -9,14 +9,13 @@ one, never a part; a crash loses at most the collection in flight.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from collectors.model import Cpu, Gpu, MinerProgram, RigSnapshot
+import atomicfile
+from collectors.model import RigSnapshot
+from collectors.rig_snapshot import parse_snapshot
 
 EXTEND_VERSION = 1
 # LibreNMS's json_app_get: error 0 is none; > 0 an error code; negatives are LibreNMS's own.
@@ -31,31 +30,10 @@ def write_snapshot(snapshot: RigSnapshot, path: Path) -> None:
     path = Path(path)
     body = json.dumps(snapshot.to_dict(), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
     try:
-        _replace(path, body)
+        # 0o644: snmpd's pass_persist and LibreNMS's extend run as other users
+        atomicfile.replace(path, body, mode=0o644)
     except OSError as exc:
         raise SnapshotError(f"Cannot write the rig snapshot {path}: {exc.strerror or exc}.") from exc
-
-
-def _replace(path: Path, body: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(body)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)  # snmpd's pass_persist and LibreNMS's extend run as other users
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself survives a power cut
-    finally:
-        os.close(directory)
 
 
 def read_snapshot(path: Path) -> RigSnapshot:
@@ -67,27 +45,13 @@ def read_snapshot(path: Path) -> RigSnapshot:
     except OSError as exc:
         raise SnapshotError(f"Cannot read the rig snapshot {path}: {exc.strerror or exc}.") from exc
     try:
-        return from_dict(json.loads(text))
-    except (ValueError, TypeError) as exc:
+        data = json.loads(text)
+    except ValueError as exc:
         raise SnapshotError(f"{path} is not a rig snapshot ({exc}).") from exc
-
-
-def from_dict(data: Any) -> RigSnapshot:
-    """The ``RigSnapshot`` a ``to_dict()`` gave; keys a newer writer added are ignored."""
-    if not isinstance(data, dict) or not isinstance(data.get("hostname"), str):
-        raise TypeError("no hostname at its top level")
-    rig = _known(RigSnapshot, data)
-    rig["cpu"] = Cpu(**_known(Cpu, data.get("cpu") or {}))
-    rig["gpus"] = [Gpu(**_known(Gpu, g)) for g in data.get("gpus") or []]
-    rig["programs"] = [MinerProgram(**_known(MinerProgram, p)) for p in data.get("programs") or []]
-    return RigSnapshot(**rig)
-
-
-def _known(cls: type, data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise TypeError(f"a {cls.__name__} that is not an object")
-    names = {f.name for f in fields(cls)}
-    return {key: value for key, value in data.items() if key in names}
+    snapshot = parse_snapshot(data, fallback_hostname="") if isinstance(data, dict) else None
+    if snapshot is None or not snapshot.hostname:
+        raise SnapshotError(f"{path} is not a rig snapshot (no hostname at its top level).")
+    return snapshot
 
 
 def extend_document(path: Path, max_age_s: float, now: float | None = None) -> dict[str, Any]:

@@ -11,14 +11,13 @@ reads half a file.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import atomicfile
 from collectors.mib import BASE, Oid, dotted, parse
 
 DEFAULT_FILE = Path("/etc/snmp/snmpd.conf")
@@ -134,24 +133,7 @@ def _write_atomically(path: Path, text: str) -> None:
     if path.exists():
         info = path.stat()
         mode, owner = info.st_mode & 0o7777, (info.st_uid, info.st_gid)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, mode)
-        if owner is not None and os.geteuid() == 0:
-            os.chown(temporary, *owner)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    atomicfile.replace(path, text, mode=mode, owner=owner)
 
 
 # -- the snmpd-conf command, as each package's CLI offers it ---------------------------------------

@@ -33,9 +33,9 @@ from typing import Any
 from pydantic import OnErrorOmit, with_config
 from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
 
+import atomicfile
 from appliance.alerts.channels import Channel, DeliveryError, wants
 from appliance.alerts.message import Message
-from appliance.atomic import write_atomic
 from appliance.damaged import STRICT, Damaged, StateFileError, parsed, set_aside
 from appliance.health import ChannelHealth
 
@@ -230,4 +230,4 @@ class Dispatcher:
     def _save(self) -> None:
         pending = [{"channel": name, "attempts": d.attempts, "message": d.message.to_dict()}
                    for name, queue in self._queues.items() for d in queue]
-        write_atomic(self.outbox_path, json.dumps({"version": OUTBOX_VERSION, "pending": pending}))
+        atomicfile.replace(self.outbox_path, json.dumps({"version": OUTBOX_VERSION, "pending": pending}))

@@ -43,11 +43,11 @@ from typing import Any
 from pydantic import with_config
 from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
 
+import atomicfile
 from appliance.alerts import history
 from appliance.alerts.rules import (RULES, DeviceContext, Finding, Rule, Snapshot, device_of, kind_of,
                                     program_parts)
 from appliance.alerts.settings import RuleSettings
-from appliance.atomic import write_atomic
 from appliance.damaged import STRICT, Damaged, StateFileError, parsed, set_aside
 from collectors.model import MinerSnapshot, RigSnapshot
 
@@ -332,7 +332,7 @@ class AlertEngine:
                  # vars, not asdict: asdict deep-copies every sample list, seconds for a big farm
                  "alerts": {key: vars(a) for key, a in self.alerts.items()},
                  "devices": {key: vars(d) for key, d in self.devices.items()}}
-        write_atomic(self.state_path, json.dumps(state, separators=(",", ":")))
+        atomicfile.replace(self.state_path, json.dumps(state, separators=(",", ":")))
 
     def _append_history(self, events: list[dict[str, Any]]) -> None:
         if not events:

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from appliance.atomic import write_atomic
+import atomicfile
 from appliance.inventory import Device
 from appliance.snmp.layout import VERSION
 from collectors import algorithms
@@ -98,7 +98,7 @@ def document(state: FarmState, devices: Iterable[Device], miners: Mapping[str, M
 
 def write(state_dir: Path, doc: Mapping[str, Any]) -> Path:
     path = farm_path(state_dir)
-    write_atomic(path, json.dumps(doc, separators=(",", ":"), allow_nan=False), durable=False)
+    atomicfile.replace(path, json.dumps(doc, separators=(",", ":"), allow_nan=False), durable=False)
     return path
 
 

@@ -35,7 +35,8 @@ import pyarrow.parquet as pq
 
 from appliance.damaged import is_set_aside, set_aside
 from appliance.store.durable import exchange, retire, staging, store_lock, sweep_retired
-from appliance.store.files import WRITE_OPTIONS, atomic_file, fsync_dir, is_damage, why_damaged
+from appliance.store.files import WRITE_OPTIONS, is_damage, why_damaged
+from atomicfile import fsync_dir, replacing
 from appliance.store.layout import (
     DAY,
     FIVE_MINUTES,
@@ -169,7 +170,7 @@ def merge_sorted(sources: list[Path], dataset: Dataset, out_dir: Path, name: str
     paths = [out_dir / bucket_name(name, b, buckets) for b in range(buckets)]
     key = ds.field(table.key)
     with ExitStack() as stack:
-        writers = [stack.enter_context(pq.ParquetWriter(stack.enter_context(atomic_file(path)), schema, **WRITE_OPTIONS))
+        writers = [stack.enter_context(pq.ParquetWriter(stack.enter_context(replacing(path)), schema, **WRITE_OPTIONS))
                    for path in paths]
         filled = [0] * buckets
         for low, high in key_ranges(keys, chunk_rows):

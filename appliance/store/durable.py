@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from appliance.store.files import fsync_dir, make_dirs
+from atomicfile import fsync_dir, make_dirs
 from appliance.store.layout import is_temp
 
 RETIRED_KEEP_S = 60  # far longer than listing a partition takes

@@ -30,7 +30,8 @@ import pyarrow.parquet as pq
 
 from appliance import cli_args
 from appliance.damaged import Damaged, skip
-from appliance.store.files import WRITE_OPTIONS, OnDamaged, atomic_file, each_sound, reread_on_swap
+from appliance.store.files import WRITE_OPTIONS, OnDamaged, each_sound, reread_on_swap
+from atomicfile import replacing
 from appliance.store.layout import dataset, dataset_names, parts_between
 from appliance.store.schema import TIME, utc
 
@@ -61,7 +62,7 @@ def export(state_dir: Path, table: str, since: datetime, until: datetime, fmt: s
     # file it can start over, and standard output gets that file once it is whole.
     if out_path is not None:
         def into_file() -> int:
-            with atomic_file(Path(out_path)) as file:
+            with replacing(Path(out_path)) as file:
                 return attempt(file)
         return reread_on_swap(into_file, data.root(state_dir))
     with tempfile.TemporaryFile() as spool:  # not in the state directory: a reader may not write there

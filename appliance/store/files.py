@@ -1,8 +1,7 @@
 """Parquet files written whole or not at all, and read back by list, around the damaged ones.
 
-A file is written under a temporary name in its final directory, flushed and fsync'd, then renamed
-over its final name and the directory fsync'd: a reader (or a crash at any instant) sees either no
-file or the whole file, and after the rename returns the file survives a power cut.
+A file is written through ``atomicfile``: a reader (or a crash at any instant) sees either no file or
+the whole file, and after the rename returns the file survives a power cut.
 
 A file can still be damaged by what happens to it afterwards (a disk, a person). A reader given an
 ``on_damaged`` callable reads around it: only when a read fails, each file is read again on its own,
@@ -16,17 +15,17 @@ import errno
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+import atomicfile
 from appliance.damaged import skip
-from appliance.store.layout import dataset, parts_between, temp_name
+from appliance.store.layout import dataset, parts_between
 from appliance.store.schema import TIME, utc
 
 SWAP_ATTEMPTS = 3
@@ -38,48 +37,9 @@ _SOURCE = re.compile(r"^.*?(?:input source|local file) '[^']*'[.:]?\s*")
 WRITE_OPTIONS = {"compression": "zstd", "write_statistics": True}
 
 
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def make_dirs(directory: Path) -> None:
-    """Create ``directory`` and its missing parents, each new entry made durable in its parent."""
-    missing = []
-    while not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for path in reversed(missing):
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue
-        fsync_dir(path.parent)
-
-
-@contextmanager
-def atomic_file(path: Path) -> Iterator[BinaryIO]:
-    """A binary file that appears at ``path`` only once the block ends without an exception."""
-    make_dirs(path.parent)
-    temp = path.with_name(temp_name(path.name))
-    try:
-        with open(temp, "wb") as file:
-            yield file
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
 def write_table(table: pa.Table, path: Path, *, row_group_size: int) -> None:
     """Write ``table`` to ``path`` atomically."""
-    with atomic_file(path) as file:
+    with atomicfile.replacing(path) as file:
         pq.write_table(table, file, row_group_size=row_group_size, **WRITE_OPTIONS)
 
 

@@ -127,10 +127,6 @@ def day_name() -> str:
     return _DAY_NAME
 
 
-def temp_name(final: str) -> str:
-    return f".{final}.tmp"
-
-
 def is_temp(name: str) -> bool:
     return name.startswith((".", "_"))
 

@@ -8,7 +8,7 @@ from dataclasses import fields
 
 import pytest
 
-from collectors import mib, rig
+from collectors import mib, rig, rig_snapshot
 from collectors.errors import DeviceUnreachable, ProtocolError
 from collectors.model import Cpu, Gpu, MinerProgram, RigSnapshot
 from collectors.transport.snmp import SnmpClient, SnmpTarget
@@ -22,10 +22,10 @@ def test_every_model_field_is_read_or_set_by_the_commander():
     """When the model grows, parse_snapshot must learn the new field (or say it sets it itself)."""
     own = {"reachable", "ip", "port", "latency_ms", "cpu", "gpus", "programs", "faults", "absent",
            "hashrate_by_algorithm_hs"}
-    assert {f.name for f in fields(RigSnapshot)} == set(rig.RIG_FIELDS) | own
-    assert {f.name for f in fields(Cpu)} == set(rig.CPU_FIELDS)
-    assert {f.name for f in fields(Gpu)} == set(rig.GPU_FIELDS)
-    assert {f.name for f in fields(MinerProgram)} == set(rig.PROGRAM_FIELDS)
+    assert {f.name for f in fields(RigSnapshot)} == set(rig_snapshot.RIG_FIELDS) | own
+    assert {f.name for f in fields(Cpu)} == set(rig_snapshot.CPU_FIELDS)
+    assert {f.name for f in fields(Gpu)} == set(rig_snapshot.GPU_FIELDS)
+    assert {f.name for f in fields(MinerProgram)} == set(rig_snapshot.PROGRAM_FIELDS)
 
 
 def test_absurd_values_are_dropped_and_the_rest_kept():
@@ -37,7 +37,7 @@ def test_absurd_values_are_dropped_and_the_rest_kept():
     data["programs"].append({"name": "", "port": 1})
     data["cpu"] = "a cpu"
     data["faults"] = ["one", 2, None, ""]
-    snapshot = rig.parse_snapshot(data, fallback_hostname="10.0.7.12")
+    snapshot = rig_snapshot.parse_snapshot(data, fallback_hostname="10.0.7.12")
     assert snapshot.hostname == "10.0.7.12" and snapshot.memory_used_pct is None
     first = snapshot.gpus[0]
     assert (first.temp_c, first.fan_pct, first.power_w, first.accepted, first.hashrate_hs, first.index) == \
@@ -53,7 +53,7 @@ def test_the_rigs_totals_are_its_programs_per_algorithm_whatever_the_sentry_summ
     data["hashrate_hs"] = 1e9  # an older sentry's sum over every algorithm: not read
     data["programs"][1].update(api_up=True, algorithm="rx/0", hashrate_hs=9_500.0, error=None)
     data["programs"].append({"name": "srbminer", "api_up": True, "algorithm": "randomx", "hashrate_hs": 500.0})
-    snapshot = rig.parse_snapshot(data, fallback_hostname="10.0.7.12")
+    snapshot = rig_snapshot.parse_snapshot(data, fallback_hostname="10.0.7.12")
     assert snapshot.hashrate_by_algorithm_hs == {"KawPow": sum(g["hashrate_hs"] for g in data["gpus"]),
                                                  "RandomX": 10_000.0}
 

@@ -84,7 +84,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
     (None, "There is no rig snapshot at {path} yet: is minerwatch-sentry.service running?"),
     ('{"hostname": "rig-0", "cpu": {"mod', "{path} is not a rig snapshot (Unterminated string"),
     ("[1, 2]", "{path} is not a rig snapshot (no hostname at its top level)."),
-    ('{"hostname": "rig-0", "gpus": [3]}', "{path} is not a rig snapshot (a Gpu that is not an object)."),
+    ('{"gpus": [{"bus_id": "0000:01:00.0"}]}', "{path} is not a rig snapshot (no hostname at its top level)."),
 ])
 def test_a_missing_or_corrupt_file_is_one_sentence(tmp_path, content, sentence):
     path = tmp_path / "rig.json"
@@ -106,3 +106,14 @@ def test_extend_envelope(tmp_path):
     stale = extend_document(path, 45, now=NOW + 600)
     assert (stale["error"], stale["data"]) == (2, rig().to_dict())
     assert stale["errorString"] == f"The rig snapshot {path} is 600 s old: is minerwatch-sentry.service running?"
+
+
+def test_a_damaged_record_in_the_file_costs_that_record_only(tmp_path):
+    # The file is read as the commander reads the same JSON over SNMP (collectors.rig_snapshot):
+    # a GPU that is not a record, or a value no GPU has, is dropped; the rest stands.
+    path = tmp_path / "rig.json"
+    path.write_text('{"hostname": "rig-0", "gpus": [3, {"bus_id": "0000:01:00.0", "temp_c": 900}], '
+                    '"memory_used_pct": 40}')
+    snapshot = read_snapshot(path)
+    assert (snapshot.hostname, snapshot.memory_used_pct) == ("rig-0", 40)
+    assert [(g.bus_id, g.temp_c) for g in snapshot.gpus] == [("0000:01:00.0", None)]

@@ -47,8 +47,8 @@ from appliance.snmp.responder import Farm
 from collectors.mib import BASE, dotted, oid
 from collectors.rig import poll_rigs
 from collectors.transport.snmp import SnmpClient, SnmpTarget
-from tests.appliance.snmp.farmdata import big_farm
-from tests.sentry_light.snmp.rigdata import twelve_gpu_rig
+from simfarm.samples.farm_document import big_farm
+from simfarm.samples.rig import twelve_gpu_rig
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 16100

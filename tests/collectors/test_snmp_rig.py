@@ -13,7 +13,7 @@ from collectors.errors import DeviceUnreachable, ProtocolError
 from collectors.model import Cpu, Gpu, MinerProgram, RigSnapshot
 from collectors.transport.snmp import SnmpClient, SnmpTarget
 from sentry_light.snmp import layout
-from tests.sentry_light.snmp.rigdata import twelve_gpu_rig
+from simfarm.samples.rig import twelve_gpu_rig
 
 TARGET = SnmpTarget("10.0.7.12")
 

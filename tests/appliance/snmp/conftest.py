@@ -11,9 +11,9 @@ import pytest
 
 from appliance.snmp import cli
 from collectors.mib import dotted, oid
+from simfarm.samples.farm_document import big_farm, farm_document
 from tests.net_snmp import Agent, start_snmpd, stop_snmpd, write_json
 
-from .farmdata import big_farm, farm_document
 
 ROLE = "." + dotted(oid("mwFarmHaRole")) + ".0"
 MANY = 300  # rows past the first four, numbered from 1001: several GETBULK answers' worth

@@ -8,8 +8,7 @@ import pytest
 
 from appliance.snmp import layout
 from collectors.mib import BASE, oid
-
-from .farmdata import DOWN, KAWPOW, RIG, S19, SHA256, big_farm, farm_document
+from simfarm.samples.farm_document import DOWN, KAWPOW, RIG, S19, SHA256, big_farm, farm_document
 
 
 def cells(document) -> dict:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from simfarm.samples.farm_document import DOWN, farm_document
+from simfarm.samples.rig import twelve_gpu_rig
 from tests.net_snmp import V3_AUTH, V3_PRIV, V3_USER, Agent, mib_args, stop_snmpd, write_json
 from tests.sentry_light.snmp.conftest import sentry_lines
-from tests.sentry_light.snmp.rigdata import twelve_gpu_rig
 
 from .conftest import MANY, start_farm_snmpd
-from .farmdata import DOWN, farm_document
 
 V3 = ("-v3", "-l", "authPriv", "-u", V3_USER, "-a", "SHA", "-A", V3_AUTH, "-x", "AES", "-X", V3_PRIV)
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from simfarm.samples.farm_document import farm_document
 from tests.conftest import REPO, require, wait_until
 from tests.net_snmp import COMMUNITY, MIB_DIR, Agent, shared_mibs, stop_snmpd, write_json
 
 from .conftest import start_farm_snmpd
-from .farmdata import farm_document
 
 README = REPO / "README.md"
 CHECK_SNMP = "/usr/lib/nagios/plugins/check_snmp"

@@ -14,11 +14,11 @@ import pytest
 
 from appliance.snmp.responder import Farm
 from collectors.mib import dotted, oid
+from simfarm.samples.farm_document import WRITTEN_AT, farm_document
 from snmp_agent.pass_persist import serve
 from tests.conftest import REPO
 from tests.net_snmp import write_json
 
-from .farmdata import WRITTEN_AT, farm_document
 
 NOW = WRITTEN_AT + 10
 FARM = "." + dotted(oid("mwFarmObjects"))

@@ -12,9 +12,8 @@ import pytest
 
 from collectors.mib import dotted, oid
 from sentry_light.snmp import snmpd_conf
+from simfarm.samples.rig import twelve_gpu_rig
 from tests.net_snmp import Agent, start_snmpd, stop_snmpd, write_json
-
-from .rigdata import twelve_gpu_rig
 
 
 def sentry_lines(snapshot: Path, responder_log: Path) -> list[str]:

@@ -8,9 +8,8 @@ import zlib
 from collectors.mib import BASE, SENTRY_STATUS, oid
 from collectors.model import Cpu, Gpu, MinerProgram, RigSnapshot
 from sentry_light.snmp import layout
+from simfarm.samples.rig import BUSES, twelve_gpu_rig
 from snmp_agent.cells import hashrate
-
-from .rigdata import BUSES, twelve_gpu_rig
 
 
 def cells(snapshot) -> dict:

@@ -15,9 +15,9 @@ from collectors.errors import AuthFailed, DeviceUnreachable
 from collectors.mib import BASE, dotted, oid
 from collectors.rig import read_rig
 from collectors.transport.snmp import SnmpClient, SnmpTarget
+from simfarm.samples.rig import BUSES
 from tests.net_snmp import V3_AUTH, V3_PRIV, V3_USER, WRITE_COMMUNITY, Agent, mib_args, tool, write_json
 
-from .rigdata import BUSES
 
 ROOT = "MINERWATCH-MIB::minerwatchMIB"
 V3 = ("-v3", "-l", "authPriv", "-u", V3_USER, "-a", "SHA", "-A", V3_AUTH, "-x", "AES", "-X", V3_PRIV)

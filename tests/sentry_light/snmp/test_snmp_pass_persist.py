@@ -13,10 +13,10 @@ import pytest
 
 from collectors.mib import BASE, dotted, oid
 from sentry_light.snmp import pass_persist
+from simfarm.samples.rig import twelve_gpu_rig
 from snmp_agent.pass_persist import serve
 from tests.net_snmp import write_json
 
-from .rigdata import twelve_gpu_rig
 
 NOW = 1_700_000_000.0
 ROOT = "." + dotted(BASE)

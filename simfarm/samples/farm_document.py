@@ -1,4 +1,5 @@
-"""A small farm document, as the commander writes it, with every kind of row the NMS may meet."""
+"""A small farm document, as the commander writes it, with every kind of row the NMS may meet; and a
+big one for the bench and the large tests."""
 
 from __future__ import annotations
 

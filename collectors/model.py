@@ -65,6 +65,11 @@ class MinerSnapshot:
     algorithm: str | None = None  # "SHA256", "Scrypt", "kHeavyHash"...
     reachable: bool = False
     error: str | None = None  # one sentence a person understands, when the poll failed
+    # Fields for which the device sent a value that cannot be true or be read (a hashrate of
+    # 1e25 H/s, a list where a number belongs, a board numbered 10**12): "hashrate_hs",
+    # "boards.temp_chip_c", "fans" (some or all of the list). Each is None (or the total of the
+    # boards, where they have one), or the item is left out of its list.
+    dropped_fields: list[str] = field(default_factory=list)
     hashrate_hs: float | None = None  # H/s, the firmware's short average (5 s to 1 min)
     hashrate_avg_hs: float | None = None  # H/s, average since start (or the longest it gives)
     hashrate_nominal_hs: float | None = None  # H/s, what the model is rated for

@@ -1,7 +1,11 @@
 """Named conversions from what firmwares send to the snapshot's SI units.
 
 Every helper takes whatever the device sent (number, numeric string, "", "N/A", "nan",
-None, a list, ...) and returns a clean value or ``None``. A real zero stays zero.
+None, a list, a 400-digit integer, ...) and returns a clean value or ``None``. A number no float
+or 64-bit integer holds (``10**400``, ``1e305`` GH/s in H/s) is ``None`` as "inf" is: the device
+said nothing we can hold. Values that a type holds but that cannot be true (a hashrate of a
+zettahash) are judged at the snapshot's boundary, ``collectors.limits.enforce``, which names
+them. A real zero stays zero.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 import math
 import re
 from typing import Any
+
+from collectors.limits import INT64_MAX, INT64_MIN, MAX_TEXT, TEMP_MAX_C, TEMP_MIN_C
 
 _MISSING = {"", "n/a", "na", "nan", "-nan", "inf", "-inf", "+inf", "none", "null", "-"}
 
@@ -37,7 +43,10 @@ def number(value: object) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        result = float(value)
+        try:
+            result = float(value)
+        except OverflowError:  # an integer beyond any float
+            return None
     elif isinstance(value, str):
         text = value.strip()
         if text.lower() in _MISSING:
@@ -52,9 +61,22 @@ def number(value: object) -> float | None:
 
 
 def integer(value: object) -> int | None:
-    """A whole number (counters, chips, rpm), or None."""
+    """A whole number (counters, chips, rpm) that a 64-bit integer holds, or None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        result = value  # exact: through a float, a large counter would lose its last digits
+    else:
+        as_float = number(value)
+        if as_float is None:
+            return None
+        result = int(as_float)
+    return result if INT64_MIN <= result <= INT64_MAX else None
+
+
+def count(value: object, most: int) -> int:
+    """How many of something the device says it has (boards, fans, error codes), as a loop may
+    use it: 0 to ``most``, whatever it sent (1e11, a negative, "nan")."""
     result = number(value)
-    return None if result is None else int(result)
+    return 0 if result is None or result <= 0 else int(min(result, most))
 
 
 def counter(value: object) -> int | None:
@@ -66,7 +88,7 @@ def counter(value: object) -> int | None:
 def temperature_c(value: object) -> float | None:
     """°C; the placeholders firmwares use for an absent sensor (-273, 0 on some, 255) are None."""
     result = number(value)
-    if result is None or result <= -50 or result >= 200:
+    if result is None or not TEMP_MIN_C < result < TEMP_MAX_C:
         return None
     return result
 
@@ -75,7 +97,7 @@ def text(value: object) -> str | None:
     """A stripped string, or None for empty and placeholder values."""
     if value is None or isinstance(value, (dict, list)):
         return None
-    result = str(value).strip().strip("'\"").strip()
+    result = str(value).strip().strip("'\"").strip()[:MAX_TEXT]
     return result if result and result.lower() not in _MISSING else None
 
 
@@ -84,7 +106,8 @@ def hashrate(value: object, unit: str) -> float | None:
     result = number(value)
     if result is None or result < 0:
         return None
-    return result * HASH_UNITS[unit.lower().replace("/", "").replace(" ", "")]
+    result *= HASH_UNITS[unit.lower().replace("/", "").replace(" ", "")]
+    return result if math.isfinite(result) else None
 
 
 def khs_to_hs(value: object) -> float | None:
@@ -129,4 +152,5 @@ def efficiency_jth(power_w: float | None, hashrate_hs: float | None) -> float | 
     """J/TH from power and hashrate, when both are known and the miner hashes."""
     if power_w is None or not hashrate_hs:
         return None
-    return round(power_w / (hashrate_hs / 1e12), 2)
+    result = power_w * 1e12 / hashrate_hs  # not / (h / 1e12): a tiny hashrate would divide by 0
+    return round(result, 2) if math.isfinite(result) else None

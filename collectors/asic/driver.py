@@ -9,13 +9,16 @@ pure function of the decoded replies, so every driver is tested offline on captu
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 
-from collectors import units
+from collectors import limits, units
 from collectors.asic.models import lookup_model
 from collectors.model import Board, ErrorCode, Fan, MinerSnapshot, Pool
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +102,28 @@ def section(reply: Any, name: str, index: int = 0) -> dict:
 
 
 def records(reply: Any, name: str) -> list[dict]:
-    """Every record of a cgminer reply section, skipping anything that is not a record."""
+    """The records of a cgminer reply section (``limits.MAX_RECORDS`` at most), skipping anything
+    that is not a record."""
     found = reply.get(name) if isinstance(reply, dict) else None
-    if isinstance(found, dict):
-        found = [found]
-    return [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+    return rows([found] if isinstance(found, dict) else found)
+
+
+def rows(value: Any) -> list[dict]:
+    """The objects of a list the device sent (``limits.MAX_RECORDS`` at most); [] for a non-list."""
+    return first(v for v in value if isinstance(v, dict)) if isinstance(value, list) else []
+
+
+def first(items: Iterable[T], most: int = limits.MAX_RECORDS) -> list[T]:
+    """The first ``most`` of the items of a list the device sent, however long it is."""
+    return list(islice(items, most))
+
+
+def most(model: str | None, part: str, cap: int) -> int:
+    """How many boards or fans (``part``) parsing may build for ``model``: what the model facts
+    say it has, and never more than ``cap``."""
+    spec = lookup_model(model)
+    have = getattr(spec, part) if spec is not None else None
+    return min(have, cap) if have else cap
 
 
 @dataclass(frozen=True)
@@ -124,17 +144,20 @@ class Driver:
     required: tuple[str, ...] = ()  # endpoints without which the poll has failed
 
     def parse(self, replies: Replies, ip: str, port: int | None = None) -> MinerSnapshot:
-        """Map decoded replies to a snapshot. A bad field drops only itself."""
+        """Map decoded replies to a snapshot. A bad field drops only itself, and is named in
+        ``dropped_fields``; every value is then brought within its bounds (``limits.enforce``)."""
         snap = MinerSnapshot(ip=ip, port=self.port if port is None else port, make=self.make,
                              firmware=self.firmware, algorithm=self.algorithm, reachable=True)
+        dropped = snap.dropped_fields
         for row in self.fields:
             reply = replies.get(row.endpoint)
             if reply is None:
                 continue
             try:
                 value = row.convert(row.select(reply))
-            except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError) as exc:
-                log.debug("%s: %s dropped field %s: %s", ip, self.name, row.key, exc)
+            except Exception as exc:  # whatever the device's value made the row raise (OverflowError...)
+                log.debug("%s: %s dropped field %s: %r", ip, self.name, row.key, exc)
+                dropped.append(row.key)
                 continue
             if value is not None:
                 setattr(snap, row.key, value)
@@ -144,14 +167,20 @@ class Driver:
                 continue
             try:
                 setattr(snap, key, build(replies))
-            except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError) as exc:
-                log.debug("%s: %s dropped %s: %s", ip, self.name, key, exc)
+            except Exception as exc:
+                log.debug("%s: %s dropped %s: %r", ip, self.name, key, exc)
+                dropped.append(key)
+        limits.enforce(snap)
         complete(snap)
+        snap.dropped_fields = sorted(set(dropped))
         return snap
 
 
 def complete(snap: MinerSnapshot) -> None:
-    """Fill what follows from the rest: model facts, totals, maxima, efficiency."""
+    """Fill what follows from the rest: model facts, totals, maxima, efficiency.
+
+    Runs on a snapshot within its bounds; a total of values within bounds may still not be (16
+    boards at the largest hashrate), so what is derived is checked too."""
     spec = lookup_model(snap.model)
     if spec is not None:
         snap.make = snap.make or spec.make
@@ -163,11 +192,9 @@ def complete(snap: MinerSnapshot) -> None:
                 board.chips_expected = spec.chips_per_board
     if snap.boards:
         if snap.hashrate_hs is None:
-            rates = [b.hashrate_hs for b in snap.boards if b.hashrate_hs is not None]
-            snap.hashrate_hs = sum(rates) if rates else None
+            _total(snap, "hashrate_hs", snap.boards)
         if snap.hw_errors is None:
-            errors = [b.hw_errors for b in snap.boards if b.hw_errors is not None]
-            snap.hw_errors = sum(errors) if errors else None
+            _total(snap, "hw_errors", snap.boards)
         for board in snap.boards:
             if board.status is None and board.chips is not None:
                 board.status = "dead" if board.chips == 0 else "ok"
@@ -176,10 +203,17 @@ def complete(snap: MinerSnapshot) -> None:
         snap.temp_max_c = max(temps)
     if snap.pools:
         if snap.accepted is None:
-            accepted = [p.accepted for p in snap.pools if p.accepted is not None]
-            snap.accepted = sum(accepted) if accepted else None
+            _total(snap, "accepted", snap.pools)
         if snap.rejected is None:
-            rejected = [p.rejected for p in snap.pools if p.rejected is not None]
-            snap.rejected = sum(rejected) if rejected else None
+            _total(snap, "rejected", snap.pools)
     if snap.efficiency_jth is None:
         snap.efficiency_jth = units.efficiency_jth(snap.power_w, snap.hashrate_hs)
+
+
+def _total(snap: MinerSnapshot, key: str, parts: list[Board] | list[Pool]) -> None:
+    """``snap.key`` as the sum of its parts' ``key``, where any part has one and the sum is within bounds."""
+    values = [value for part in parts if (value := getattr(part, key)) is not None]
+    if values:
+        setattr(snap, key, limits.check(key, sum(values)))
+        if getattr(snap, key) is None:
+            snap.dropped_fields.append(key)

@@ -23,8 +23,8 @@ from tests.simfarm.conftest import free_base
 
 SNAPSHOT_KEYS = {
     "ip", "port", "make", "model", "firmware", "firmware_version", "algorithm", "reachable", "error",
-    "hashrate_hs", "hashrate_avg_hs", "hashrate_nominal_hs", "power_w", "power_limit_w", "efficiency_jth",
-    "uptime_s", "temp_max_c", "boards", "fans", "pools", "accepted", "rejected", "hw_errors", "errors",
+    "dropped_fields", "hashrate_hs", "hashrate_avg_hs", "hashrate_nominal_hs", "power_w", "power_limit_w",
+    "efficiency_jth", "uptime_s", "temp_max_c", "boards", "fans", "pools", "accepted", "rejected", "hw_errors", "errors",
     "fault_light", "mac", "serial", "hostname", "polled_at", "latency_ms",
 }
 BOARD_KEYS = {"index", "hashrate_hs", "chips", "chips_expected", "temp_board_c", "temp_chip_c",

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors import units
+from collectors import limits, units
 from collectors.asic import cgminer
-from collectors.asic.driver import Driver, Field, Http, Replies, Rpc, at, records, section
+from collectors.asic.driver import Driver, Field, Http, Replies, Rpc, at, first, most, records, rows, section
 from collectors.asic.models import lookup_model
 from collectors.asic.rpcreply import FIRMWARE_MARKERS, names_firmware, version_record
 from collectors.model import Board, Fan
@@ -84,7 +84,8 @@ def _hottest(*values: Any) -> float | None:
     """The hottest of several sensors, from numbers or bmminer's "78-50-69-70" strings."""
     found = []
     for value in values:
-        parts = value.split("-") if isinstance(value, str) and "-" in value.strip("-") else [value]
+        parts = (value.split("-", limits.MAX_RECORDS) if isinstance(value, str) and "-" in value.strip("-")
+                 else [value])
         found.extend(t for t in map(_sensor, parts) if t is not None)
     return max(found) if found else None
 
@@ -127,10 +128,10 @@ def _milli_c(value: Any) -> float | None:
 
 def _new_api_boards(details: dict, unit: float) -> list[Board]:
     boards = []
-    for position, chain in enumerate(c for c in details.get("chain", []) if isinstance(c, dict)):
+    for position, chain in enumerate(rows(details.get("chain"))):
         rate = units.number(chain.get("rate_real"))
-        temps_pcb = chain.get("temp_pcb") if isinstance(chain.get("temp_pcb"), list) else []
-        temps_chip = chain.get("temp_chip") if isinstance(chain.get("temp_chip"), list) else []
+        temps_pcb = first(chain.get("temp_pcb")) if isinstance(chain.get("temp_pcb"), list) else []
+        temps_chip = first(chain.get("temp_chip")) if isinstance(chain.get("temp_chip"), list) else []
         chip_temps = [t for t in map(_milli_c, temps_chip) if t is not None]
         freq = units.number(chain.get("freq_avg"))
         boards.append(Board(
@@ -156,13 +157,15 @@ def boards(replies: Replies) -> list[Board]:
 
 
 def fans(replies: Replies) -> list[Fan]:
-    """The fans that spin, plus stopped ones up to ``fan_num`` (whose slot bmminer does not say)."""
-    details = _details(replies.get("stats"))
+    """The fans that spin, plus stopped ones up to ``fan_num`` (whose slot bmminer does not say),
+    as many as the model has at most."""
+    reply = replies.get("stats")
+    details = _details(reply)
     if isinstance(details.get("fan"), list):
-        return [Fan(index=i, rpm=units.integer(rpm)) for i, rpm in enumerate(details["fan"])]
+        return [Fan(index=i, rpm=units.integer(rpm)) for i, rpm in enumerate(first(details["fan"]))]
     spinning = [units.integer(details.get(f"fan{n}")) for n in range(1, 17)]
     found = [Fan(index=i, rpm=rpm) for i, rpm in enumerate(r for r in spinning if r)]
-    expected = units.integer(details.get("fan_num")) or 0
+    expected = units.count(details.get("fan_num"), most(stats_model(reply), "fans", limits.MAX_FANS))
     found.extend(Fan(index=i, rpm=0) for i in range(len(found), expected))
     return found
 

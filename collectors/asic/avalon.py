@@ -15,14 +15,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from collectors import units
+from collectors import limits, units
 from collectors.asic import cgminer
 from collectors.asic.driver import Driver, Field, Replies, Rpc, records, section
 from collectors.asic.rpcreply import as_is, summary_rate, version_record
 from collectors.model import Board, ErrorCode, Fan
 
-_FIELD = re.compile(r"(\w+)\[([^\[\]]*)\]")
-_MODULE = re.compile(r"MM ID(\d+)")
+# \b: a name starts where a word does, so a run of a million word characters with no bracket is
+# read once, not once per position (which takes hours).
+_FIELD = re.compile(r"\b(\w+)\[([^\[\]]*)\]")
+_MODULE = re.compile(r"MM ID(\d{1,3})")
 
 
 def rpc_signature(replies: dict) -> bool:
@@ -37,24 +39,28 @@ def parse_mm(text: str) -> dict[str, str]:
 
 
 def numbers(value: str | None) -> list[float | None]:
-    """The space-separated numbers of a field ("77 78 77", "1.299%"), None for what is not one."""
-    return [units.number(part.rstrip("%")) for part in (value or "").split()]
+    """The space-separated numbers of a field ("77 78 77", "1.299%"), None for what is not one;
+    ``limits.MAX_RECORDS`` at most (the last holds the rest of a longer list, and reads as None)."""
+    return [units.number(part.rstrip("%")) for part in (value or "").split(None, limits.MAX_RECORDS)]
 
 
 def modules(reply: Any) -> list[dict[str, str]]:
-    """The parsed ``MM ID<n>`` strings of every STATS record, in module order."""
+    """The parsed ``MM ID<n>`` strings of every STATS record, in module order; no more modules
+    than a miner has boards (each has one at least)."""
     found = []
     for record in records(reply, "STATS"):
         for key, value in record.items():
             match = _MODULE.fullmatch(key)
             if match and isinstance(value, str):
-                found.append((int(match.group(1)), parse_mm(value)))
-    return [fields for _, fields in sorted(found, key=lambda item: item[0])]
+                found.append((int(match.group(1)), value))
+    found.sort(key=lambda item: item[0])
+    return [parse_mm(value) for _, value in found[:limits.MAX_BOARDS]]
 
 
 def _board_count(fields: dict[str, str]) -> int:
     """Boards of one module: the length of its per-board lists (MGHS, MTmax, ECHU)."""
-    return max((len(fields.get(name, "").split()) for name in ("MGHS", "MTmax", "ECHU")), default=0)
+    return max((len(fields.get(name, "").split(None, limits.MAX_BOARDS)) for name in ("MGHS", "MTmax", "ECHU")),
+               default=0)
 
 
 def boards(replies: Replies) -> list[Board]:
@@ -63,7 +69,7 @@ def boards(replies: Replies) -> list[Board]:
     found = []
     for fields in modules(replies.get("stats")):
         rates, hottest = numbers(fields.get("MGHS")), numbers(fields.get("MTmax"))
-        for n in range(_board_count(fields)):
+        for n in range(min(_board_count(fields), limits.MAX_BOARDS - len(found))):
             chips = fields.get(f"PVT_T{n}")
             found.append(Board(
                 index=len(found),
@@ -78,7 +84,7 @@ def fans(replies: Replies) -> list[Fan]:
     found = []
     for fields in modules(replies.get("stats")):
         n = 1
-        while f"Fan{n}" in fields:
+        while f"Fan{n}" in fields and len(found) < limits.MAX_FANS:
             found.append(Fan(index=len(found), rpm=units.integer(fields[f"Fan{n}"])))
             n += 1
     return found

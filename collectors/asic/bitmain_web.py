@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from collectors import units
 from collectors.asic import antminer
-from collectors.asic.driver import Driver, Field, Http, Replies, records, section
+from collectors.asic.driver import Driver, Field, Http, Replies, records, rows, section
 from collectors.model import ErrorCode, Pool
 
 if TYPE_CHECKING:
@@ -70,11 +70,8 @@ def pools(replies: Replies) -> list[Pool]:
 
 def errors(replies: Replies) -> list[ErrorCode]:
     """The summary's health list: every check whose status is not "s" (success)."""
-    checks = section(replies.get("summary"), "SUMMARY").get("status")
     found = []
-    for check in checks if isinstance(checks, list) else []:
-        if not isinstance(check, dict):
-            continue
+    for check in rows(section(replies.get("summary"), "SUMMARY").get("status")):
         state = units.text(check.get("status"))
         if state is None or state.lower() == "s":
             continue

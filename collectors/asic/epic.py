@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from collectors import units
-from collectors.asic.driver import Driver, Field, Http, Replies, at
+from collectors.asic.driver import Driver, Field, Http, Replies, at, first, rows
 from collectors.model import Board, ErrorCode, Fan, Pool
 
 if TYPE_CHECKING:
@@ -23,14 +23,17 @@ WEB_PROBE_PATH = "/capabilities"
 
 _MH = 1e6  # "Hashrate"[0] and "Average MHs" are MH/s
 _TH = 1e12  # "Default Hashrate" is TH/s, as the tuner's "Unit" says on SHA-256 models
+# "Fans Speed 1": the fan's number ends the key; the look-behind reads a long run of digits once,
+# not once per digit
+_FAN_NUMBER = re.compile(r"(?<!\d)(\d{1,3})$")
 
 
 def _boards(replies: Replies) -> list[Board]:
-    summary = replies.get("summary") or {}
+    summary = replies.get("summary")
     expected = units.integer(at("Performance Estimator", "Chip Count")(replies.get("capabilities")))
     boards: dict[int, Board] = {}
-    for hb in summary.get("HBs") or []:
-        if not isinstance(hb, dict) or units.integer(hb.get("Index")) is None:
+    for hb in rows(at("HBs")(summary)):
+        if units.integer(hb.get("Index")) is None:
             continue
         index = units.integer(hb["Index"])
         rate = units.hashrate(at("Hashrate", 0)(hb), "mh")
@@ -39,8 +42,8 @@ def _boards(replies: Replies) -> list[Board]:
                               frequency_mhz=units.number(hb.get("Core Clock Avg")) or None,
                               status="ok" if rate else None)
     # HBStatus lists every detected slot; a board ePIC disabled does not appear in HBs at all
-    for slot in summary.get("HBStatus") or []:
-        index = units.integer(slot.get("Index")) if isinstance(slot, dict) else None
+    for slot in rows(at("HBStatus")(summary)):
+        index = units.integer(slot.get("Index"))
         if index is None or index in boards or not slot.get("Detected"):
             continue
         boards[index] = Board(index=index, chips_expected=expected,
@@ -52,8 +55,8 @@ def _fans(replies: Replies) -> list[Fan]:
     """"Fans Rpm": {"Fans Speed 1": 5971, ...}; null for a header with no fan."""
     rpms = at("Fans Rpm")(replies.get("summary"))
     found = []
-    for key, rpm in (rpms.items() if isinstance(rpms, dict) else ()):
-        number = re.search(r"(\d+)$", key)
+    for key, rpm in first(rpms.items()) if isinstance(rpms, dict) else ():
+        number = _FAN_NUMBER.search(key)
         if number and units.integer(rpm) is not None:
             found.append(Fan(index=int(number.group(1)) - 1, rpm=units.integer(rpm)))
     return sorted(found, key=lambda fan: fan.index)
@@ -61,11 +64,11 @@ def _fans(replies: Replies) -> list[Fan]:
 
 def _pools(replies: Replies) -> list[Pool]:
     """The configured pools; the session's share counts belong to the one ePIC is on."""
-    summary = replies.get("summary") or {}
+    summary = replies.get("summary")
     current = units.text(at("Stratum", "Current Pool")(summary))
     connected = at("Stratum", "IsPoolConnected")(summary)
     found = []
-    for index, config in enumerate(c for c in summary.get("StratumConfigs") or [] if isinstance(c, dict)):
+    for index, config in enumerate(rows(at("StratumConfigs")(summary))):
         url = units.text(config.get("pool"))
         active = bool(current and url and url.split("://")[-1] == current)
         found.append(Pool(
@@ -106,7 +109,7 @@ def _rate(select: Any, unit: float) -> Any:
 
 
 def _total(reply: Any) -> float | None:
-    rates = [units.number(at("Hashrate", 0)(hb)) for hb in (reply.get("HBs") or []) if isinstance(hb, dict)]
+    rates = [units.number(at("Hashrate", 0)(hb)) for hb in rows(at("HBs")(reply))]
     rates = [r for r in rates if r is not None]
     return sum(rates) * _MH if rates else None
 

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from collectors import units
 from collectors.asic import cgminer
-from collectors.asic.driver import Driver, Field, Http, Replies, at, records
+from collectors.asic.driver import Driver, Field, Http, Replies, at, first, records
 from collectors.model import Board, Fan
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
 
 _RATE_KEYS = ("MHS 20s", "MHS 5s", "MHS 1m", "MHS av")
-_FAN = re.compile(r"^fan(\d+)$")
+_FAN = re.compile(r"fan(\d{1,3})")
 
 
 def _rate(record: dict) -> float | None:
@@ -54,10 +54,10 @@ def _boards(replies: Replies) -> list[Board]:
 def _fans(replies: Replies) -> list[Fan]:
     """Every board's row repeats the machine's fans (fan0, fan1...); the first row that has them."""
     for record in records(replies.get("devs"), "DEVS"):
-        fans = [(int(m.group(1)), units.integer(v)) for k, v in record.items() if (m := _FAN.match(k))]
+        fans = first((int(m.group(1)), v) for k, v in record.items() if (m := _FAN.fullmatch(k)))
         if fans:
-            first = min(n for n, _ in fans)  # numbered from 0 or from 1 depending on the model
-            return [Fan(index=n - first, rpm=rpm) for n, rpm in sorted(fans)]
+            lowest = min(n for n, _ in fans)  # numbered from 0 or from 1 depending on the model
+            return [Fan(index=n - lowest, rpm=units.integer(rpm)) for n, rpm in sorted(fans)]
     return []
 
 

@@ -14,7 +14,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from collectors import units
-from collectors.asic.driver import Driver, Field, Http, Replies, at
+from collectors.asic.driver import Driver, Field, Http, Replies, at, first, rows
 from collectors.model import Board, Fan, Pool
 
 if TYPE_CHECKING:
@@ -32,7 +32,8 @@ def _rate(value: Any, default_unit: Any = None) -> float | None:
         return None
     letter = match.group("unit") or units.text(default_unit) or ""
     scale = units.parse_hash_unit(f"{letter}H") if letter else 1.0
-    return units.number(match.group("value")) * scale if scale else None
+    value = units.number(match.group("value"))  # None for "1.2.3"
+    return value * scale if value is not None and scale else None
 
 
 def _data(replies: Replies) -> dict:
@@ -40,13 +41,9 @@ def _data(replies: Replies) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _rows(value: Any) -> list[dict]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
 def _boards(replies: Replies) -> list[Board]:
     boards = []
-    for position, board in enumerate(_rows(_data(replies).get("boards"))):
+    for position, board in enumerate(rows(_data(replies).get("boards"))):
         number = units.integer(board.get("no"))
         boards.append(Board(
             index=number - 1 if number else position,
@@ -61,12 +58,12 @@ def _boards(replies: Replies) -> list[Board]:
 
 def _fans(replies: Replies) -> list[Fan]:
     fans = _data(replies).get("fans")
-    return [Fan(index=i, rpm=units.integer(rpm)) for i, rpm in enumerate(fans)] if isinstance(fans, list) else []
+    return [Fan(index=i, rpm=units.integer(rpm)) for i, rpm in enumerate(first(fans))] if isinstance(fans, list) else []
 
 
 def _pools(replies: Replies) -> list[Pool]:
     found = []
-    for position, pool in enumerate(_rows(_data(replies).get("pools"))):
+    for position, pool in enumerate(rows(_data(replies).get("pools"))):
         if not units.text(pool.get("addr")):
             continue  # an unused slot of the three
         number = units.integer(pool.get("no"))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from collectors import units
 from collectors.asic import cgminer
-from collectors.asic.driver import Driver, Field, Http, Replies, at, records
+from collectors.asic.driver import Driver, Field, Http, Replies, at, records, rows
 from collectors.model import Board
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def _all(replies: Replies) -> dict:
 def _boards(replies: Replies) -> list[Board]:
     devs = {units.integer(r.get("ID")): r for r in records(replies.get("summary"), "DEVS")}
     boards = []
-    for position, chain in enumerate(c for c in _all(replies).get("chain") or [] if isinstance(c, dict)):
+    for position, chain in enumerate(rows(_all(replies).get("chain"))):
         index = units.integer(chain.get("ASC"))
         index = position if index is None else index
         dev = devs.get(index, {})

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors import units
+from collectors import limits, units
 from collectors.asic import cgminer
-from collectors.asic.driver import Driver, Field, Replies, Rpc, section
+from collectors.asic.driver import Driver, Field, Replies, Rpc, most, section
 from collectors.asic.rpcreply import names_firmware
 from collectors.model import Board, ErrorCode, Fan
 
@@ -27,11 +27,15 @@ def _stats(key: str) -> Any:
     return lambda reply: section(reply, "STATS").get(key)
 
 
+def _count(record: dict, key: str, part: str, cap: int) -> int:
+    """"Board Count" or "Fan Count", never more than the model has."""
+    return units.count(record.get(key), most(_model(record.get("Model")), part, cap))
+
+
 def boards(replies: Replies) -> list[Board]:
     record = section(replies.get("stats"), "STATS")
-    count = units.integer(record.get("Board Count"))
     found = []
-    for n in range(count if count is not None else 0):
+    for n in range(_count(record, "Board Count", "boards", limits.MAX_BOARDS)):
         temps = [units.temperature_c(record.get(f"{n} Temp {s}")) for s in range(4)]
         temps = [t for t in temps if t is not None]
         online = record.get(f"{n} Online")
@@ -48,8 +52,8 @@ def boards(replies: Replies) -> list[Board]:
 
 def fans(replies: Replies) -> list[Fan]:
     record = section(replies.get("stats"), "STATS")
-    count = units.integer(record.get("Fan Count")) or 0
-    return [Fan(index=n, rpm=units.integer(record.get(f"{n} Speed"))) for n in range(count)]
+    return [Fan(index=n, rpm=units.integer(record.get(f"{n} Speed")))
+            for n in range(_count(record, "Fan Count", "fans", limits.MAX_FANS))]
 
 
 def errors(replies: Replies) -> list[ErrorCode]:

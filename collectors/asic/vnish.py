@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from collectors import units
-from collectors.asic.driver import Driver, Field, Http, Replies, at
+from collectors.asic.driver import Driver, Field, Http, Replies, at, rows
 from collectors.model import Board, ErrorCode, Fan, Pool
 
 if TYPE_CHECKING:
@@ -40,14 +40,10 @@ def _miner(replies: Replies) -> dict:
     return miner if isinstance(miner, dict) else {}
 
 
-def _rows(value: Any) -> list[dict]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
 def _boards(replies: Replies) -> list[Board]:
     unit = _unit(replies)
     boards = []
-    for position, chain in enumerate(_rows(_miner(replies).get("chains"))):
+    for position, chain in enumerate(rows(_miner(replies).get("chains"))):
         number = units.integer(chain.get("id"))  # VNish numbers chains from 1
         state = units.text(at("status", "state")(chain))
         boards.append(Board(
@@ -64,12 +60,12 @@ def _boards(replies: Replies) -> list[Board]:
 
 def _fans(replies: Replies) -> list[Fan]:
     return [Fan(index=i, rpm=units.integer(fan.get("rpm")))
-            for i, fan in enumerate(_rows(at("cooling", "fans")(_miner(replies))))]
+            for i, fan in enumerate(rows(at("cooling", "fans")(_miner(replies))))]
 
 
 def _pools(replies: Replies) -> list[Pool]:
     found = []
-    for index, pool in enumerate(_rows(_miner(replies).get("pools"))):
+    for index, pool in enumerate(rows(_miner(replies).get("pools"))):
         status = units.text(pool.get("status"))
         found.append(Pool(
             index=index, url=units.text(pool.get("url")), user=units.text(pool.get("user")),
@@ -84,7 +80,7 @@ def _pools(replies: Replies) -> list[Pool]:
 def _errors(replies: Replies) -> list[ErrorCode]:
     """A chain VNish reports failed, with its own description."""
     found = []
-    for chain in _rows(_miner(replies).get("chains")):
+    for chain in rows(_miner(replies).get("chains")):
         if at("status", "state")(chain) == "failure":
             found.append(ErrorCode(code=f"chain {chain.get('id')}",
                                    message=units.text(at("status", "description")(chain))))

@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from collectors import units
+from collectors import limits, units
 from collectors.asic import cgminer
-from collectors.asic.driver import Btminer, Driver, Field, Replies, Rpc, at, records, section
+from collectors.asic.driver import Btminer, Driver, Field, Replies, Rpc, at, records, rows, section
 from collectors.asic.rpcreply import as_is, rate, status_words, summary_rate
 from collectors.model import Board, ErrorCode, Fan, Pool
 
@@ -86,9 +86,8 @@ def fans(replies: Replies) -> list[Fan]:
 def errors(replies: Replies) -> list[ErrorCode]:
     """``Error Code N`` for N below ``Error Code Count``: each value is one code."""
     record = section(replies.get("summary"), "SUMMARY")
-    count = units.counter(record.get("Error Code Count")) or 0
     found = []
-    for n in range(count):
+    for n in range(units.count(record.get("Error Code Count"), limits.MAX_ERROR_CODES)):
         code = units.text(record.get(f"Error Code {n}"))
         if code:
             found.append(ErrorCode(code=code))
@@ -146,9 +145,8 @@ def _fault_light(value: Any) -> bool | None:
 
 
 def boards_v3(replies: Replies) -> list[Board]:
-    devices = at("msg", "edevs")(replies.get(EDEVS.name))
     found = []
-    for position, device in enumerate(d for d in devices or [] if isinstance(d, dict)):
+    for position, device in enumerate(rows(at("msg", "edevs")(replies.get(EDEVS.name)))):
         index = units.integer(device.get("id"))
         found.append(Board(
             index=position if index is None else index,
@@ -168,8 +166,7 @@ def fans_v3(replies: Replies) -> list[Fan]:
 
 def pools_v3(replies: Replies) -> list[Pool]:
     found = []
-    for position, pool in enumerate(p for p in at("msg", "pools")(replies.get(POOLS.name)) or []
-                                    if isinstance(p, dict)):
+    for position, pool in enumerate(rows(at("msg", "pools")(replies.get(POOLS.name)))):
         status = units.text(pool.get("status"))
         active = pool.get("stratum-active")
         index = units.integer(pool.get("id"))
@@ -186,9 +183,7 @@ def pools_v3(replies: Replies) -> list[Pool]:
 def errors_v3(replies: Replies) -> list[ErrorCode]:
     """``error-code``: one object per error, ``{"<code>": "<when>", "reason": "<text>"}``."""
     found = []
-    for entry in at("msg", "error-code")(replies.get(DEVICE_INFO.name)) or []:
-        if not isinstance(entry, dict):
-            continue
+    for entry in rows(at("msg", "error-code")(replies.get(DEVICE_INFO.name))):
         codes = [key for key in entry if key != "reason"]
         if codes:
             found.append(ErrorCode(code=codes[0], message=units.text(entry.get("reason"))))

@@ -40,10 +40,13 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 1_000_000  # no firmware's JSON comes near; a bigger body is a fault or not a miner
 PROBE_BYTES = 64 * 1024  # enough for a login page's <head>, where the markers are
 _BOM = b"\xef\xbb\xbf"
+# The patterns below read what a device sent, so none may backtrack over it: a lazy ``.*?``
+# before a closing token, tried from every start, costs minutes on a megabyte made for it.
 # ``callback({...});`` as some CGI scripts wrap their JSON for the page's <script> loader
-_JSONP = re.compile(rb"^\s*[A-Za-z_$][\w$.]*\s*\(\s*(?P<body>.*?)\s*\)\s*;?\s*$", re.DOTALL)
-_TITLE = re.compile(r"<title[^>]*>(?P<title>.*?)</title>", re.IGNORECASE | re.DOTALL)
-_REALM = re.compile(r'realm="(?P<realm>[^"]*)"', re.IGNORECASE)
+_JSONP_CALL = re.compile(rb"[A-Za-z_$][\w$.]*\s*\(")
+_TITLE = re.compile(r"<title\b[^<>]{0,200}>", re.IGNORECASE)
+_TITLE_END = re.compile(r"</title>", re.IGNORECASE)
+_REALM = re.compile(r'realm="(?P<realm>[^"]{0,256})"', re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -176,10 +179,8 @@ class HttpClient:
                                                     truncate=True, with_headers=True)
         text = body.removeprefix(_BOM).decode("utf-8", errors="replace")
         realm = _REALM.search(headers.get("www-authenticate", ""))
-        title = _TITLE.search(text)
         return WebPage(status=status, headers=headers, body=text,
-                       realm=realm.group("realm") if realm else None,
-                       title=" ".join(title.group("title").split()) if title else None)
+                       realm=realm.group("realm") if realm else None, title=_title(text))
 
     # --- auth
 
@@ -292,13 +293,21 @@ class HttpClient:
             return None
 
 
+def _title(page: str) -> str | None:
+    """The page's <title>, whitespace collapsed, or None."""
+    start = _TITLE.search(page)
+    end = _TITLE_END.search(page, start.end()) if start else None
+    return " ".join(page[start.end():end.start()].split()) if end else None
+
+
 def _unwrap(body: bytes) -> bytes:
     """The JSON inside: without a UTF-8 BOM, and out of a JSONP ``callback(...)`` wrapper."""
     body = body.strip().removeprefix(_BOM).strip()
     if body[:1] not in (b"{", b"[", b""):
-        match = _JSONP.match(body)
-        if match:
-            return match.group("body")
+        call = _JSONP_CALL.match(body)
+        closed = body.removesuffix(b";").rstrip()
+        if call and closed.endswith(b")"):
+            return closed[call.end():-1].strip()
     return body
 
 

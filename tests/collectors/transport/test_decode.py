@@ -1,6 +1,7 @@
 """The tolerant decoder on our own replies, laid out like the real firmwares' defects."""
 
 import json
+import time
 
 import pytest
 
@@ -78,8 +79,48 @@ def test_every_defect_in_a_string_is_repaired_at_once():
 
 def test_repairs_are_bounded():
     assert decode(b"[" + b"{}" * 100 + b"]", SOURCE) == [{}] * 100
-    with pytest.raises(ProtocolError, match="answered but not as a miner"):
+    with pytest.raises(ProtocolError, match="sent a reply with too many defects to repair"):
         decode(b"[" + b"{}" * 3000 + b"]", SOURCE)
+
+
+def records_back_to_back(count: int, padding: int) -> list[str]:
+    """``count`` stats records of about ``padding`` bytes each."""
+    return [json.dumps({"STATS": n, "ID": "BC50", "GHS 5s": "13883.81", "chain_acs6": "o" * padding})
+            for n in range(count)]
+
+
+def cpu_seconds(call) -> float:
+    started = time.process_time()
+    call()
+    return time.process_time() - started
+
+
+@pytest.mark.parametrize("raw", [
+    # 2,100 records with no comma between them in 940 KB: the repairs used to parse it 2,000 times
+    ('{"STATS":[' + "".join(records_back_to_back(2100, 380)) + "]}").encode(),
+    # the same defects after 880 KB of valid records, so that every parse reads all of those
+    ('{"STATS":[' + ",".join(records_back_to_back(2000, 380)) + "," + '{"a":1}' * 2000 + "]}").encode(),
+    # a trailing comma in each of 180,000 lists
+    b"[" + b"[1,]," * 180_000 + b"1]",
+])
+def test_a_reply_with_more_defects_than_the_repairs_may_cost_is_refused_at_once(raw):
+    def refused():
+        with pytest.raises(ProtocolError, match=rf"^{SOURCE} sent a reply with too many defects to repair "):
+            decode(raw, SOURCE)
+
+    assert cpu_seconds(refused) < 0.2  # it used to hold the event loop for 4 to 12 s
+
+
+def test_a_small_reply_gets_every_repair_it_needs():
+    raw = ('{"STATS":[' + "".join(records_back_to_back(300, 10)) + "]}").encode()
+    assert [record["STATS"] for record in decode(raw, SOURCE)["STATS"]] == list(range(300))
+
+
+def test_a_string_of_control_characters_is_repaired_at_c_speed():
+    raw = b'{"Msg":"' + b"\x01\n" * 450_000 + b'","Code":1}'
+    value: dict = {}
+    assert cpu_seconds(lambda: value.update(decode(raw, SOURCE))) < 0.4  # one repair took 1.5 s
+    assert value == {"Msg": "\x01\n" * 450_000, "Code": 1}
 
 
 def test_the_log_names_the_repairs(caplog):

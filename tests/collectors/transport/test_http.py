@@ -287,3 +287,26 @@ async def test_probe_reads_status_realm_title_and_server(serve):
         assert (page.status, page.realm, page.title, page.server) == (
             401, "blackMiner Configuration", "Login", "lighttpd/1.4.32")
         assert len((await http.probe(HOST, port, "/big")).body) == 64 * 1024  # cut, not refused
+
+
+def cpu_seconds_of(started: float) -> float:
+    return time.process_time() - started
+
+
+async def test_a_body_made_to_backtrack_the_jsonp_unwrapper_is_read_at_once(serve):
+    # "a(", spaces, no closing parenthesis: tried as JSONP from every space, it took 30 s at 4 KB
+    port = await serve(lambda *a: (200, {"Content-Type": "application/javascript"}, b"a(" + b" " * 4000 + b"x"))
+    async with HttpClient() as http:
+        started = time.process_time()
+        with pytest.raises(ProtocolError, match="answered but not as a miner"):
+            await http.fetch(HOST, port, Http("x", "/x"), driver="epic", credentials=None)
+        assert cpu_seconds_of(started) < 0.5
+
+
+async def test_a_page_of_unclosed_titles_is_read_at_once(serve):
+    port = await serve(lambda *a: (200, {"Content-Type": "text/html"}, b"<title>" * 9000))
+    async with HttpClient() as http:
+        started = time.process_time()
+        page = await http.probe(HOST, port)
+        assert cpu_seconds_of(started) < 0.5  # it took 5 s
+    assert page.title is None

@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="the same seed gives the same farm")
     parser.add_argument("--faults", type=float, default=0.0, metavar="RATE",
                         help="fraction of miners given a random fault at start (0..1)")
+    parser.add_argument("--hostile", type=float, default=0.0, metavar="RATE",
+                        help="fraction of miners that attack their monitor, each attack in turn "
+                             "(simfarm/faults.py ATTACKS; default 0)")
     parser.add_argument("--inventory", default="simfarm-inventory.json", metavar="FILE",
                         help="where to write the inventory (default simfarm-inventory.json)")
     parser.add_argument("--web-port", type=int, default=80, help="web UI port of makes that serve on 80")
@@ -70,7 +73,7 @@ async def _serve(args: argparse.Namespace) -> int:
     try:
         farm = Farm(miners=args.miners, mix=args.mix, base=args.base, seed=args.seed, fault_rate=args.faults,
                     web_port=args.web_port, web_port_fallback=args.web_port_fallback, rigs=args.rigs,
-                    rig_base=args.rig_base)
+                    rig_base=args.rig_base, hostile_rate=args.hostile)
     except ValueError as err:
         raise FarmError(str(err)) from err
     stop = asyncio.Event()

@@ -218,7 +218,7 @@ class Farm:
 
     def __init__(self, miners: int = 10, mix: Mapping[str, float] | None = None, base: str = "127.77.0.1",
                  seed: int = 0, fault_rate: float = 0.0, web_port: int = 80, web_port_fallback: int = 8080,
-                 rigs: int = 0, rig_base: str | None = None,
+                 rigs: int = 0, rig_base: str | None = None, hostile_rate: float = 0.0,
                  makes: Mapping[str, type[EmulatedMiner]] = MAKES) -> None:
         mix = dict(mix or {name: 1.0 for name in makes})
         unknown = sorted(set(mix) - set(makes))
@@ -239,6 +239,10 @@ class Farm:
             self.miners[ip] = build_miner(makes[name], ip, random.Random(rng.getrandbits(64)), now)
         for ip, fault in fault_table.draw(list(self.miners), fault_rate, rng).items():
             self._apply(self.miners[ip], fault, {}, now)
+        # From a generator of its own, so a farm with hostile miners is otherwise the same farm.
+        attacks = fault_table.draw_attacks(list(self.miners), hostile_rate, random.Random(f"hostile-{seed}"))
+        for ip, name in attacks.items():
+            self._apply(self.miners[ip], "hostile", {"attack": name}, now)
         # Each rig draws from its own seed (seed, address, index), so the ASICs stay the same farm
         # whatever the number of rigs.
         self.rig_base = rig_base or next_block(next(reversed(self.miners), base))

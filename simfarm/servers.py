@@ -30,6 +30,7 @@ from typing import Any, Protocol
 import h11
 
 from simfarm.device import EmulatedMiner
+from simfarm.faults import attack
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,11 @@ class _Connection(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         return True  # a half-closed client still gets its reply; we close after writing
+
+    def attacked(self, body: bytes) -> bytes:
+        """A reply's body as the device sends it: attacked first, if it is ``hostile``."""
+        hostile = self.faults.get("hostile")
+        return body if hostile is None else attack(hostile["attack"], body)
 
     def send(self, payload: bytes, close: bool, then: Callable[[], None] | None = None) -> None:
         """Write ``payload`` as the device's faults allow, then close or call ``then``."""
@@ -158,7 +164,7 @@ class RpcProtocol(_Connection):
             log.exception("%s:%s: the RPC reply could not be built", ip, port)
             self.transport.abort()
             return
-        self.send(reply + b"\0", close=True)
+        self.send(self.attacked(reply) + b"\0", close=True)
 
 
 def rpc_reply(handler: RpcHandler, text: bytes, now: float) -> bytes:
@@ -252,6 +258,7 @@ class HttpProtocol(_Connection):
         if self.transport is None or self.transport.is_closing():
             return
         status, reply_headers, body = answer or (404, {"Content-Type": "text/plain"}, b"404 Not Found")
+        body = self.attacked(body)
         head = [(name, value) for name, value in reply_headers.items()]
         head.append(("Content-Length", str(len(body))))
         data = self.h11.send(h11.Response(status_code=status, headers=head, reason=HTTPStatus(status).phrase))
@@ -302,6 +309,7 @@ class BtminerProtocol(_Connection):
         if reply is None:  # what the firmware does with a request it cannot handle: hang up
             self.transport.close()
             return
+        reply = self.attacked(reply)
         self.send(len(reply).to_bytes(4, "little") + reply, close=False)
 
 

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from simfarm.faults import FAULTS
+from simfarm.faults import ATTACKS, FAULTS
 from simfarm.farm import Farm
 from tests.simfarm.conftest import exchange, free_base
 
@@ -155,3 +155,46 @@ async def test_bad_faults_are_refused(farm, pick):
         await farm.inject(ip, "slow", seconds=1)
     with pytest.raises(ValueError, match="no emulated miner"):
         await farm.inject("127.0.0.2", "slow")
+
+
+async def test_hostile_attacks_the_real_reply(farm, pick):
+    """Each attack rewrites the device's own reply, on every port, as its name says."""
+    row = pick(farm, new_api=False)
+    ip = row["ip"]
+    stats = b'{"command":"stats"}'
+    honest = (await exchange(ip, 4028, stats)).rstrip(b"\0")
+
+    async def attacked(attack: str, port: int = 4028, request: bytes = stats) -> bytes:
+        await farm.inject(ip, "hostile", attack=attack)
+        return (await exchange(ip, port, request)).rstrip(b"\0")
+
+    huge = await attacked("huge_int")
+    assert b'"fan_num":1' + b"0" * 400 + b"," in huge and b'"Type":"Antminer' in huge
+    assert b'"fan_num":1e305' in await attacked("inf")
+    counted = await attacked("huge_count")
+    assert b'"fan_num":1e11' in counted and counted.replace(b'"fan_num":1e11', b"") != honest
+    glued = await attacked("repairs")
+    assert glued.count(b"}{") >= 2100 and b'"Type":"Antminer' in glued and len(glued) < 1 << 20
+    assert b"[" * 100_000 in await attacked("deep")
+    assert len(await attacked("huge_reply")) > 2 << 20
+    long = await attacked("huge_string")
+    assert len(long) > 500_000 and b'"Type":"M1VVVV' in long
+    # the web UI's replies too, as the HTTP framing carries them
+    page = await attacked("huge_reply", row["ports"]["web"], b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert len(page) > 2 << 20 and page.startswith(b"HTTP/1.1 401")
+
+
+async def test_bad_attacks_are_refused(farm, pick):
+    with pytest.raises(ValueError, match="unknown attack 'nuke'; known: huge_int, inf"):
+        await farm.inject(pick(farm)["ip"], "hostile", attack="nuke")
+
+
+def test_hostile_rate_is_deterministic_shows_every_attack_and_changes_nothing_else():
+    base = free_base()
+    rows = Farm(miners=30, mix={"antminer": 1}, base=base, seed=3, hostile_rate=1 / 3).inventory()
+    attacks = {row["ip"]: row["faults"]["hostile"]["attack"] for row in rows if row["faults"]}
+    assert len(attacks) == 10 and set(attacks.values()) == set(ATTACKS)
+    again = Farm(miners=30, mix={"antminer": 1}, base=base, seed=3, hostile_rate=1 / 3).inventory()
+    assert attacks == {row["ip"]: row["faults"]["hostile"]["attack"] for row in again if row["faults"]}
+    honest = Farm(miners=30, mix={"antminer": 1}, base=base, seed=3).inventory()
+    assert [{**row, "faults": {}} for row in rows] == honest  # the same farm, but for the attacks

@@ -10,21 +10,28 @@ same device is classified the same way on every run (no race between probes):
    once (on the RPC port too when that answered HTTP: ePIC serves its REST API on 4028).
 4. A cgminer API that no make claimed gets the generic cgminer driver; anything else that
    answered is reported as unknown, with what it said.
+
+Like a poll, identification never raises for a device's sake: a probe that raises what no
+transport meant to (a login scheme httpx does not implement, a decoder's bug) is a failed probe,
+one sentence naming the device and what was asked, and the next step is tried.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from collectors.asic import BTMINER_SIGNATURES, DRIVERS, RPC_SIGNATURES, WEB_SIGNATURES
 from collectors.errors import CollectorError, DeviceUnreachable, NoAnswer, ProtocolError
-from collectors.poll import Poller
+from collectors.poll import Poller, surprise
 from collectors.transport import btminer, rpc
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,26 +54,55 @@ def _claim(signatures: Any, reply: Any) -> str | None:
         try:
             if signature(reply):
                 return name
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+        except Exception:  # whatever the reply made the signature raise: not its firmware
             continue
     return None
 
 
 async def identify(poller: Poller, ip: str, rpc_port: int = 4028, budget_s: float = 3.0) -> Identity:
     """Identify one address within ``budget_s`` seconds."""
+    probes = _Probes(ip)
     try:
         async with asyncio.timeout(budget_s):
-            return await _identify(poller, ip, rpc_port, budget_s)
+            return await _identify(poller, ip, rpc_port, budget_s, probes)
     except TimeoutError:
-        return Identity(ip, None, None, "", f"no answer on {ip} within {budget_s:g} s")
+        # A reply that could not be read says more than the silence of the probes after it.
+        told = next((error for error in probes.errors if isinstance(error, ProtocolError)), None)
+        return Identity(ip, None, None, "", str(told or f"no answer on {ip} within {budget_s:g} s"))
+    finally:
+        poller.failures.update(ip, "identify", probes.surprises)
 
 
-async def _identify(poller: Poller, ip: str, rpc_port: int, budget_s: float) -> Identity:
+@dataclass
+class _Probes:
+    """What identification asked one address, and how each failure went."""
+
+    ip: str
+    errors: list[CollectorError] = field(default_factory=list)
+    surprises: list[tuple[str, BaseException]] = field(default_factory=list)  # for the log
+
+    async def ask(self, call: Awaitable[T], what: str) -> T:
+        """``await call``; an exception no transport meant to raise becomes a ProtocolError
+        naming the device and ``what`` was asked."""
+        try:
+            return await call
+        except CollectorError as exc:
+            self.errors.append(exc)
+            raise
+        except Exception as exc:
+            sentence = surprise("identification", self.ip, what, exc)
+            self.surprises.append((sentence, exc))
+            self.errors.append(ProtocolError(sentence))
+            raise self.errors[-1] from exc
+
+
+async def _identify(poller: Poller, ip: str, rpc_port: int, budget_s: float, probes: _Probes) -> Identity:
     rpc_error: CollectorError | None = None
     try:
         # Half the budget: a miner answers `version` in milliseconds, and an HTTP server on the
         # RPC port (ePIC) never answers it at all, leaving the rest for the web probes.
-        version = await rpc.command(ip, rpc_port, "version", timeout=budget_s / 2)
+        version = await probes.ask(rpc.command(ip, rpc_port, "version", timeout=budget_s / 2),
+                                   f"RPC version on port {rpc_port}")
     except CollectorError as exc:
         rpc_error, version = exc, None
     cgminer_replies: dict[str, Any] | None = None
@@ -75,7 +111,8 @@ async def _identify(poller: Poller, ip: str, rpc_port: int, budget_s: float) -> 
         name = _claim(RPC_SIGNATURES, cgminer_replies)
         if name is None:
             try:
-                cgminer_replies["devdetails"] = await rpc.command(ip, rpc_port, "devdetails", timeout=budget_s)
+                cgminer_replies["devdetails"] = await probes.ask(
+                    rpc.command(ip, rpc_port, "devdetails", timeout=budget_s), f"RPC devdetails on port {rpc_port}")
             except CollectorError:
                 pass
             name = _claim(RPC_SIGNATURES, cgminer_replies)
@@ -83,7 +120,8 @@ async def _identify(poller: Poller, ip: str, rpc_port: int, budget_s: float) -> 
             return Identity(ip, name, rpc_port, f"RPC version on port {rpc_port}")
     elif isinstance(rpc_error, DeviceUnreachable) and not isinstance(rpc_error, NoAnswer):
         try:
-            info = await btminer.command(ip, btminer.DEFAULT_PORT, "get.device.info", timeout=budget_s)
+            info = await probes.ask(btminer.command(ip, btminer.DEFAULT_PORT, "get.device.info", timeout=budget_s),
+                                    f"get.device.info on port {btminer.DEFAULT_PORT}")
         except CollectorError:
             info = None
         name = _claim(BTMINER_SIGNATURES, info)
@@ -101,7 +139,8 @@ async def _identify(poller: Poller, ip: str, rpc_port: int, budget_s: float) -> 
             continue
         if (port, path) not in pages:
             try:
-                pages[port, path] = await poller.http.probe(ip, port, path)
+                pages[port, path] = await probes.ask(poller.http.probe(ip, port, path),
+                                                     f"web page {path} on port {port}")
             except CollectorError as exc:
                 pages[port, path] = None
                 web_error = web_error or exc
@@ -129,7 +168,7 @@ def _web_port(driver_port: int, rpc_port: int, web_port: int) -> int:
 
 
 def _describe(page: Any) -> str:
-    title = getattr(page, "title", None)
-    realm = getattr(page, "realm", None)
+    title = (getattr(page, "title", None) or "")[:60]
+    realm = (getattr(page, "realm", None) or "")[:60]
     status = getattr(page, "status", "?")
     return f"HTTP {status}" + (f", realm {realm!r}" if realm else "") + (f", title {title!r}" if title else "")

@@ -4,6 +4,12 @@ All RPC commands of a driver go out as one cgminer multi-command (the transport 
 command where a firmware refuses it); HTTP, 4433 and SSH endpoints are fetched concurrently beside it.
 Everything runs under one deadline per miner, so a miner that hangs costs its own timeout and
 nobody else's. A failed poll is a snapshot with ``reachable: false`` and one sentence in ``error``.
+
+The device is the unit of failure: ``Poller.poll`` never raises for a device's sake (only
+cancellation passes). An exception no transport or driver meant to raise (an ``OverflowError``
+from a value, a ``NotImplementedError`` from a login scheme a device asked for) becomes that
+device's ``error``, one sentence naming driver, device and endpoint; its traceback is logged once
+each time that device's failure changes, not on every poll.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import Any
 
 from collectors.asic.driver import Btminer, Driver, Endpoint, Http, Rpc, Ssh
 from collectors.credentials import Credentials
-from collectors.errors import CollectorError, DeviceUnreachable
+from collectors.errors import CollectorError, DeviceUnreachable, ProtocolError
 from collectors.model import MinerSnapshot, unreachable
 from collectors.transport import btminer, rpc, ssh
 from collectors.transport.http import HttpClient
@@ -34,6 +40,35 @@ class PollSettings:
     known_hosts: ssh.KnownHosts = field(default_factory=ssh.KnownHosts)
 
 
+def surprise(who: str, ip: str, what: str, exc: BaseException) -> str:
+    """The sentence for an exception nobody meant to raise: "driver antminer could not read
+    10.0.3.9's stats: OverflowError (int too large to convert to float)"."""
+    detail = " ".join(str(exc).split())
+    detail = f" ({detail[:120]}{'...' if len(detail) > 120 else ''})" if detail else ""
+    return f"{who} could not read {ip}'s {what}: {type(exc).__name__}{detail}"
+
+
+class Failures:
+    """The surprises (exceptions nobody meant to raise) of each device's last poll and last
+    identification, so that a traceback is logged when a device's failure changes, not on every
+    poll of a device that stays broken. One entry per device failing now; a recovered one leaves."""
+
+    def __init__(self) -> None:
+        self._now: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def update(self, ip: str, stage: str, surprises: list[tuple[str, BaseException]]) -> None:
+        """What the last ``stage`` ("poll", "identify") of ``ip`` raised by surprise: (sentence, exception)."""
+        sentences = tuple(sentence for sentence, _ in surprises)
+        before = self._now.pop((ip, stage), ())
+        if sentences:
+            self._now[ip, stage] = sentences
+            for sentence, exc in surprises:
+                if sentence not in before:
+                    log.error("%s", sentence, exc_info=exc)
+        elif before:
+            log.info("%s: %s works again", ip, stage)
+
+
 class Poller:
     """The shared clients of one poll job (HTTP connection pool, RPC multi-command memory)."""
 
@@ -42,6 +77,7 @@ class Poller:
         self.rpc = rpc.RpcClient()
         self.http = HttpClient(timeout=self.settings.timeout_s)
         self.slots = asyncio.Semaphore(self.settings.concurrency)  # miners in flight, shared by all jobs
+        self.failures = Failures()
 
     async def __aenter__(self) -> Poller:
         return self
@@ -60,12 +96,13 @@ class Poller:
         asks for it once more.
         """
         port = driver.port if port is None else port
+        surprises: list[tuple[str, BaseException]] = []
         async with self.slots:
             started, clock = time.time(), time.perf_counter()
             wanted = driver.endpoints if identity is not None else driver.endpoints + driver.identity
             try:
                 async with asyncio.timeout(self.settings.timeout_s):
-                    replies, failures = await self._fetch(ip, port, driver, wanted)
+                    replies, failures = await self._fetch(ip, port, driver, wanted, surprises)
             except TimeoutError:
                 replies, failures = {}, {"*": DeviceUnreachable(
                     f"no answer on {ip}:{port} within {self.settings.timeout_s:g} s")}
@@ -75,14 +112,22 @@ class Poller:
         if missing:
             error = failures.get(missing[0]) or next(iter(failures.values()), None)
             sentence = str(error) if error else f"{ip}:{port} did not answer {missing[0]}"
+            self.failures.update(ip, "poll", surprises)
             return unreachable(ip, port, sentence, polled_at=started, latency_ms=latency_ms), identity
         known = dict(identity or {})
         known.update({e.name: replies[e.name] for e in driver.identity if e.name in replies})
-        snapshot = driver.parse({**known, **replies}, ip, port)
+        try:
+            snapshot = driver.parse({**known, **replies}, ip, port)
+        except Exception as exc:  # the device's boundary: a driver's bug spoils this snapshot only
+            sentence = surprise(f"driver {driver.name}", ip, ", ".join(replies), exc)
+            surprises.append((sentence, exc))
+            snapshot, known = unreachable(ip, port, sentence), identity
+        self.failures.update(ip, "poll", surprises)
         snapshot.polled_at, snapshot.latency_ms = started, latency_ms
         return snapshot, known
 
-    async def _fetch(self, ip: str, port: int, driver: Driver, endpoints: tuple[Endpoint, ...]
+    async def _fetch(self, ip: str, port: int, driver: Driver, endpoints: tuple[Endpoint, ...],
+                     surprises: list[tuple[str, BaseException]]
                      ) -> tuple[dict[str, Any], dict[str, CollectorError]]:
         batched = [e.command for e in endpoints if isinstance(e, Rpc) and e.parameter is None]
         jobs: dict[str, Any] = {}
@@ -110,10 +155,17 @@ class Poller:
         replies: dict[str, Any] = {}
         failures: dict[str, CollectorError] = {}
         for name, result in zip(jobs, results):
+            if isinstance(result, Exception) and not isinstance(result, CollectorError):
+                # Raised by no design (a reply or a login scheme no transport foresaw): this
+                # endpoint failed, in one sentence, like any other failure.
+                what = "+".join(batched) if name == "rpc" else name
+                sentence = surprise(f"driver {driver.name}", ip, what, result)
+                surprises.append((sentence, result))
+                result = ProtocolError(sentence)
             if isinstance(result, CollectorError):
                 for key in (batched if name == "rpc" else [name]):
                     failures[key] = result
-            elif isinstance(result, BaseException):
+            elif isinstance(result, BaseException):  # cancellation: not the device's doing
                 raise result
             elif name == "rpc":
                 replies.update(result)

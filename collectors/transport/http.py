@@ -189,8 +189,14 @@ class HttpClient:
         auth = self._digests.get(key)
         if auth is None:
             auth = self._digests[key] = httpx.DigestAuth(credential.username, credential.password)
-        status, body = await self._request(host, port, endpoint.method, endpoint.path,
-                                           json=endpoint.json, auth=auth)
+        try:
+            status, body = await self._request(host, port, endpoint.method, endpoint.path,
+                                               json=endpoint.json, auth=auth)
+        except Exception:
+            # A challenge httpx could not answer (qop="auth-int" raises NotImplementedError) would
+            # fail every later poll from memory, whatever the device asks then: forget it.
+            self._digests.pop(key, None)
+            raise
         if status in (401, 403):
             self._digests.pop(key, None)  # a refused login is not worth remembering
             raise AuthFailed(f"{_where(host, port)} refused the login for user {credential.username}")

@@ -94,7 +94,7 @@ def run_poll(args: argparse.Namespace) -> int:
     snapshots = uvloop.run(go())
     if args.json:
         for snapshot in snapshots:
-            print(json.dumps(snapshot.to_dict(), separators=(",", ":")))
+            _print_json(snapshot.to_dict())
     else:
         print(poll_table(snapshots))
     return 0
@@ -114,10 +114,16 @@ def run_scan(args: argparse.Namespace) -> int:
     found = uvloop.run(go())
     if args.json:
         for identity in found:
-            print(json.dumps(_identity_row(identity), separators=(",", ":")))
+            _print_json(_identity_row(identity))
     else:
         print(scan_table(found, len(targets)))
     return 0
+
+
+def _print_json(document: dict) -> None:
+    """One line of strict JSON: a NaN or an infinity is a bug of ours (``collectors.limits.enforce``
+    keeps them out of every snapshot), never ``NaN`` or ``Infinity`` that JSON readers refuse."""
+    print(json.dumps(document, separators=(",", ":"), allow_nan=False))
 
 
 def _identity_row(identity: Identity) -> dict:

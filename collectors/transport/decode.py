@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import re
 from collections.abc import Callable
+from itertools import accumulate
 from typing import Any
 
 from collectors.errors import ProtocolError
@@ -119,24 +121,32 @@ def _repair(error: json.JSONDecodeError, applied: list[str]) -> str | None:
     return None
 
 
-# Strings skipped whole (closed, or run to the end of the reply), and the brackets outside them.
-_BRACKETS = re.compile(r'"(?:[^"\\]++|\\.)*+(?P<closed>")?|(?P<bracket>[{}\[\]])', re.DOTALL)
+# A closed string; once they are gone, a quote left opens a string that runs to the end of the
+# reply (no closed string can start inside it: each of its quotes is escaped). The brackets are
+# read at C speed, never one by one in Python: a megabyte of them is a reply a device can send.
+_CLOSED_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^{}\[\]]++")
+_DEPTH = {"{": 1, "[": 1, "}": -1, "]": -1}
+
+
+def _outside_strings(text: str) -> tuple[str, bool]:
+    """``text`` without its strings, and whether it ends inside one."""
+    bare = _CLOSED_STRING.sub("", text)
+    quote = bare.find('"')
+    return (bare, False) if quote < 0 else (bare[:quote], True)
 
 
 def _unreadable(text: str, source: str, reason: str) -> ProtocolError:
     """The error for a reply no repair can read: cut short (it ended inside a string, or
     before its first object or array closed), or else ``reason``."""
-    container = text.startswith(("{", "["), _next(text, 0))
-    depth = 0
-    for match in _BRACKETS.finditer(text):
-        bracket = match.group("bracket")
-        if bracket is None and match.group("closed") is None:
+    bare, in_string = _outside_strings(text)
+    if text.startswith(("{", "["), _next(text, 0)):
+        try:  # where the depth of its brackets first comes back to 0: the first container closed
+            operator.indexOf(accumulate(map(_DEPTH.__getitem__, _NOT_BRACKETS.sub("", bare))), 0)
+        except ValueError:
             return ProtocolError(f"{source} sent a truncated reply")
-        if container and bracket:
-            depth += 1 if bracket in "{[" else -1
-            if depth == 0:
-                return ProtocolError(f"{source} {reason}")
-    return ProtocolError(f"{source} sent a truncated reply" if container else f"{source} {reason}")
+        return ProtocolError(f"{source} {reason}")
+    return ProtocolError(f"{source} sent a truncated reply" if in_string else f"{source} {reason}")
 
 
 def _next(text: str, pos: int) -> int:
@@ -146,10 +156,7 @@ def _next(text: str, pos: int) -> int:
 
 def _previous(text: str, pos: int) -> int:
     """Where the last non-space character before ``pos`` is (-1 if none)."""
-    pos -= 1
-    while pos >= 0 and text[pos] in _SPACE:
-        pos -= 1
-    return pos
+    return len(text[:pos].rstrip(_SPACE)) - 1
 
 
 def _char(text: str, index: int) -> str:
@@ -167,8 +174,8 @@ def stray_bytes_after_value(text: str, start: int, end: int) -> bool:
     stray ``"`` after its closing brace. Whatever follows a complete object or array is
     dropped, unless it holds another object or array: that would be data, not noise.
     """
-    return text.startswith(("{", "["), start) and not any(
-        match.group("bracket") in ("{", "[") for match in _BRACKETS.finditer(text, end))
+    after, _ = _outside_strings(text[end:])
+    return text.startswith(("{", "["), start) and "{" not in after and "[" not in after
 
 
 def comma_between_objects(text: str, pos: int) -> str | None:

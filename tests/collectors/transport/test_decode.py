@@ -123,6 +123,22 @@ def test_a_string_of_control_characters_is_repaired_at_c_speed():
     assert value == {"Msg": "\x01\n" * 450_000, "Code": 1}
 
 
+@pytest.mark.parametrize("raw, outcome", [
+    (b'{"a":' + b"[" * 450_000 + b"]" * 450_000 + b"}", "sent a reply nested too deeply to read"),
+    (b"[" + b"[]" * 450_000, "sent a truncated reply"),
+    (b"[1]" + b" ]" * 500_000, None),  # stray closing brackets after a whole value: dropped
+])
+def test_a_megabyte_of_brackets_is_judged_at_c_speed(raw, outcome):
+    def judged():
+        if outcome is None:
+            decode(raw, SOURCE)
+        else:
+            with pytest.raises(ProtocolError, match=f"^{SOURCE} {outcome}$"):
+                decode(raw, SOURCE)
+
+    assert cpu_seconds(judged) < 0.25  # bracket by bracket in Python it took 0.4 to 0.7 s
+
+
 def test_the_log_names_the_repairs(caplog):
     caplog.set_level("DEBUG", logger=decode_module.__name__)
     decode(b'{"STATS":[{"a":nan}{"b":nan}]}"', SOURCE)

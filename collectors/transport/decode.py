@@ -97,8 +97,8 @@ def _repaired(text: str, complaint: json.JSONDecodeError | None, source: str) ->
         except json.JSONDecodeError as error:
             complaint = error
             continue
-        except RecursionError as exc:
-            raise _unreadable(text, source, "sent a reply nested too deeply to read") from exc
+        except RecursionError as exc:  # whether it was also cut short, it cannot be read: say why
+            raise ProtocolError(f"{source} sent a reply nested too deeply to read") from exc
         except ValueError as exc:  # an integer longer than int() accepts
             raise _unreadable(text, source, "answered but not as a miner") from exc
         if end < len(text):

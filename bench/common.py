@@ -64,6 +64,7 @@ class Tally:
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self.make = {row["ip"]: row["emulator"] for row in rows}
         self.total = len(rows)
+        self.hostile = {row["ip"] for row in rows if "hostile" in (row.get("faults") or {})}
         self.identified: dict[str, str | None] = {}
         self.answered: dict[str, bool] = {}
         self.errors: dict[str, str] = {}
@@ -91,9 +92,13 @@ class Tally:
             if ip in self.errors and entry["error"] is None:
                 entry["error"] = self.errors[ip][:200]  # one example, for the report's sentence
         polled = len(self.answered)
+        good = [ip for ip in self.make if ip not in self.hostile]
         return {"elapsed_s": round(elapsed_s, 3), "answered": answered, "polled": polled, "total": self.total,
                 "rate": round(answered / elapsed_s, 1) if elapsed_s > 0 else 0.0,
-                "polled_rate": round(polled / elapsed_s, 1) if elapsed_s > 0 else 0.0, "by_make": by_make}
+                "polled_rate": round(polled / elapsed_s, 1) if elapsed_s > 0 else 0.0, "by_make": by_make,
+                # with hostile miners in the farm (simfarm --hostile): how the others fared
+                "hostile": len(self.hostile), "good_answered": sum(bool(self.answered.get(ip)) for ip in good),
+                "good_total": len(good)}
 
 
 def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:

@@ -93,12 +93,14 @@ class FarmError(RuntimeError):
 class Farm:
     """``python -m simfarm`` in its own process: ``with Farm(...) as farm:`` waits for its inventory."""
 
-    def __init__(self, miners: int, base: str, mix: str, cpu: int | None, workdir: Path, seed: int = 1) -> None:
+    def __init__(self, miners: int, base: str, mix: str, cpu: int | None, workdir: Path, seed: int = 1,
+                 hostile: float = 0.0) -> None:
         self.miners, self.base = miners, base
-        self.inventory_path = workdir / f"inventory-{base}.json"
-        self.log_path = workdir / f"farm-{base}.log"
+        name = f"{base}-hostile" if hostile else base
+        self.inventory_path = workdir / f"inventory-{name}.json"
+        self.log_path = workdir / f"farm-{name}.log"
         self.argv = [sys.executable, "-m", "simfarm", "--miners", str(miners), "--mix", mix, "--base", base,
-                     "--seed", str(seed), "--inventory", str(self.inventory_path)]
+                     "--seed", str(seed), "--hostile", str(hostile), "--inventory", str(self.inventory_path)]
         self.cpu = cpu
         self.process: subprocess.Popen | None = None
         self.inventory: dict[str, Any] = {}

@@ -1,12 +1,14 @@
 """``make bench``: our collectors against simfarm, next to pyasic and asic-rs on the same fleet.
 
-Three farms, one after the other, each in its own process on one CPU, the client under test in
+Four farms, one after the other, each in its own process on one CPU, the client under test in
 another process on the other CPU (see bench/README.md for what each figure means):
 
 1. a poll farm (1,000 miners of four makes): cold poll and known poll by us, pyasic and asic-rs,
    and the bare-client floor;
-2. a scan farm (2,000 miners inside a /16): a scan of the whole /16 by each;
-3. a memory farm (10,000 miners): our known poll of all of it, for peak resident memory.
+2. the same farm with a third of its miners hostile (simfarm --hostile): our cold and known poll
+   again, beside the figures without;
+3. a scan farm (2,000 miners inside a /16): a scan of the whole /16 by each;
+4. a memory farm (10,000 miners): our known poll of all of it, for peak resident memory.
 
 It prints one line per figure and writes every figure to bench/results.json.
 ``BENCH_QUICK=1`` runs the same on 200 miners, a /20 and 1,000 miners, to check the bench itself.
@@ -41,6 +43,7 @@ GOAL_KNOWN = 1000  # miners/s, every miner answered
 GOAL_COLD_X = 5  # times asic-rs
 GOAL_SCAN_S = 60
 GOAL_MEMORY_MB = 300
+HOSTILE = 1 / 3  # of the poll farm's miners, every attack of simfarm/faults.py in turn
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,20 @@ def poll_stage(plan: Plan, mix: str, cpus: tuple[int | None, int | None], workdi
                 say(f"bench: {name}: {results[name]['error']}")
     results["farm"]["leftover"] = farm.leftover
     return results
+
+
+def hostile_stage(plan: Plan, mix: str, cpus: tuple[int | None, int | None], workdir: Path) -> dict[str, Any]:
+    """Our polls of the poll farm again, the same miners (same seed), a third of them hostile."""
+    farm_cpu, client_cpu = cpus
+    say(f"bench: starting the same farm with {HOSTILE:.0%} of its miners hostile")
+    with Farm(plan.poll_miners, POLL_BASE, mix, farm_cpu, workdir, hostile=HOSTILE) as farm:
+        say("bench: ours: cold and known polls among hostile miners")
+        result = run_worker("bench.ours", ["poll"] + common_args(farm.inventory_path, plan), client_cpu,
+                            plan.poll_limit_s)
+        if "error" in result:
+            say(f"bench: ours among hostile miners: {result['error']}")
+    result["leftover"] = farm.leftover
+    return result
 
 
 def scan_stage(plan: Plan, mix: str, cpus: tuple[int | None, int | None], workdir: Path) -> dict[str, Any]:
@@ -225,6 +242,37 @@ def figures(poll: dict[str, Any], scan: dict[str, Any], memory: dict[str, Any], 
     return out
 
 
+def hostile_figures(hostile: dict[str, Any], clean: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Our polls with a third of the miners hostile, as a rate of every miner polled (each gets a
+    snapshot, hostile or not) and as a share of the clean farm's rate."""
+    out = {}
+    for kind in ("known", "cold"):
+        ours = _get(hostile, kind) or {}
+        rate, clean_rate = ours.get("polled_rate"), clean[f"poll_{kind}"]["value"]
+        out[f"hostile_{kind}"] = {
+            "value": rate, "unit": "miners/s", "total": ours.get("total"), "hostile": ours.get("hostile"),
+            "hostile_answered": (ours["answered"] - ours["good_answered"]) if ours else None,
+            "good_answered": ours.get("good_answered"), "good_total": ours.get("good_total"),
+            "of_clean": round(rate / clean_rate, 2) if rate and clean_rate else None,
+            "rounds": ours.get("rounds"), "error": hostile.get("error"),
+            "goal": "every good miner answered",
+            "met": ours["good_answered"] == ours["good_total"] if ours else None}
+    return out
+
+
+def hostile_lines(figs: dict[str, dict[str, Any]]) -> list[str]:
+    out = []
+    for label, figure in (("hostile known", figs["hostile_known"]), ("hostile cold", figs["hostile_cold"])):
+        if figure["value"] is None:
+            out.append(f"{label:<12} failed: {figure['error'] or 'no result'}")
+            continue
+        share = f"x{figure['of_clean']:g} of the clean rate" if figure["of_clean"] is not None else "x? of clean"
+        out.append(f"{label:<12} {_n(figure['value']):>7} miners/s  ({figure['good_answered']}/{figure['good_total']}"
+                   f" good answered; {figure['hostile']} hostile, {figure['hostile_answered']} of them read)"
+                   f"  {share}  {_verdict(figure)}")
+    return out
+
+
 def _n(value: float | None, digits: int = 0) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
@@ -262,6 +310,7 @@ def lines(figs: dict[str, dict[str, Any]], poll: dict[str, Any], scan: dict[str,
             continue
         out.append(f"{label:<12} {_n(figure['value']):>7} miners/s  ({figure['answered']}/{figure['total']} answered)"
                    f"  {_versus(figure['ratios'], figure['peers_answered'], figure['total'])}  {_verdict(figure)}")
+    out += hostile_lines(figs)
     if floor["value"] is None:
         out.append(f"{'floor':<12} failed: {floor['error'] or 'no result'}")
     else:
@@ -333,12 +382,14 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="minerwatch-bench-") as tmp:
             workdir = Path(tmp)
             poll = stage("poll", poll_stage, plan, mix, cpus, workdir)
+            hostile = stage("hostile", hostile_stage, plan, mix, cpus, workdir)
             scan = stage("scan", scan_stage, plan, mix, cpus, workdir)
             memory = stage("memory", memory_stage, plan, mix, cpus, workdir)
     except (KeyboardInterrupt, SystemExit):
         say("bench: interrupted; every farm and worker it started is stopped, no results written")
         raise
     figs = figures(poll, scan, memory, plan, quick)
+    figs.update(hostile_figures(hostile, figs))
     for figure in figs.values():
         figure["quick"] = quick
     notes = identification_notes(poll)
@@ -346,15 +397,15 @@ def main() -> int:
     if web_port not in (None, 80):
         notes.insert(0, f"The emulated web UIs listen on port {web_port}, not 80, so the peers (which only "
                         f"look on port 80) cannot identify makes they recognise by their web page.")
-    notes += [text for text in (memory.get("note"), _get(poll, "farm", "leftover"), scan.get("leftover"),
-                                memory.get("leftover")) if text]
+    notes += [text for text in (memory.get("note"), _get(poll, "farm", "leftover"), hostile.get("leftover"),
+                                scan.get("leftover"), memory.get("leftover")) if text]
     say("")
     for line in lines(figs, poll, scan) + notes:
         say(line)
     document = {"quick": quick, "started_at": started, "duration_s": round(time.time() - started, 1),
                 "plan": asdict(plan), "mix": mix, "timeout_s": TIMEOUT_S, "concurrency": CONCURRENCY,
                 "pinning": pinning, "load_at_start": load, "open_files": limits, "figures": figs, "notes": notes,
-                "raw": {"poll": poll, "scan": scan, "memory": memory}}
+                "raw": {"poll": poll, "hostile": hostile, "scan": scan, "memory": memory}}
     RESULTS.write_text(json.dumps(document, indent=1) + "\n")
     say(f"\nbench: {RESULTS.relative_to(ROOT)} written in {document['duration_s']:.0f} s")
     return 0

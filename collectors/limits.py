@@ -13,7 +13,7 @@ within their range, and lists no longer than a miner's parts; what was dropped i
 
 from __future__ import annotations
 
-import math
+import sys
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
@@ -47,7 +47,7 @@ _NUMBERS: dict[str, tuple[type, float, float]] = {
     **dict.fromkeys(("hashrate_hs", "hashrate_avg_hs", "hashrate_nominal_hs"), (float, 0.0, MAX_HASHRATE_HS)),
     **dict.fromkeys(("power_w", "power_limit_w"), (float, 0.0, MAX_POWER_W)),
     **dict.fromkeys(("temp_max_c", "temp_board_c", "temp_chip_c"), (float, TEMP_MIN_C, TEMP_MAX_C)),
-    "efficiency_jth": (float, 0.0, math.inf),
+    "efficiency_jth": (float, 0.0, sys.float_info.max),
     "frequency_mhz": (float, 0.0, MAX_FREQUENCY_MHZ),
     **dict.fromkeys(("uptime_s", "accepted", "rejected", "stale", "hw_errors"), (int, 0, INT64_MAX)),
     **dict.fromkeys(("chips", "chips_expected"), (int, 0, MAX_CHIPS)),
@@ -61,32 +61,26 @@ _DROP = object()  # what a check returns for a value the field cannot hold
 
 
 def _number(kind: type, low: float, high: float) -> Callable[[Any], Any]:
+    # Every bound is finite, so NaN and the infinities fail the comparisons.
     def check(value: Any) -> Any:
-        if value is None:
-            return None
+        if type(value) is kind:  # the usual case first: it runs for every value of every poll
+            return value if low <= value <= high else _DROP
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return _DROP
-        if isinstance(value, float):
-            if not math.isfinite(value) or kind is int and not value.is_integer():
-                return _DROP
-            if kind is int:
-                value = int(value)
-        # Compared before any conversion: float() of a 400-digit integer raises.
-        if not low <= value <= high:
-            return _DROP
-        return float(value) if kind is float else value
+        if isinstance(value, float):  # a whole float in an integer field
+            return int(value) if value.is_integer() and low <= value <= high else _DROP
+        # An integer in a float field, compared first: float() of a 400-digit integer raises.
+        return float(value) if low <= value <= high else _DROP
 
     return check
 
 
 def _text(value: Any) -> Any:
-    if value is None:
-        return None
-    return value[:MAX_TEXT] if isinstance(value, str) else _DROP
+    return value[:MAX_TEXT] if type(value) is str else _DROP
 
 
 def _flag(value: Any) -> Any:
-    return value if value is None or isinstance(value, bool) else _DROP
+    return value if type(value) is bool else _DROP
 
 
 _CHECKS: dict[str, Callable[[Any], Any]] = {
@@ -97,7 +91,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
 
 def check(name: str, value: Any) -> Any:
     """``value`` as field ``name`` may hold it, or None."""
-    result = _CHECKS[name](value)
+    result = None if value is None else _CHECKS[name](value)
     return None if result is _DROP else result
 
 
@@ -114,6 +108,8 @@ _LISTS = (("boards", Board, MAX_BOARDS), ("fans", Fan, MAX_FANS), ("pools", Pool
 def _clean(record: Any, prefix: str, dropped: list[str]) -> None:
     for name, check_ in _RECORDS[type(record)]:
         value = getattr(record, name)
+        if value is None:  # "the device did not say" is always within bounds
+            continue
         result = check_(value)
         if result is _DROP:
             setattr(record, name, None)

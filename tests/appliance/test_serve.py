@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import psutil
+import pytest
 
 from appliance.store.jobs import store_cycle
 from simfarm.farm import Farm
@@ -175,3 +177,49 @@ def test_status_says_a_commander_that_stopped_writing_hangs(tmp_path):
     health_file.write_text(json.dumps(data | {"written_at": time.time() - 600}))
     done = status(tmp_path)
     assert done.returncode == 2 and "NOT POLLING" in done.stdout
+
+
+async def test_a_third_of_the_farm_hostile_costs_those_miners_only(tmp_path, receiver):
+    # Issue 9's farm: every make, a third of the miners attacking their monitor (huge numbers, endless
+    # repairs, deep nesting, a megabyte of reply), the daemon as it runs: no cycle is lost, every good
+    # miner is stored as it is, and the process stays within its time and memory.
+    from simfarm.asic import MAKES
+
+    state = tmp_path / "state"
+    async with Farm(miners=3 * len(MAKES), mix={name: 1.0 for name in MAKES}, base=free_base(), seed=11,
+                    web_port=8080, hostile_rate=1 / 3) as farm:
+        rows = farm.inventory()
+        hostile = {row["ip"] for row in rows if "hostile" in row["faults"]}
+        logins = {row["driver"]: (row["web_user"], row["web_password"] or "") for row in rows if row.get("web_user")}
+        credentials = "".join(f'\n[credentials.{driver}]\nusername = "{user}"\n' for driver, (user, _) in logins.items())
+        config = write_config(tmp_path, list(farm.miners), receiver.url, extra=credentials)
+        secrets = tmp_path / "secrets.toml"
+        secrets.write_text("".join(f'[credentials.{driver}]\npassword = "{password}"\n'
+                                   for driver, (_, password) in logins.items()))
+        async with serving(config, farm.web_port, tmp_path / "serve.log") as daemon:
+            process = psutil.Process(daemon.pid)
+            peak_mb = 0.0
+
+            def polled_thrice() -> bool:
+                nonlocal peak_mb
+                peak_mb = max(peak_mb, process.memory_info().rss / 2**20)
+                return runs(state, "poll") >= 3
+
+            await until(polled_thrice, "three poll cycles", 120)
+            daemon.send_signal(signal.SIGTERM)
+            assert await stopped(daemon) == 0
+        expected = {ip: farm.miners[ip].state.hashrate_hs for ip in farm.miners if ip not in hostile}
+
+    log = (tmp_path / "serve.log").read_text()
+    assert "Traceback" not in log and "commander stopped cleanly" in log
+    poll = health(state)["jobs"]["poll"]
+    assert poll["failures"] == 0 and poll["last_duration_s"] < 2 * 3.0  # each miner within its 3 s
+    assert peak_mb < 400, f"peak RSS {peak_mb:.0f} MB"
+    miners = pd.read_parquet(state / "metrics" / "miners")
+    # Every cycle stored every miner, hostile or not, and nothing no float or int64 holds.
+    assert set(miners.groupby("time").size()) == {len(farm.miners)}
+    assert miners.select_dtypes("number").apply(lambda column: column.abs().max()).max() < float("inf")
+    last = miners[miners["time"] == miners["time"].max()].set_index("ip")
+    for ip, hashrate in expected.items():
+        assert last.loc[ip, "reachable"], (ip, last.loc[ip, "error"])
+        assert last.loc[ip, "hashrate_hs"] == pytest.approx(hashrate, rel=0.05), ip

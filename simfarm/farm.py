@@ -219,7 +219,9 @@ class Farm:
     def __init__(self, miners: int = 10, mix: Mapping[str, float] | None = None, base: str = "127.77.0.1",
                  seed: int = 0, fault_rate: float = 0.0, web_port: int = 80, web_port_fallback: int = 8080,
                  rigs: int = 0, rig_base: str | None = None, hostile_rate: float = 0.0,
-                 makes: Mapping[str, type[EmulatedMiner]] = MAKES) -> None:
+                 makes: Mapping[str, type[EmulatedMiner]] = MAKES, clock: Callable[[], float] = time.time) -> None:
+        """``clock``: Unix seconds, what live values (uptime, shares, drift) are computed at; a test
+        that must see time pass passes one it moves itself, rather than sleeping."""
         mix = dict(mix or {name: 1.0 for name in makes})
         unknown = sorted(set(mix) - set(makes))
         if unknown:
@@ -228,10 +230,11 @@ class Farm:
         self.web_port, self.web_port_fallback = web_port, web_port_fallback
         self.web_note = ""  # the sentence saying why the web UIs are not on the port asked for
         self.inventory_path: str | None = None  # once written, rewritten on every fault change
+        self.clock = clock
         rng = random.Random(seed)
         kinds = [name for name, count in sorted(split(miners, mix).items()) for _ in range(count)]
         rng.shuffle(kinds)
-        now = time.time()
+        now = clock()
         self.kind: dict[str, str] = {}
         self.miners: dict[str, EmulatedMiner] = {}
         for ip, name in zip(addresses(base, miners), kinds):
@@ -253,7 +256,7 @@ class Farm:
             raise FarmError(f"The rigs from {self.rig_base} and the miners from {base} share {shared[0]}; "
                             f"choose a --rig-base outside the miners' addresses.")
         self.rig_faults: dict[str, dict[str, dict[str, Any]]] = {ip: {} for ip in self.rigs}
-        self.connections = Connections()
+        self.connections = Connections(clock)
         self._servers: dict[str, list[Any]] = {}
         self._programs: dict[tuple[str, str], asyncio.Server] = {}  # (rig ip, program name) -> its API
         self.running = False
@@ -391,7 +394,7 @@ class Farm:
             self._changed()
             return
         miner = self._miner(ip)
-        self._apply(miner, fault, params, time.time())
+        self._apply(miner, fault, params, self.clock())
         if fault == "offline" and self.running:
             self._unbind(ip)
         self._changed()
@@ -399,7 +402,7 @@ class Farm:
     async def clear(self, ip: str, fault: str | None = None) -> None:
         """Remove one fault, or every fault, of ``ip``."""
         if ip in self.rigs:
-            faults, rig, now = self.rig_faults[ip], self.rigs[ip], time.time()
+            faults, rig, now = self.rig_faults[ip], self.rigs[ip], self.clock()
             for name in [fault] if fault else list(faults):
                 if name in faults:
                     await self._rig_fault(rig, name, faults.pop(name), False, now)
@@ -409,7 +412,7 @@ class Farm:
         was_offline = "offline" in miner.faults
         for name in [fault] if fault else list(miner.faults):
             miner.faults.pop(name, None)
-        miner.live.retune(time.time())
+        miner.live.retune(self.clock())
         if was_offline and "offline" not in miner.faults and self.running:
             await self._bind(ip)
         self._changed()
@@ -432,7 +435,7 @@ class Farm:
             merged["bus_id"] = str(params.get("bus_id") or buses[0])
             if merged["bus_id"] not in buses:
                 raise ValueError(f"{rig.ip} has no GPU at {merged['bus_id']}; its GPUs: {', '.join(buses)}")
-        faults, now = self.rig_faults[rig.ip], time.time()
+        faults, now = self.rig_faults[rig.ip], self.clock()
         if faults.get(fault) == merged:
             return  # already so: undoing and redoing it would restart a stopped program's session
         if fault in faults:  # moved to another program or GPU: the old one recovers first

@@ -53,8 +53,9 @@ class Connections:
     """Every open connection of a farm, so ``stop`` can cut them (a hung client would otherwise
     keep a socket, and an ``offline`` device must lose its connections too)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.open: set[asyncio.Transport] = set()
+        self.clock = clock  # what every reply's live values are computed at: the farm's clock
 
     def abort(self, ip: str | None = None, port: int | None = None) -> None:
         """Cut every connection, or those to ``ip`` (and ``port``: one rig program's API)."""
@@ -158,7 +159,7 @@ class RpcProtocol(_Connection):
     def _answer(self) -> None:
         self.answered = True
         try:
-            reply = rpc_reply(self.handler, self.buffer.strip(b"\0 \t\r\n"), time.time())
+            reply = rpc_reply(self.handler, self.buffer.strip(b"\0 \t\r\n"), self.connections.clock())
         except Exception:  # a make's bug must not take the farm down; the client sees a close
             ip, port = self.transport.get_extra_info("sockname")[:2]
             log.exception("%s:%s: the RPC reply could not be built", ip, port)
@@ -244,7 +245,7 @@ class HttpProtocol(_Connection):
         self.waiting = True
         try:
             answer = self.handler(method, request.target.decode("latin-1"), headers, b"".join(self.body),
-                                  time.time())
+                                  self.connections.clock())
         except Exception:  # a handler's bug answers 500 and the server goes on
             log.exception("HTTP %s %s failed", method, request.target)
             answer = 500, {}, b""
@@ -296,7 +297,7 @@ class BtminerProtocol(_Connection):
             self._answer(frame)
 
     def _answer(self, frame: bytes) -> None:
-        now = time.time()
+        now = self.connections.clock()
         try:
             request = json.loads(frame)
             self.miner.refresh(now)

@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import re
+import time
 from typing import Any
 
 import pytest
@@ -21,10 +22,30 @@ def free_base() -> str:
     return f"127.{100 + os.getpid() % 100}.{next(_subnets) % 250}.1"
 
 
+class Clock:
+    """The farm's clock in a test: it stands still until the test moves it, so a test sees time pass
+    without sleeping (a loaded machine cannot make it flaky)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
-async def farm():
-    """16 Bitmain miners of mixed models, the web UI on 8080 (root or not), torn down after."""
-    async with Farm(miners=16, mix={"antminer": 1}, base=free_base(), seed=7, web_port=8080) as running:
+def clock() -> Clock:
+    return Clock(time.time())
+
+
+@pytest.fixture
+async def farm(clock):
+    """16 Bitmain miners of mixed models, the web UI on 8080 (root or not), on ``clock``, torn down after."""
+    async with Farm(miners=16, mix={"antminer": 1}, base=free_base(), seed=7, web_port=8080,
+                    clock=clock) as running:
         yield running
 
 

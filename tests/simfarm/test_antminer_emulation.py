@@ -10,6 +10,7 @@ import pytest
 
 from collectors.transport.decode import decode
 from simfarm.farm import Farm
+from tests.conftest import until
 from tests.simfarm.conftest import decode_rpc, exchange, free_base, repair_bmminer
 
 
@@ -117,7 +118,9 @@ async def test_request_arriving_in_pieces(farm):
     reader, writer = await asyncio.open_connection(ip, 4028)
     writer.write(b'{"comm')
     await writer.drain()
-    await asyncio.sleep(0.1)
+    # The second half goes out only once the device holds the first, so the two are read apart.
+    await until(lambda: any(getattr(t.get_protocol(), "buffer", None) == b'{"comm' for t in farm.connections.open),
+                "the first half of the request at the device")
     writer.write(b'and":"version"}\n')
     raw = await asyncio.wait_for(reader.read(), 5)  # read() returning means the device closed
     writer.close()

@@ -38,10 +38,10 @@ def test_mix_is_shared_by_weight():
         Farm(miners=1, mix={"nosuchmake": 1})
 
 
-async def test_live_values(farm, rpc, pick):
+async def test_live_values(farm, clock, rpc, pick):
     row = pick(farm, new_api=True)
     first = (await rpc(row["ip"], "summary"))["SUMMARY"][0]
-    await asyncio.sleep(1.1)
+    clock.advance(1.1)
     second = (await rpc(row["ip"], "summary"))["SUMMARY"][0]
     assert second["Elapsed"] >= first["Elapsed"] + 1  # uptime ticks
     for counter in ("Accepted", "Rejected", "Hardware Errors", "Difficulty Accepted"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
@@ -108,21 +107,21 @@ async def test_fan_stopped_and_overheating(farm, rpc, pick):
     assert {s["type"] for s in status if s["status"] == "e"} == {"fans", "temp"}
 
 
-async def test_pool_down(farm, rpc, pick):
+async def test_pool_down(farm, clock, rpc, pick):
     ip = pick(farm)["ip"]
     await farm.inject(ip, "pool_down")
     first = (await rpc(ip, "pools"))["POOLS"]
     assert {p["Status"] for p in first} == {"Dead"}
-    await asyncio.sleep(0.3)
+    clock.advance(0.3)
     second = (await rpc(ip, "pools"))["POOLS"]
     assert [p["Accepted"] for p in first] == [p["Accepted"] for p in second]  # no shares
 
 
-async def test_reject_storm(farm, rpc, pick):
+async def test_reject_storm(farm, clock, rpc, pick):
     ip = pick(farm)["ip"]
     before = (await rpc(ip, "summary"))["SUMMARY"][0]["Rejected"]
     await farm.inject(ip, "reject_storm", per_s=100)
-    await asyncio.sleep(0.3)
+    clock.advance(0.3)
     after = (await rpc(ip, "summary"))["SUMMARY"][0]["Rejected"]
     assert after - before >= 20
 

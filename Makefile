@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 demo: $(STAMP)
-	$(BIN)/minerwatch demo $(if $(DEMO_ROUNDS),--rounds $(DEMO_ROUNDS))
+	$(BIN)/minerwatch demo $(if $(DEMO_ROUNDS),--rounds $(DEMO_ROUNDS)) $(if $(DEMO_KEEP),--keep)
 
 test: $(STAMP)
 	@./scripts/setup-system

@@ -61,6 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--miners", type=int, default=60)
     demo.add_argument("--interval", type=float, default=10, metavar="S", help="seconds between polls (default 10)")
     demo.add_argument("--rounds", type=int, default=0, metavar="N", help="stop after N polls (default: Ctrl-C)")
+    demo.add_argument("--keep", action="store_true",
+                      help="keep the state directory (metrics, inventory, alerts) when the demo ends, for "
+                           "status, devices, alerts and export to read")
     demo.set_defaults(func=run_demo)
 
 
@@ -304,4 +307,5 @@ def _refuse(sentence: str) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     from appliance.demo import demo
 
-    return uvloop.run(demo(miners=args.miners, interval_s=args.interval, rounds=args.rounds or None))
+    return uvloop.run(demo(miners=args.miners, interval_s=args.interval, rounds=args.rounds or None,
+                           keep=args.keep))

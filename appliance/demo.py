@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 from appliance.config import load
@@ -25,29 +27,32 @@ from collectors.cli import poll_table
 from collectors.model import MinerSnapshot
 
 BASE = "127.77.0.1"
-# The demo's alerts wait seconds, not minutes, so that they show within a few cycles.
+# The demo's alerts wait seconds, not minutes, so that they show within a few cycles: a fault there
+# from the start fires on the second cycle, one injected after the first cycle on the third, so that
+# `DEMO_ROUNDS=3 make demo` shows both.
 DEMO_RULES = """
 [alerts.rules.hashrate_low]
-hold_s = 20
+hold_s = 5
 [alerts.rules.board_dead]
-hold_s = 10
+hold_s = 5
 [alerts.rules.temp_chip]
-hold_s = 10
+hold_s = 5
 [alerts.rules.temp_board]
-hold_s = 10
+hold_s = 5
 [alerts.rules.pool_dead]
-hold_s = 10
+hold_s = 5
 [alerts.rules.chips_missing]
-hold_s = 10
+hold_s = 5
 """
 
 
-async def demo(miners: int = 60, interval_s: float = 10, rounds: int | None = None) -> int:
+async def demo(miners: int = 60, interval_s: float = 10, rounds: int | None = None, keep: bool = False) -> int:
+    """``keep``: leave the state directory (Parquet, inventory, alerts) for the commands that read it."""
     from appliance.commander import Commander
     from appliance.snmp.farm_file import farm_path
 
-    with tempfile.TemporaryDirectory(prefix="minerwatch-demo-") as folder:
-        root = Path(folder)
+    root = Path(tempfile.mkdtemp(prefix="minerwatch-demo-"))
+    try:
         farm, inventory = await _start_farm(root, miners)
         try:
             last = _last_address(inventory)
@@ -61,15 +66,22 @@ async def demo(miners: int = 60, interval_s: float = 10, rounds: int | None = No
                 print(f"demo: discovery found {found} miners")
                 print(f"demo: the farm for an NMS is rewritten each cycle in {farm_path(config.state_dir)}; "
                       "`minerwatch snmpd-conf` prints the snmpd lines that serve it\n")
-                commander.schedule()
+                control = _control_url(root)
+                if control:  # before the first poll: its alerts fire within the first three cycles
+                    await _inject(control, inventory)
                 stop = asyncio.Event()
                 for signum in (signal.SIGINT, signal.SIGTERM):
                     asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-                watching = asyncio.create_task(_watch(commander, rounds, farm_control=_control_url(root)))
-                stopping = asyncio.create_task(stop.wait())
-                await asyncio.wait({watching, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                for task in (watching, stopping):
-                    task.cancel()
+
+                def cycle_done(commander: Commander) -> None:
+                    job = commander.scheduler.health.jobs["poll"]
+                    _print_cycle(commander, job)
+                    if rounds is not None and job.runs >= rounds:
+                        stop.set()
+
+                commander.on_cycle = cycle_done
+                commander.schedule()
+                await stop.wait()
                 print("demo: stopping")
         finally:
             farm.terminate()
@@ -77,7 +89,30 @@ async def demo(miners: int = 60, interval_s: float = 10, rounds: int | None = No
                 farm.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 farm.kill()
+        print(next_steps(config.state_dir, keep))
+    finally:
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
     return 0
+
+
+def next_steps(state_dir: Path, kept: bool) -> str:
+    """What to run after the demo: on what it kept, or how to keep it."""
+    if not kept:
+        return ("\ndemo: its state directory is gone; `DEMO_KEEP=1 make demo` (or `minerwatch demo --keep`) "
+                "keeps it for\n      `minerwatch status`, `devices`, `alerts` and `export`. To watch your own "
+                "miners, see README.md,\n      'Run the commander' (packaging/commander.toml is the sample "
+                "configuration).")
+    state = f"--state-dir {state_dir}"
+    return "\n".join([
+        f"\ndemo: the state directory is kept: {state_dir}. Read it with:",
+        f"  minerwatch status {state}     # the commander's jobs as they last ran (stopped now)",
+        f"  minerwatch devices {state}    # the inventory, under the numbers an NMS sees",
+        f"  minerwatch alerts {state}     # what fired and resolved",
+        f"  minerwatch export {state} --table miners --from {date.today()} --to {date.today()} "
+        "--format csv --out -",
+        "Then watch your own miners: README.md, 'Run the commander'.",
+    ])
 
 
 async def _start_farm(root: Path, miners: int) -> tuple[subprocess.Popen, dict]:
@@ -129,20 +164,6 @@ discovery_s = 0
     return load(path, secrets)
 
 
-async def _watch(commander, rounds: int | None, farm_control: str | None) -> None:
-    job = commander.scheduler.health.jobs["poll"]
-    seen = 0
-    while rounds is None or seen < rounds:
-        await asyncio.sleep(0.2)
-        if job.runs == seen or job.last_duration_s is None or job.last_started_at is None:
-            continue
-        if job.runs > seen and commander.last_snapshots:
-            seen = job.runs
-            _print_cycle(commander, job)
-            if seen == 2 and farm_control:
-                await _inject(farm_control, commander)
-
-
 def farm_text(snapshots: list[MinerSnapshot]) -> str:
     """The farm's hashrate per algorithm, each in its own unit: ``SHA256 4,604.12 TH/s, Scrypt 9.51 GH/s``.
     Hashrates of different algorithms have no sum, so none is shown."""
@@ -159,8 +180,9 @@ def _print_cycle(commander, job) -> None:
     snapshots = commander.last_snapshots
     up = [s for s in snapshots if s.reachable]
     firing = commander.alerts.engine.firing()
+    took_s = commander.last_poll[1] / 1000  # the scheduler times the run only once it has returned
     print(time.strftime("%H:%M:%S"), f"cycle {job.runs}: {len(up)} of {len(snapshots)} miners answered in "
-          f"{job.last_duration_s:.2f} s, farm {farm_text(snapshots)}; {len(firing)} alerts firing, "
+          f"{took_s:.2f} s, farm {farm_text(snapshots)}; {len(firing)} alerts firing, "
           f"{job.skipped} cycles skipped")
     print(poll_table(snapshots))
     for transition in commander.last_transitions:
@@ -168,12 +190,13 @@ def _print_cycle(commander, job) -> None:
     print()
 
 
-async def _inject(control: str, commander) -> None:
-    """Make something happen while the operator watches: a board dies, a fan stops."""
+async def _inject(control: str, inventory: dict) -> None:
+    """Make something happen while the operator watches: a board dies, a miner overheats."""
     import httpx
 
-    healthy = [s.ip for s in commander.last_snapshots if s.reachable and s.boards][:2]
+    healthy = [row["ip"] for row in inventory["miners"] if not row.get("faults") and row.get("boards", 0) > 1][:2]
     async with httpx.AsyncClient(timeout=5) as client:
         for ip, fault in zip(healthy, ("dead_board", "overheating"), strict=False):
             await client.post(f"{control}/faults", json={"ip": ip, "fault": fault})
-            print(f"demo: injected {fault} on {ip}\n")
+            print(f"demo: injected {fault} on {ip}")
+    print()

@@ -1,6 +1,13 @@
-"""``minerwatch demo``'s farm line: the hashrate of each algorithm apart, never a sum across them."""
+"""``minerwatch demo``: its farm line (the hashrate of each algorithm apart, never a sum across them),
+and the demo as a user runs it: alerts by its second cycle, its state kept or removed, what next."""
 
 from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 from appliance.demo import farm_text
 from collectors.model import MinerSnapshot
@@ -20,3 +27,23 @@ def test_a_farm_of_mixed_algorithms_gives_one_total_per_algorithm():
 
 def test_a_farm_with_nothing_hashing_says_so():
     assert farm_text([miner("10.0.0.1", "SHA256", None, reachable=False)]) == "no hashrate"
+
+
+def test_the_demo_shows_alerts_by_its_second_cycle_and_says_what_to_run_next():
+    # As `DEMO_ROUNDS=2 DEMO_KEEP=1 make demo` runs it, on a smaller farm.
+    done = subprocess.run([sys.executable, "-m", "appliance.cli", "demo", "--miners", "12", "--interval", "6",
+                           "--rounds", "2", "--keep"], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    second = out[out.index("cycle 2:"):]
+    assert "ALERT FIRED" in second and "ALERT FIRED" not in out[:out.index("cycle 2:")]
+    kept = Path(re.search(r"the state directory is kept: (\S+)\. Read it with:", out)[1])
+    try:
+        assert (kept / "metrics" / "miners").is_dir() and (kept / "alerts.json").exists()
+        assert f"minerwatch alerts --state-dir {kept}" in out
+    finally:
+        shutil.rmtree(kept.parent)
+    gone = subprocess.run([sys.executable, "-m", "appliance.cli", "demo", "--miners", "4", "--interval", "1",
+                           "--rounds", "1"], capture_output=True, text=True, timeout=180)
+    state = Path(re.search(r"state in (\S+)", gone.stdout)[1])
+    assert gone.returncode == 0 and not state.parent.exists() and "DEMO_KEEP=1 make demo" in gone.stdout

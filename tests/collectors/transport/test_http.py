@@ -300,7 +300,7 @@ async def test_a_body_made_to_backtrack_the_jsonp_unwrapper_is_read_at_once(serv
         started = time.process_time()
         with pytest.raises(ProtocolError, match="answered but not as a miner"):
             await http.fetch(HOST, port, Http("x", "/x"), driver="epic", credentials=None)
-        assert cpu_seconds_of(started) < 0.5
+        assert cpu_seconds_of(started) < 1.0  # a third of the poll's timeout; it took 30 s
 
 
 async def test_a_page_of_unclosed_titles_is_read_at_once(serve):
@@ -308,5 +308,5 @@ async def test_a_page_of_unclosed_titles_is_read_at_once(serve):
     async with HttpClient() as http:
         started = time.process_time()
         page = await http.probe(HOST, port)
-        assert cpu_seconds_of(started) < 0.5  # it took 5 s
+        assert cpu_seconds_of(started) < 1.0  # a third of the poll's timeout; it took 5 s
     assert page.title is None

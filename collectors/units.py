@@ -101,6 +101,15 @@ def text(value: object) -> str | None:
     return result if result and result.lower() not in _MISSING else None
 
 
+def flag(value: object) -> bool | None:
+    """A yes/no the device gives as a JSON boolean or as the text "true"/"false", else None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
 def hashrate(value: object, unit: str) -> float | None:
     """H/s from a value in ``unit`` ("GH/s", "MHS", "th", ...)."""
     result = number(value)
@@ -108,6 +117,17 @@ def hashrate(value: object, unit: str) -> float | None:
         return None
     result *= HASH_UNITS[unit.lower().replace("/", "").replace(" ", "")]
     return result if math.isfinite(result) else None
+
+
+def nonnegative(value: object) -> float | None:
+    """A number that cannot be below 0 (a rate, in a unit the reply gives elsewhere), or None."""
+    result = number(value)
+    return None if result is None or result < 0 else result
+
+
+def nonzero(value: object) -> float | None:
+    """A number where the firmware writes 0 for "none" (a clock it did not measure), or None."""
+    return number(value) or None
 
 
 def khs_to_hs(value: object) -> float | None:

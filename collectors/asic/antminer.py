@@ -16,10 +16,9 @@ from typing import Any
 
 from collectors import limits, units
 from collectors.asic import cgminer
-from collectors.asic.driver import Driver, Field, Http, Replies, Rpc, at, first, most, records, rows, section
+from collectors.asic.driver import Column, Driver, Field, From, Http, Rows, Rpc, at, first, most, records, rows, section
 from collectors.asic.models import lookup_model
 from collectors.asic.rpcreply import FIRMWARE_MARKERS, names_firmware, version_record
-from collectors.model import Board, Fan
 
 _CHAINS = range(1, 17)  # bmminer numbers chain slots 1..16; an S9 uses 6, 7 and 8
 
@@ -80,94 +79,99 @@ def _sensor(value: Any) -> float | None:
     return result if result is not None and result > 0 else None
 
 
-def _hottest(*values: Any) -> float | None:
-    """The hottest of several sensors, from numbers or bmminer's "78-50-69-70" strings."""
+def _hottest(values: Any) -> float | None:
+    """The hottest of a list of sensors, from numbers or bmminer's "78-50-69-70" strings."""
     found = []
-    for value in values:
+    for value in first(values) if isinstance(values, list) else ():
         parts = (value.split("-", limits.MAX_RECORDS) if isinstance(value, str) and "-" in value.strip("-")
                  else [value])
         found.extend(t for t in map(_sensor, parts) if t is not None)
     return max(found) if found else None
 
 
-def _legacy_boards(details: dict, unit: float) -> list[Board]:
-    boards = []
+def _legacy_chains(reply: Any) -> list[dict]:
+    """bmminer's flat keys numbered per chain (``chain_rateN``, ``temp2_N``...), as one record per
+    chain that holds a board."""
+    details = _details(reply)
+    if isinstance(details.get("chain"), list):
+        return []  # the new API's layout
+    found = []
     for n in _CHAINS:
         rate = units.number(details.get(f"chain_rate{n}"))
         chips = units.integer(details.get(f"chain_acn{n}"))
         if not rate and not chips and not units.text(details.get(f"chain_acs{n}")):
             continue  # an empty slot, not a dead board: bmminer lists all 16 ("" or 0 rate)
-        boards.append(Board(
-            index=len(boards),
-            hashrate_hs=rate * unit if rate is not None and rate >= 0 else None,
-            chips=chips,
-            temp_board_c=_hottest(details.get(f"temp_pcb{n}"), details.get(f"temp{n}")),
-            temp_chip_c=_hottest(details.get(f"temp_chip{n}"), details.get(f"temp2_{n}")),
-            frequency_mhz=_frequency(details.get(f"freq_avg{n}"), details.get(f"freq{n}"),
-                                     details.get("frequency")),
-            hw_errors=units.counter(details.get(f"chain_hw{n}")),
-        ))
-    return boards
+        found.append({
+            "rate": details.get(f"chain_rate{n}"), "chips": details.get(f"chain_acn{n}"),
+            "pcb": [details.get(f"temp_pcb{n}"), details.get(f"temp{n}")],
+            "chip": [details.get(f"temp_chip{n}"), details.get(f"temp2_{n}")],
+            "freq": [details.get(f"freq_avg{n}"), details.get(f"freq{n}"), details.get("frequency")],
+            "hw": details.get(f"chain_hw{n}"),
+        })
+    return found
 
 
-def _frequency(*candidates: Any) -> float | None:
-    for value in candidates:
+def _frequency(values: list[Any]) -> float | None:
+    """The first clock of the chain's own average, its setting, and the miner's, that is not 0."""
+    for value in values:
         result = units.number(value)
         if result:
             return result
     return None
 
 
-def _milli_c(value: Any) -> float | None:
+def _hottest_milli(values: Any) -> float | None:
     """New-API chip temperatures: °C, or m°C strings ("47125") on some firmwares."""
-    result = units.number(value)
-    if result is not None and result > 1000:
-        result /= 1000
-    return _sensor(result)
+    found = []
+    for value in first(values) if isinstance(values, list) else ():
+        result = units.number(value)
+        if result is not None and result > 1000:
+            result /= 1000
+        found.append(_sensor(result))
+    temps = [t for t in found if t is not None]
+    return max(temps) if temps else None
 
 
-def _new_api_boards(details: dict, unit: float) -> list[Board]:
-    boards = []
-    for position, chain in enumerate(rows(details.get("chain"))):
-        rate = units.number(chain.get("rate_real"))
-        temps_pcb = first(chain.get("temp_pcb")) if isinstance(chain.get("temp_pcb"), list) else []
-        temps_chip = first(chain.get("temp_chip")) if isinstance(chain.get("temp_chip"), list) else []
-        chip_temps = [t for t in map(_milli_c, temps_chip) if t is not None]
-        freq = units.number(chain.get("freq_avg"))
-        boards.append(Board(
-            index=units.integer(chain.get("index")) if units.integer(chain.get("index")) is not None else position,
-            hashrate_hs=rate * unit if rate is not None and rate >= 0 else None,
-            chips=units.integer(chain.get("asic_num")),
-            temp_board_c=_hottest(*temps_pcb),
-            temp_chip_c=max(chip_temps) if chip_temps else None,
-            # some firmwares give the average clock in units of 10 kHz (62000 for 620 MHz)
-            frequency_mhz=freq / 100 if freq and freq > 10_000 else freq,
-            hw_errors=units.counter(chain.get("hw")),
-        ))
-    return boards
+def _frequency_new(value: Any) -> float | None:
+    """Some firmwares give the average clock in units of 10 kHz (62000 for 620 MHz)."""
+    freq = units.number(value)
+    return freq / 100 if freq and freq > 10_000 else freq
 
 
-def boards(replies: Replies) -> list[Board]:
-    reply = replies.get("stats")
-    details = _details(reply)
-    unit = _unit(reply)
-    if isinstance(details.get("chain"), list):
-        return _new_api_boards(details, unit)
-    return _legacy_boards(details, unit)
+_UNIT = From("stats", _unit)
+
+BOARDS = (
+    Rows("stats", lambda reply: rows(_details(reply).get("chain")), index="index", columns=(
+        Column("hashrate_hs", "rate_real", units.nonnegative, scale=_UNIT),
+        Column("chips", "asic_num", units.integer),
+        Column("temp_board_c", "temp_pcb", _hottest),
+        Column("temp_chip_c", "temp_chip", _hottest_milli),
+        Column("frequency_mhz", "freq_avg", _frequency_new),
+        Column("hw_errors", "hw", units.counter),
+    )),
+    Rows("stats", _legacy_chains, columns=(
+        Column("hashrate_hs", "rate", units.nonnegative, scale=_UNIT),
+        Column("chips", "chips", units.integer),
+        Column("temp_board_c", "pcb", _hottest),
+        Column("temp_chip_c", "chip", _hottest),
+        Column("frequency_mhz", "freq", _frequency),
+        Column("hw_errors", "hw", units.counter),
+    )),
+)
 
 
-def fans(replies: Replies) -> list[Fan]:
-    """The fans that spin, plus stopped ones up to ``fan_num`` (whose slot bmminer does not say),
-    as many as the model has at most."""
-    reply = replies.get("stats")
+def _fan_speeds(reply: Any) -> list[Any]:
+    """The new API's fan list; else the fans that spin, then stopped ones up to ``fan_num`` (whose
+    slot bmminer does not say), as many as the model has at most."""
     details = _details(reply)
     if isinstance(details.get("fan"), list):
-        return [Fan(index=i, rpm=units.integer(rpm)) for i, rpm in enumerate(first(details["fan"]))]
-    spinning = [units.integer(details.get(f"fan{n}")) for n in range(1, 17)]
-    found = [Fan(index=i, rpm=rpm) for i, rpm in enumerate(r for r in spinning if r)]
+        return details["fan"]
+    spinning = [rpm for n in range(1, 17) if (rpm := units.integer(details.get(f"fan{n}")))]
     expected = units.count(details.get("fan_num"), most(stats_model(reply), "fans", limits.MAX_FANS))
-    found.extend(Fan(index=i, rpm=0) for i in range(len(found), expected))
-    return found
+    return spinning + [0] * (expected - len(spinning))
+
+
+FANS = Rows("stats", _fan_speeds, columns=(Column("rpm", at(), units.integer),))
 
 
 def firmware_version(info: Any) -> str | None:
@@ -211,8 +215,8 @@ DRIVER = Driver(
     endpoints=(Rpc("summary"), Rpc("stats"), Rpc("pools")),
     identity=(Http("system_info", "/cgi-bin/get_system_info.cgi", auth="digest"),),
     fields=(*STATS_FIELDS, *cgminer.SUMMARY_COUNTERS, *WEB_IDENTITY),
-    boards=boards,
-    fans=fans,
-    pools=cgminer.pools,
+    boards=BOARDS,
+    fans=FANS,
+    pools=cgminer.POOLS,
     required=("stats",),
 )

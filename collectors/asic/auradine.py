@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from collectors import units
 from collectors.asic import cgminer
-from collectors.asic.driver import Driver, Field, Http, Replies, Rpc, at, records
+from collectors.asic.driver import Column, Driver, Field, Http, Rows, Rpc, at, records_in, words
 from collectors.asic.rpcreply import names_firmware
-from collectors.model import Board, Fan
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
@@ -28,24 +27,14 @@ def _api(name: str, path: str) -> Http:
     return Http(name, path, port=API_PORT, auth="auradine")
 
 
-def _boards(replies: Replies) -> list[Board]:
-    boards = []
-    for position, record in enumerate(records(replies.get("devs"), "DEVS")):
-        index = units.integer(record.get("ID"))
-        status = units.text(record.get("Status"))
-        boards.append(Board(
-            index=position if index is None else index,
-            hashrate_hs=units.mhs_to_hs(record.get("MHS 5s")),
-            temp_board_c=units.temperature_c(record.get("Temperature")),
-            hw_errors=units.counter(record.get("Hardware Errors")),
-            status={"alive": "ok", "dead": "dead"}.get(status.lower(), status.lower()) if status else None,
-        ))
-    return boards
+BOARDS = Rows("devs", records_in("DEVS"), index="ID", columns=(
+    Column("hashrate_hs", "MHS 5s", units.mhs_to_hs),
+    Column("temp_board_c", "Temperature", units.temperature_c),
+    Column("hw_errors", "Hardware Errors", units.counter),
+    Column("status", "Status", words({"alive": "ok"})),
+))
 
-
-def _fans(replies: Replies) -> list[Fan]:
-    return [Fan(index=i, rpm=units.integer(fan.get("Speed")))
-            for i, fan in enumerate(records(replies.get("fan"), "Fan"))]
+FANS = Rows("fan", records_in("Fan"), columns=(Column("rpm", "Speed", units.integer),))
 
 
 def _watts(value: Any) -> float | None:
@@ -77,9 +66,9 @@ DRIVER = Driver(
         Field("hostname", "ipreport", at("IPReport", 0, "hostname"), units.text),
         Field("firmware_version", "ipreport", at("IPReport", 0, "version"), units.text),
     ),
-    boards=_boards,
-    fans=_fans,
-    pools=cgminer.pools,
+    boards=BOARDS,
+    fans=FANS,
+    pools=cgminer.POOLS,
     required=("summary",),
 )
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from collectors import limits, units
 from collectors.asic import cgminer
-from collectors.asic.driver import Driver, Field, Replies, Rpc, records, section
+from collectors.asic.driver import Column, Driver, Field, Replies, Rows, Rpc, at, records, section
 from collectors.asic.rpcreply import as_is, summary_rate, version_record
-from collectors.model import Board, ErrorCode, Fan
+from collectors.model import ErrorCode
 
 # \b: a name starts where a word does, so a run of a million word characters with no bracket is
 # read once, not once per position (which takes hours).
@@ -63,31 +63,35 @@ def _board_count(fields: dict[str, str]) -> int:
                default=0)
 
 
-def boards(replies: Replies) -> list[Board]:
-    """One board per entry of MGHS: its GH/s, hottest chip (MTmax), and chips that report a
-    temperature (the entries of PVT_T<n>, one per chip)."""
+def _boards_of(reply: Any) -> list[dict]:
+    """One record per entry of MGHS: its GH/s, hottest chip (MTmax), and the chip temperatures
+    (PVT_T<n>, one entry per chip that reports)."""
     found = []
-    for fields in modules(replies.get("stats")):
+    for fields in modules(reply):
         rates, hottest = numbers(fields.get("MGHS")), numbers(fields.get("MTmax"))
         for n in range(min(_board_count(fields), limits.MAX_BOARDS - len(found))):
-            chips = fields.get(f"PVT_T{n}")
-            found.append(Board(
-                index=len(found),
-                hashrate_hs=units.ghs_to_hs(rates[n]) if n < len(rates) else None,
-                chips=len(chips.split()) if chips is not None else None,
-                temp_chip_c=units.temperature_c(hottest[n]) if n < len(hottest) else None,
-            ))
+            found.append({"rate": rates[n] if n < len(rates) else None,
+                          "hottest": hottest[n] if n < len(hottest) else None, "chips": fields.get(f"PVT_T{n}")})
     return found
 
 
-def fans(replies: Replies) -> list[Fan]:
+def _fan_speeds(reply: Any) -> list[Any]:
     found = []
-    for fields in modules(replies.get("stats")):
+    for fields in modules(reply):
         n = 1
         while f"Fan{n}" in fields and len(found) < limits.MAX_FANS:
-            found.append(Fan(index=len(found), rpm=units.integer(fields[f"Fan{n}"])))
+            found.append(fields[f"Fan{n}"])
             n += 1
     return found
+
+
+BOARDS = Rows("stats", _boards_of, columns=(
+    Column("hashrate_hs", "rate", units.ghs_to_hs),
+    Column("chips", "chips", lambda temps: len(temps.split()) if isinstance(temps, str) else None),
+    Column("temp_chip_c", "hottest", units.temperature_c),
+))
+
+FANS = Rows("stats", _fan_speeds, columns=(Column("rpm", at(), units.integer),))
 
 
 def errors(replies: Replies) -> list[ErrorCode]:
@@ -162,9 +166,9 @@ DRIVER = Driver(
         Field("firmware_version", "version", lambda reply: section(reply, "VERSION").get("VERSION"),
               units.text),
     ),
-    boards=boards,
-    fans=fans,
-    pools=cgminer.pools,
+    boards=BOARDS,
+    fans=FANS,
+    pools=cgminer.POOLS,
     errors=errors,
     required=("stats",),
 )

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from collectors import units
 from collectors.asic import antminer
-from collectors.asic.driver import Driver, Field, Http, Replies, records, rows, section
-from collectors.model import ErrorCode, Pool
+from collectors.asic.driver import Column, Driver, Field, Http, Replies, Rows, records_in, rows, section, words
+from collectors.model import ErrorCode
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
@@ -48,24 +48,14 @@ def _dev_sn(reply: Any) -> Any:
     return section(reply, "INFO").get("dev_sn")
 
 
-_POOL_STATUS = {"alive": "alive", "dead": "dead", "unreachable": "dead", "disabled": "disabled"}
-
-
-def pools(replies: Replies) -> list[Pool]:
-    found = []
-    for position, record in enumerate(records(replies.get("pools"), "POOLS")):
-        status = units.text(record.get("status"))
-        index = units.integer(record.get("index"))
-        found.append(Pool(
-            index=position if index is None else index,
-            url=units.text(record.get("url")),
-            user=units.text(record.get("user")),
-            status=_POOL_STATUS.get(status.lower(), status.lower()) if status else None,
-            accepted=units.counter(record.get("accepted")),
-            rejected=units.counter(record.get("rejected")),
-            stale=units.counter(record.get("stale")),
-        ))
-    return found
+POOLS = Rows("pools", records_in("POOLS"), index="index", columns=(
+    Column("url", "url", units.text),
+    Column("user", "user", units.text),
+    Column("status", "status", words({"unreachable": "dead"})),
+    Column("accepted", "accepted", units.counter),
+    Column("rejected", "rejected", units.counter),
+    Column("stale", "stale", units.counter),
+))
 
 
 def errors(replies: Replies) -> list[ErrorCode]:
@@ -106,9 +96,9 @@ def _table(name: str, make: str | None) -> Driver:
             *antminer.WEB_IDENTITY,  # model, MAC, serial, hostname, version from the CGI
             antminer.FAULT_LIGHT,
         ),
-        boards=antminer.boards,
-        fans=antminer.fans,
-        pools=pools,
+        boards=antminer.BOARDS,
+        fans=antminer.FANS,
+        pools=POOLS,
         errors=errors,
         required=("summary",),
     )

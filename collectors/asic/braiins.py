@@ -18,9 +18,9 @@ from typing import Any
 
 from collectors import units
 from collectors.asic import cgminer
-from collectors.asic.driver import Driver, Field, Replies, Rpc, records, section
+from collectors.asic.driver import Column, Driver, Field, Rows, Rpc, records, records_in, section
+from collectors.asic.models import first_chain
 from collectors.asic.rpcreply import as_is, names_firmware, rate, summary_rate
-from collectors.model import Board, Fan
 
 _VERSION_KEYS = ("BOSer", "BOSminer+", "BOSminer")
 
@@ -30,37 +30,22 @@ def rpc_signature(replies: dict) -> bool:
     return names_firmware(replies, "bosminer", "boser")
 
 
-def _by_slot(reply: Any, name: str) -> dict[int, dict]:
-    found = {}
-    for record in records(reply, name):
-        slot = units.integer(record.get("ID"))
-        if slot is not None:
-            found[slot] = record
-    return found
+# A board's figures are spread over three replies, each record carrying the board's chain slot as ID.
+BOARDS = (
+    Rows("devs", records_in("DEVS"), index="ID", first=first_chain, columns=(
+        Column("hashrate_hs", lambda record: rate(record, "1m", "5s"), as_is),
+        Column("hw_errors", "Hardware Errors", units.counter),
+    )),
+    Rows("devdetails", records_in("DEVDETAILS"), index="ID", first=first_chain, columns=(
+        Column("chips", "Chips", units.integer),
+    )),
+    Rows("temps", records_in("TEMPS"), index="ID", first=first_chain, columns=(
+        Column("temp_board_c", "Board", units.temperature_c),
+        Column("temp_chip_c", "Chip", units.temperature_c),
+    )),
+)
 
-
-def boards(replies: Replies) -> list[Board]:
-    devs = _by_slot(replies.get("devs"), "DEVS")
-    details = _by_slot(replies.get("devdetails"), "DEVDETAILS")
-    temps = _by_slot(replies.get("temps"), "TEMPS")
-    found = []
-    for index, slot in enumerate(sorted(devs.keys() | details.keys() | temps.keys())):
-        dev, detail, temp = devs.get(slot, {}), details.get(slot, {}), temps.get(slot, {})
-        found.append(Board(
-            index=index,
-            hashrate_hs=rate(dev, "1m", "5s"),
-            chips=units.integer(detail.get("Chips")),
-            temp_board_c=units.temperature_c(temp.get("Board")),
-            temp_chip_c=units.temperature_c(temp.get("Chip")),
-            hw_errors=units.counter(dev.get("Hardware Errors")),
-        ))
-    return found
-
-
-def fans(replies: Replies) -> list[Fan]:
-    return [Fan(index=position if units.integer(r.get("ID")) is None else units.integer(r.get("ID")),
-                rpm=units.integer(r.get("RPM")))
-            for position, r in enumerate(records(replies.get("fans"), "FANS"))]
+FANS = Rows("fans", records_in("FANS"), index="ID", columns=(Column("rpm", "RPM", units.integer),))
 
 
 def _model(reply: Any) -> str | None:
@@ -108,8 +93,8 @@ DRIVER = Driver(
         Field("power_limit_w", "tunerstatus", _tuner("PowerLimit")),
         Field("firmware_version", "version", _firmware_version, as_is),
     ),
-    boards=boards,
-    fans=fans,
-    pools=cgminer.pools,
+    boards=BOARDS,
+    fans=FANS,
+    pools=cgminer.POOLS,
     required=("summary",),
 )

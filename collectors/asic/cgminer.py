@@ -10,37 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from collectors import units
-from collectors.asic.driver import Driver, Field, Replies, Rpc, at, records, section
-from collectors.model import Board, Pool
+from collectors.asic.driver import Column, Driver, Field, Rows, Rpc, at, records_in, section, words
+from collectors.asic.rpcreply import as_is, rate, summary_rate
 
-_POOL_STATUS = {"alive": "alive", "dead": "dead", "disabled": "disabled", "rejecting": "rejecting"}
-
-
-def pools(replies: Replies) -> list[Pool]:
-    """The ``pools`` reply's POOLS records, in the miner's priority order."""
-    found = []
-    for position, record in enumerate(records(replies.get("pools"), "POOLS")):
-        status = units.text(record.get("Status"))
-        found.append(Pool(
-            index=units.integer(record.get("POOL")) if units.integer(record.get("POOL")) is not None else position,
-            url=units.text(record.get("URL")),
-            user=units.text(record.get("User")),
-            status=_POOL_STATUS.get(status.lower(), status) if status else None,
-            active=_active(record),
-            accepted=units.counter(record.get("Accepted")),
-            rejected=units.counter(record.get("Rejected")),
-            stale=units.counter(record.get("Stale")),
-        ))
-    return found
-
-
-def _active(record: dict[str, Any]) -> bool | None:
-    value = record.get("Stratum Active")
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
+# The ``pools`` reply's POOLS records, in the miner's priority order ("POOL").
+POOLS = Rows("pools", records_in("POOLS"), index="POOL", columns=(
+    Column("url", "URL", units.text),
+    Column("user", "User", units.text),
+    Column("status", "Status", words({})),
+    Column("active", "Stratum Active", units.flag),
+    Column("accepted", "Accepted", units.counter),
+    Column("rejected", "Rejected", units.counter),
+    Column("stale", "Stale", units.counter),
+))
 
 
 def summary(key: str) -> Any:
@@ -61,37 +43,13 @@ SUMMARY_COUNTERS = (
 )
 
 
-def _hashrate_from_summary(which: str) -> Any:
-    """The summary's hashrate in whatever unit its key names ("GHS 5s", "MHS av", "KHS 5s")."""
-
-    def select(reply: Any) -> float | None:
-        record = section(reply, "SUMMARY")
-        for prefix, unit in (("THS", "th"), ("GHS", "gh"), ("MHS", "mh"), ("KHS", "kh")):
-            value = record.get(f"{prefix} {which}")
-            if value is not None:
-                return units.hashrate(value, unit)
-        return None
-
-    return select
-
-
-def _devs(replies: Replies) -> list[Board]:
-    boards = []
-    for position, record in enumerate(records(replies.get("devs"), "DEVS")):
-        rate = None
-        for prefix, unit in (("GHS", "gh"), ("MHS", "mh"), ("KHS", "kh")):
-            if record.get(f"{prefix} 5s") is not None:
-                rate = units.hashrate(record.get(f"{prefix} 5s"), unit)
-                break
-        index = units.integer(record.get("ASC", record.get("GPU", record.get("PGA"))))
-        boards.append(Board(
-            index=position if index is None else index,
-            hashrate_hs=rate,
-            temp_board_c=units.temperature_c(record.get("Temperature")),
-            hw_errors=units.counter(record.get("Hardware Errors")),
-            status=(units.text(record.get("Status")) or "").lower() or None,
-        ))
-    return boards
+# One board per DEVS record, numbered as the firmware's kind of device numbers it.
+DEVS = Rows("devs", records_in("DEVS"), index=lambda r: r.get("ASC", r.get("GPU", r.get("PGA"))), columns=(
+    Column("hashrate_hs", lambda record: rate(record, "5s"), as_is),
+    Column("temp_board_c", "Temperature", units.temperature_c),
+    Column("hw_errors", "Hardware Errors", units.counter),
+    Column("status", "Status", words({})),
+))
 
 
 DRIVER = Driver(
@@ -101,13 +59,13 @@ DRIVER = Driver(
     algorithm=None,
     endpoints=(Rpc("summary"), Rpc("pools"), Rpc("devs"), Rpc("version")),
     fields=(
-        Field("hashrate_hs", "summary", _hashrate_from_summary("5s"), lambda v: v),
-        Field("hashrate_avg_hs", "summary", _hashrate_from_summary("av"), lambda v: v),
+        Field("hashrate_hs", "summary", summary_rate("5s"), as_is),
+        Field("hashrate_avg_hs", "summary", summary_rate("av"), as_is),
         *SUMMARY_COUNTERS,
         Field("model", "version", version("Type"), units.text),
         Field("firmware_version", "version", at("VERSION", 0, "CGMiner"), units.text),
     ),
-    boards=_devs,
-    pools=pools,
+    boards=DEVS,
+    pools=POOLS,
     required=("summary",),
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -86,6 +87,50 @@ class Field:
     convert: Callable[[Any], Any] = units.number
 
 
+@dataclass(frozen=True)
+class From:
+    """A value read from a whole reply, the same for every item of a list: the chips a model's
+    boards have (ePIC's capabilities), the unit a firmware gives every hashrate in (VNish's info).
+    ``select`` gets None when that reply did not come."""
+
+    endpoint: str
+    select: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One attribute of every item of a list: ``key`` = ``convert(select(record))``, times ``scale``."""
+
+    key: str  # the Board, Fan or Pool attribute
+    select: str | Callable[[Any], Any] | From  # a key of the record, a selector of it, or a reply's value
+    convert: Callable[[Any], Any] = units.number
+    scale: From | None = None  # a factor the replies give apart from the records (a hashrate's unit)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A list of the snapshot (boards, fans, pools) as a table: one item per record of one reply.
+
+    Where a firmware spreads one board over several replies (Braiins OS: ``devs``, ``devdetails``,
+    ``temps``), the list is a tuple of Rows joined by slot, each attribute from the first that
+    gives it. An irregular layout (bmminer's flat ``chain_rateN`` keys) has a named ``records``
+    function that turns it into records, which the table then maps like any other.
+    """
+
+    endpoint: str
+    records: Callable[[Any], Any]  # the reply's records in the firmware's order (a list; else none)
+    columns: tuple[Column, ...]
+    # The record's key (or a selector of it) that numbers its slot; None: its place in the list.
+    index: str | Callable[[Any], Any] | None = None
+    # The number the firmware gives its first slot: 1 where it counts from 1; a function of the
+    # model where the model decides (bmminer and BOSminer number an S9's chains 6, 7, 8).
+    first: int | Callable[[str | None], int] = 0
+    keep: Callable[[Any], bool] | None = None  # which records are items (an unused pool slot is not)
+
+
+Table = Rows | tuple[Rows, ...]
+
+
 def at(*path: str | int) -> Callable[[Any], Any]:
     """A selector that walks keys and list indexes, and gives None wherever the path breaks."""
     return lambda value: units.dig(value, *path)
@@ -113,6 +158,22 @@ def rows(value: Any) -> list[dict]:
     return first(v for v in value if isinstance(v, dict)) if isinstance(value, list) else []
 
 
+def records_in(name: str) -> Callable[[Any], list[dict]]:
+    """The ``records`` of a Rows: those of one section of a cgminer reply ("DEVS", "POOLS")."""
+    return lambda reply: records(reply, name)
+
+
+def words(table: Mapping[str, str]) -> Callable[[Any], str | None]:
+    """A conversion from a firmware's words to the snapshot's ("Alive" -> "ok"), by their lower
+    case; a word the table does not have is kept, lower-cased."""
+
+    def convert(value: Any) -> str | None:
+        word = units.text(value)
+        return None if word is None else table.get(word.lower(), word.lower())
+
+    return convert
+
+
 def first(items: Iterable[T], most: int = limits.MAX_RECORDS) -> list[T]:
     """The first ``most`` of the items of a list the device sent, however long it is."""
     return list(islice(items, most))
@@ -133,9 +194,9 @@ class Driver:
     firmware: str  # "stock", "Braiins OS", "LuxOS", "VNish", ...
     endpoints: tuple[Endpoint, ...]
     fields: tuple[Field, ...]
-    boards: Callable[[Replies], list[Board]] | None = None
-    fans: Callable[[Replies], list[Fan]] | None = None
-    pools: Callable[[Replies], list[Pool]] | None = None
+    boards: Table | None = None
+    fans: Table | None = None
+    pools: Table | None = None
     errors: Callable[[Replies], list[ErrorCode]] | None = None
     algorithm: str | None = "SHA256"  # what the family mines unless a field or the model says else
     port: int = 4028  # the RPC (or main API) port
@@ -161,19 +222,82 @@ class Driver:
                 continue
             if value is not None:
                 setattr(snap, row.key, value)
-        for key, build in (("boards", self.boards), ("fans", self.fans),
-                           ("pools", self.pools), ("errors", self.errors)):
-            if build is None:
-                continue
+        tables = (("boards", Board, self.boards), ("fans", Fan, self.fans), ("pools", Pool, self.pools))
+        builds = [(key, partial(_items, table, cls, replies, snap.model, key, dropped))
+                  for key, cls, table in tables if table is not None]
+        if self.errors is not None:
+            builds.append(("errors", partial(self.errors, replies)))
+        for key, build in builds:
             try:
-                setattr(snap, key, build(replies))
+                found = build()
             except Exception as exc:
                 log.debug("%s: %s dropped %s: %r", ip, self.name, key, exc)
                 dropped.append(key)
+                continue
+            if found is not None:
+                setattr(snap, key, found)
         limits.enforce(snap)
         complete(snap)
         snap.dropped_fields = sorted(set(dropped))
         return snap
+
+
+def _items(table: Table, cls: type[T], replies: Replies, model: str | None, name: str,
+           dropped: list[str]) -> list[T] | None:
+    """The items ``table`` reads from ``replies``, in slot order; None when none of its replies
+    came (the list is unknown, not empty). A value that cannot be read drops only itself, and a
+    second record for a slot already filled is left out; either is named in ``dropped``."""
+    items: dict[int, T] = {}
+    answered = False
+    for rows_ in table if isinstance(table, tuple) else (table,):
+        reply = replies.get(rows_.endpoint)
+        if reply is None:
+            continue
+        answered = True
+        found = rows_.records(reply)
+        base = rows_.first(model) if callable(rows_.first) else rows_.first
+        scales = {c.key: _given(c.scale, replies) for c in rows_.columns if c.scale is not None}
+        given = {c.key: _given(c.select, replies) for c in rows_.columns if isinstance(c.select, From)}
+        filled: set[int] = set()
+        for position, record in enumerate(first(found) if isinstance(found, list) else ()):
+            if rows_.keep is not None and not rows_.keep(record):
+                continue
+            number = units.integer(_select(rows_.index, record)) if rows_.index is not None else None
+            index = position if number is None else number - base
+            if index in filled:
+                dropped.append(name)
+                continue
+            filled.add(index)
+            item = items.setdefault(index, cls(index=index))
+            for column in rows_.columns:
+                if getattr(item, column.key) is not None:
+                    continue  # an earlier table of the list gave it
+                try:
+                    value = _cell(column, record, given, scales)
+                except Exception:  # whatever the device's value made the conversion raise
+                    dropped.append(f"{name}.{column.key}")
+                    continue
+                setattr(item, column.key, value)
+    return [items[index] for index in sorted(items)] if answered else None
+
+
+def _given(source: From, replies: Replies) -> Any:
+    return source.select(replies.get(source.endpoint))
+
+
+def _cell(column: Column, record: Any, given: Mapping[str, Any], scales: Mapping[str, Any]) -> Any:
+    raw = given[column.key] if isinstance(column.select, From) else _select(column.select, record)
+    value = column.convert(raw)
+    if value is None or column.key not in scales:
+        return value
+    scale = units.number(scales[column.key])
+    return None if scale is None else value * scale
+
+
+def _select(select: str | Callable[[Any], Any], record: Any) -> Any:
+    if isinstance(select, str):
+        return record.get(select) if isinstance(record, dict) else None
+    return select(record)
 
 
 def complete(snap: MinerSnapshot) -> None:

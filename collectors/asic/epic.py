@@ -12,8 +12,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from collectors import units
-from collectors.asic.driver import Driver, Field, Http, Replies, at, first, rows
-from collectors.model import Board, ErrorCode, Fan, Pool
+from collectors.asic.driver import Column, Driver, Field, From, Http, Replies, Rows, at, first, rows
+from collectors.model import ErrorCode
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
@@ -28,56 +28,76 @@ _TH = 1e12  # "Default Hashrate" is TH/s, as the tuner's "Unit" says on SHA-256 
 _FAN_NUMBER = re.compile(r"(?<!\d)(\d{1,3})$")
 
 
-def _boards(replies: Replies) -> list[Board]:
-    summary = replies.get("summary")
-    expected = units.integer(at("Performance Estimator", "Chip Count")(replies.get("capabilities")))
-    boards: dict[int, Board] = {}
-    for hb in rows(at("HBs")(summary)):
-        if units.integer(hb.get("Index")) is None:
-            continue
-        index = units.integer(hb["Index"])
-        rate = units.hashrate(at("Hashrate", 0)(hb), "mh")
-        boards[index] = Board(index=index, hashrate_hs=rate, chips_expected=expected,
-                              temp_board_c=units.temperature_c(hb.get("Temperature")),
-                              frequency_mhz=units.number(hb.get("Core Clock Avg")) or None,
-                              status="ok" if rate else None)
-    # HBStatus lists every detected slot; a board ePIC disabled does not appear in HBs at all
-    for slot in rows(at("HBStatus")(summary)):
-        index = units.integer(slot.get("Index"))
-        if index is None or index in boards or not slot.get("Detected"):
-            continue
-        boards[index] = Board(index=index, chips_expected=expected,
-                              status="ok" if slot.get("Enabled") else "disabled")
-    return [boards[i] for i in sorted(boards)]
+def _hashing(rate: Any) -> str | None:
+    return "ok" if units.number(rate) else None
 
 
-def _fans(replies: Replies) -> list[Fan]:
-    """"Fans Rpm": {"Fans Speed 1": 5971, ...}; null for a header with no fan."""
-    rpms = at("Fans Rpm")(replies.get("summary"))
+def _numbered(record: Any) -> bool:
+    """A board's record names its slot: one that does not is no board's."""
+    return units.integer(at("Index")(record)) is not None
+
+
+def _detected(slot: Any) -> bool:
+    return _numbered(slot) and bool(at("Detected")(slot))
+
+
+_CHIPS = Column("chips_expected", From("capabilities", at("Performance Estimator", "Chip Count")), units.integer)
+
+# HBs has the boards that hash; HBStatus lists every slot, and whether ePIC enabled its board.
+BOARDS = (
+    Rows("summary", at("HBs"), index="Index", keep=_numbered, columns=(
+        Column("hashrate_hs", at("Hashrate", 0), units.mhs_to_hs),
+        _CHIPS,
+        Column("temp_board_c", "Temperature", units.temperature_c),
+        Column("frequency_mhz", "Core Clock Avg", units.nonzero),
+        Column("status", at("Hashrate", 0), _hashing),
+    )),
+    Rows("summary", at("HBStatus"), index="Index", keep=_detected, columns=(
+        _CHIPS,
+        Column("status", "Enabled", lambda enabled: None if enabled else "disabled"),
+    )),
+)
+
+
+def _fan_speeds(summary: Any) -> list[dict]:
+    """"Fans Rpm": {"Fans Speed 1": 5971, ...}, null for a header with no fan; numbered from 1."""
+    rpms = at("Fans Rpm")(summary)
     found = []
     for key, rpm in first(rpms.items()) if isinstance(rpms, dict) else ():
         number = _FAN_NUMBER.search(key)
         if number and units.integer(rpm) is not None:
-            found.append(Fan(index=int(number.group(1)) - 1, rpm=units.integer(rpm)))
-    return sorted(found, key=lambda fan: fan.index)
+            found.append({"fan": int(number.group(1)), "rpm": rpm})
+    return found
 
 
-def _pools(replies: Replies) -> list[Pool]:
+FANS = Rows("summary", _fan_speeds, index="fan", first=1, columns=(Column("rpm", "rpm", units.integer),))
+
+
+def _stratums(summary: Any) -> list[dict]:
     """The configured pools; the session's share counts belong to the one ePIC is on."""
-    summary = replies.get("summary")
     current = units.text(at("Stratum", "Current Pool")(summary))
     connected = at("Stratum", "IsPoolConnected")(summary)
     found = []
-    for index, config in enumerate(rows(at("StratumConfigs")(summary))):
+    for config in rows(at("StratumConfigs")(summary)):
         url = units.text(config.get("pool"))
         active = bool(current and url and url.split("://")[-1] == current)
-        found.append(Pool(
-            index=index, url=url, user=units.text(config.get("login")), active=active,
-            status=("alive" if connected else "dead") if active and isinstance(connected, bool) else None,
-            accepted=units.counter(at("Session", "Accepted")(summary)) if active else None,
-            rejected=units.counter(at("Session", "Rejected")(summary)) if active else None,
-        ))
+        found.append({
+            "url": url, "user": config.get("login"), "active": active,
+            "status": ("alive" if connected else "dead") if active and isinstance(connected, bool) else None,
+            "accepted": at("Session", "Accepted")(summary) if active else None,
+            "rejected": at("Session", "Rejected")(summary) if active else None,
+        })
     return found
+
+
+POOLS = Rows("summary", _stratums, columns=(
+    Column("url", "url", units.text),
+    Column("user", "user", units.text),
+    Column("status", "status", units.text),
+    Column("active", "active", units.flag),
+    Column("accepted", "accepted", units.counter),
+    Column("rejected", "rejected", units.counter),
+))
 
 
 def _errors(replies: Replies) -> list[ErrorCode]:
@@ -137,9 +157,9 @@ DRIVER = Driver(
         Field("hashrate_nominal_hs", "capabilities", _rate(at("Default Hashrate"), _TH), lambda v: v or None),
         Field("mac", "network", _mac, units.mac),
     ),
-    boards=_boards,
-    fans=_fans,
-    pools=_pools,
+    boards=BOARDS,
+    fans=FANS,
+    pools=POOLS,
     errors=_errors,
     algorithm="SHA256",
     required=("summary",),

@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from collectors import units
-from collectors.asic.driver import Driver, Field, Http, Replies, at
-from collectors.model import Board, Fan, Pool
+from collectors.asic.driver import Column, Driver, Field, Http, Rows, at
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
@@ -19,11 +18,6 @@ if TYPE_CHECKING:
 # The board is named after its ASIC: Max BM1397, Ultra BM1366, Supra BM1368, Gamma BM1370.
 _BOARD_BY_ASIC = {"BM1397": "BitAxe Max", "BM1366": "BitAxe Ultra", "BM1368": "BitAxe Supra",
                   "BM1370": "BitAxe Gamma"}
-
-
-def _info(replies: Replies) -> dict:
-    info = replies.get("system_info")
-    return info if isinstance(info, dict) else {}
 
 
 def _model(info: Any) -> str | None:
@@ -34,41 +28,44 @@ def _model(info: Any) -> str | None:
     return _BOARD_BY_ASIC.get(units.text(info.get("ASICModel")) or "")
 
 
-def _boards(replies: Replies) -> list[Board]:
-    info = _info(replies)
-    return [Board(
-        index=0,
-        hashrate_hs=units.ghs_to_hs(info.get("hashRate")),
-        chips=units.integer(info.get("asicCount")),
-        temp_chip_c=units.temperature_c(info.get("temp")),
-        temp_board_c=units.temperature_c(info.get("vrTemp")),  # the regulator: the PCB's hot spot
-        frequency_mhz=units.number(info.get("frequency")),
-    )] if info else []
+def _whole(info: Any) -> list[dict]:
+    """The one board, or fan, is the whole reply."""
+    return [info] if isinstance(info, dict) and info else []
 
 
-def _fans(replies: Replies) -> list[Fan]:
-    rpm = units.integer(_info(replies).get("fanrpm"))
-    return [Fan(index=0, rpm=rpm)] if rpm is not None else []
-
-
-def _pools(replies: Replies) -> list[Pool]:
-    """Primary and fallback stratum; the share counters belong to the one in use."""
-    info = _info(replies)
+def _stratums(info: Any) -> list[dict]:
+    """Primary and fallback stratum, as records; the share counters belong to the one in use."""
+    if not isinstance(info, dict):
+        return []
     fallback = bool(units.integer(info.get("isUsingFallbackStratum")))
     found = []
     for index, prefix in enumerate(("stratum", "fallbackStratum")):
-        host = units.text(info.get(f"{prefix}URL"))
-        if host is None:
-            continue
-        port = units.integer(info.get(f"{prefix}Port"))
+        host, port = units.text(info.get(f"{prefix}URL")), units.integer(info.get(f"{prefix}Port"))
         active = fallback == (index == 1)
-        found.append(Pool(
-            index=index, url=f"{host}:{port}" if port else host, user=units.text(info.get(f"{prefix}User")),
-            active=active,
-            accepted=units.counter(info.get("sharesAccepted")) if active else None,
-            rejected=units.counter(info.get("sharesRejected")) if active else None,
-        ))
+        found.append({"url": f"{host}:{port}" if host and port else host, "user": info.get(f"{prefix}User"),
+                      "active": active, "accepted": info.get("sharesAccepted") if active else None,
+                      "rejected": info.get("sharesRejected") if active else None})
     return found
+
+
+BOARDS = Rows("system_info", _whole, columns=(
+    Column("hashrate_hs", "hashRate", units.ghs_to_hs),
+    Column("chips", "asicCount", units.integer),
+    Column("temp_chip_c", "temp", units.temperature_c),
+    Column("temp_board_c", "vrTemp", units.temperature_c),  # the regulator: the PCB's hot spot
+    Column("frequency_mhz", "frequency"),
+))
+
+FANS = Rows("system_info", _whole, keep=lambda info: units.integer(info.get("fanrpm")) is not None,
+            columns=(Column("rpm", "fanrpm", units.integer),))
+
+POOLS = Rows("system_info", _stratums, keep=lambda stratum: stratum["url"] is not None, columns=(
+    Column("url", "url", units.text),
+    Column("user", "user", units.text),
+    Column("active", "active", units.flag),
+    Column("accepted", "accepted", units.counter),
+    Column("rejected", "rejected", units.counter),
+))
 
 
 DRIVER = Driver(
@@ -86,9 +83,9 @@ DRIVER = Driver(
         Field("mac", "system_info", at("macAddr"), units.mac),
         Field("firmware_version", "system_info", at("version"), units.text),
     ),
-    boards=_boards,
-    fans=_fans,
-    pools=_pools,
+    boards=BOARDS,
+    fans=FANS,
+    pools=POOLS,
     required=("system_info",),
 )
 

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from collectors import units
 from collectors.asic import cgminer
-from collectors.asic.driver import Driver, Field, Http, Replies, at, first, records
-from collectors.model import Board, Fan
+from collectors.asic.driver import Column, Driver, Field, Http, Rows, at, first, records, records_in
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
@@ -31,34 +30,32 @@ def _rate(record: dict) -> float | None:
     return None
 
 
-def _hottest(*values: Any) -> float | None:
+def _hottest(values: list[Any]) -> float | None:
     temps = [t for t in map(units.temperature_c, values) if t]  # 0: a sensor not fitted
     return max(temps) if temps else None
 
 
-def _boards(replies: Replies) -> list[Board]:
-    boards = []
-    for position, record in enumerate(records(replies.get("devs"), "DEVS")):
-        index = units.integer(record.get("ID"))
-        boards.append(Board(
-            index=position if index is None else index,
-            hashrate_hs=_rate(record),
-            chips=units.integer(record.get("chips-nr")),
-            temp_board_c=_hottest(record.get("tstemp-2")),
-            temp_chip_c=_hottest(record.get("tstemp-0"), record.get("tstemp-1")),
-            hw_errors=units.counter(record.get("Hardware Errors")),
-        ))
-    return boards
+BOARDS = Rows("devs", records_in("DEVS"), index="ID", columns=(
+    Column("hashrate_hs", at(), _rate),
+    Column("chips", "chips-nr", units.integer),
+    Column("temp_board_c", lambda record: [record.get("tstemp-2")], _hottest),
+    Column("temp_chip_c", lambda record: [record.get("tstemp-0"), record.get("tstemp-1")], _hottest),
+    Column("hw_errors", "Hardware Errors", units.counter),
+))
 
 
-def _fans(replies: Replies) -> list[Fan]:
-    """Every board's row repeats the machine's fans (fan0, fan1...); the first row that has them."""
-    for record in records(replies.get("devs"), "DEVS"):
+def _fan_speeds(reply: Any) -> list[Any]:
+    """Every board's row repeats the machine's fans (fan0, fan1...): the first row that has them,
+    numbered from 0 whether the model numbers them from 0 or from 1."""
+    for record in records(reply, "DEVS"):
         fans = first((int(m.group(1)), v) for k, v in record.items() if (m := _FAN.fullmatch(k)))
         if fans:
-            lowest = min(n for n, _ in fans)  # numbered from 0 or from 1 depending on the model
-            return [Fan(index=n - lowest, rpm=units.integer(rpm)) for n, rpm in sorted(fans)]
+            lowest = min(n for n, _ in fans)
+            return [{"fan": n - lowest, "rpm": rpm} for n, rpm in sorted(fans)]
     return []
+
+
+FANS = Rows("devs", _fan_speeds, index="fan", columns=(Column("rpm", "rpm", units.integer),))
 
 
 def _model(status: Any) -> str | None:
@@ -94,9 +91,9 @@ DRIVER = Driver(
         Field("model", "status", _model, lambda v: v),
         Field("firmware_version", "status", at("firmware"), units.text),
     ),
-    boards=_boards,
-    fans=_fans,
-    pools=cgminer.pools,
+    boards=BOARDS,
+    fans=FANS,
+    pools=cgminer.POOLS,
     required=("devs",),
 )
 

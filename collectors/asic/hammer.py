@@ -42,8 +42,8 @@ DRIVER = Driver(
         Field("firmware_version", "version", lambda reply: section(reply, "VERSION").get("Miner"),
               units.text),
     ),
-    boards=antminer.boards,
-    fans=antminer.fans,
-    pools=cgminer.pools,
+    boards=antminer.BOARDS,
+    fans=antminer.FANS,
+    pools=cgminer.POOLS,
     required=("stats",),
 )

@@ -14,8 +14,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from collectors import units
-from collectors.asic.driver import Driver, Field, Http, Replies, at, first, rows
-from collectors.model import Board, Fan, Pool
+from collectors.asic.driver import Column, Driver, Field, Http, Rows, at
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
@@ -36,46 +35,33 @@ def _rate(value: Any, default_unit: Any = None) -> float | None:
     return value * scale if value is not None and scale else None
 
 
-def _data(replies: Replies) -> dict:
-    data = at("data")(replies.get("userpanel"))
-    return data if isinstance(data, dict) else {}
+# IceRiver numbers boards and pools from 1 ("no"); it lists its three pool slots, used or not.
+BOARDS = Rows("userpanel", at("data", "boards"), index="no", first=1, columns=(
+    Column("hashrate_hs", "rtpow", lambda value: _rate(value, "G")),
+    Column("chips", "chipnum", units.integer),
+    Column("temp_board_c", "intmp", units.temperature_c),
+    Column("temp_chip_c", "outtmp", units.temperature_c),
+    Column("frequency_mhz", "freq"),
+))
+
+FANS = Rows("userpanel", at("data", "fans"), columns=(Column("rpm", at(), units.integer),))
 
 
-def _boards(replies: Replies) -> list[Board]:
-    boards = []
-    for position, board in enumerate(rows(_data(replies).get("boards"))):
-        number = units.integer(board.get("no"))
-        boards.append(Board(
-            index=number - 1 if number else position,
-            hashrate_hs=_rate(board.get("rtpow"), "G"),
-            chips=units.integer(board.get("chipnum")),
-            temp_board_c=units.temperature_c(board.get("intmp")),
-            temp_chip_c=units.temperature_c(board.get("outtmp")),
-            frequency_mhz=units.number(board.get("freq")),
-        ))
-    return boards
+def _pool_state(value: Any) -> str | None:
+    """``state``: 1 for a pool the miner reaches, anything else for one it does not."""
+    state = units.integer(value)
+    return None if state is None else ("alive" if state == 1 else "dead")
 
 
-def _fans(replies: Replies) -> list[Fan]:
-    fans = _data(replies).get("fans")
-    return [Fan(index=i, rpm=units.integer(rpm)) for i, rpm in enumerate(first(fans))] if isinstance(fans, list) else []
-
-
-def _pools(replies: Replies) -> list[Pool]:
-    found = []
-    for position, pool in enumerate(rows(_data(replies).get("pools"))):
-        if not units.text(pool.get("addr")):
-            continue  # an unused slot of the three
-        number = units.integer(pool.get("no"))
-        state = units.integer(pool.get("state"))
-        found.append(Pool(
-            index=number - 1 if number else position, url=units.text(pool.get("addr")),
-            user=units.text(pool.get("user")),
-            status=None if state is None else ("alive" if state == 1 else "dead"),
-            active=pool.get("connect") if isinstance(pool.get("connect"), bool) else None,
-            accepted=units.counter(pool.get("accepted")), rejected=units.counter(pool.get("rejected")),
-        ))
-    return found
+POOLS = Rows("userpanel", at("data", "pools"), index="no", first=1, keep=lambda pool: units.text(at("addr")(pool)),
+             columns=(
+                 Column("url", "addr", units.text),
+                 Column("user", "user", units.text),
+                 Column("status", "state", _pool_state),
+                 Column("active", "connect", units.flag),
+                 Column("accepted", "accepted", units.counter),
+                 Column("rejected", "rejected", units.counter),
+             ))
 
 
 def _runtime(value: Any) -> int | None:
@@ -114,9 +100,9 @@ DRIVER = Driver(
         Field("model", "userpanel", at("data"), _model),
         Field("firmware_version", "userpanel", at("data", "softver1"), units.text),
     ),
-    boards=_boards,
-    fans=_fans,
-    pools=_pools,
+    boards=BOARDS,
+    fans=FANS,
+    pools=POOLS,
     required=("userpanel",),
 )
 

@@ -10,12 +10,12 @@ The JWT comes from ``POST /api/auth`` and lasts 6 h (``collectors.transport.http
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from collectors import units
 from collectors.asic import cgminer
-from collectors.asic.driver import Driver, Field, Http, Replies, at, records, rows
-from collectors.model import Board
+from collectors.asic.driver import Column, Driver, Field, Http, Rows, at, records_in
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
@@ -30,26 +30,17 @@ def _hash_rate(record: Any) -> float | None:
     return units.mhs_to_hs(record.get("Hash Rate"))
 
 
-def _all(replies: Replies) -> dict:
-    found = at("all")(replies.get("all"))
-    return found if isinstance(found, dict) else {}
-
-
-def _boards(replies: Replies) -> list[Board]:
-    devs = {units.integer(r.get("ID")): r for r in records(replies.get("summary"), "DEVS")}
-    boards = []
-    for position, chain in enumerate(rows(_all(replies).get("chain"))):
-        index = units.integer(chain.get("ASC"))
-        index = position if index is None else index
-        dev = devs.get(index, {})
-        boards.append(Board(
-            index=index,
-            hashrate_hs=_hash_rate(chain),
-            temp_board_c=units.temperature_c(dev.get("Temperature")),
-            temp_chip_c=units.temperature_c(chain.get("Temp max")),
-            hw_errors=units.counter(dev.get("Hardware Errors")),
-        ))
-    return boards
+# One board per chain of getAll; its sensors and errors are in summary's DEVS, by the same number.
+BOARDS = (
+    Rows("all", at("all", "chain"), index="ASC", columns=(
+        Column("hashrate_hs", at(), _hash_rate),
+        Column("temp_chip_c", "Temp max", units.temperature_c),
+    )),
+    Rows("summary", records_in("DEVS"), index="ID", columns=(
+        Column("temp_board_c", "Temperature", units.temperature_c),
+        Column("hw_errors", "Hardware Errors", units.counter),
+    )),
+)
 
 
 DRIVER = Driver(
@@ -69,8 +60,8 @@ DRIVER = Driver(
         Field("mac", "all", at("all", "mac"), units.mac),
         Field("model", "type", at("type"), units.text),
     ),
-    boards=_boards,
-    pools=lambda replies: cgminer.pools({"pools": replies.get("summary")}),
+    boards=BOARDS,
+    pools=replace(cgminer.POOLS, endpoint="summary"),
     required=("all",),
 )
 

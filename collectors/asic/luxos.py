@@ -40,8 +40,8 @@ DRIVER = Driver(
         Field("mac", "config", _config("MACAddr"), units.mac),
         Field("hostname", "config", _config("Hostname"), units.text),
     ),
-    boards=antminer.boards,
-    fans=antminer.fans,
-    pools=cgminer.pools,
+    boards=antminer.BOARDS,
+    fans=antminer.FANS,
+    pools=cgminer.POOLS,
     required=("stats",),
 )

@@ -20,6 +20,9 @@ class ModelSpec:
     fans: int
     hashrate_nominal_hs: float
     power_w: float | None
+    # The number bmminer and BOSminer give the first board's chain: its connector on the control
+    # board (an S9's boards sit on J6, J7, J8); the next boards follow it.
+    first_chain: int = 1
 
 
 TH, GH, MH = 1e12, 1e9, 1e6
@@ -27,9 +30,9 @@ TH, GH, MH = 1e12, 1e9, 1e6
 # name as the maker writes it -> spec. Figures are the makers' published ratings.
 MODELS: dict[str, ModelSpec] = {
     # Bitmain, SHA256
-    "Antminer S9": ModelSpec("Bitmain", "SHA256", 3, 63, 2, 13.5 * TH, 1323),
-    "Antminer S9i": ModelSpec("Bitmain", "SHA256", 3, 63, 2, 14 * TH, 1320),
-    "Antminer S9j": ModelSpec("Bitmain", "SHA256", 3, 63, 2, 14.5 * TH, 1350),
+    "Antminer S9": ModelSpec("Bitmain", "SHA256", 3, 63, 2, 13.5 * TH, 1323, first_chain=6),
+    "Antminer S9i": ModelSpec("Bitmain", "SHA256", 3, 63, 2, 14 * TH, 1320, first_chain=6),
+    "Antminer S9j": ModelSpec("Bitmain", "SHA256", 3, 63, 2, 14.5 * TH, 1350, first_chain=6),
     "Antminer T17": ModelSpec("Bitmain", "SHA256", 3, 30, 4, 40 * TH, 2200),
     "Antminer S17": ModelSpec("Bitmain", "SHA256", 3, 48, 4, 56 * TH, 2520),
     "Antminer S17 Pro": ModelSpec("Bitmain", "SHA256", 3, 48, 4, 53 * TH, 2094),
@@ -111,6 +114,12 @@ def _index() -> dict[str, ModelSpec]:
 
 
 _BY_KEY = _index()
+
+
+def first_chain(model: str | None) -> int:
+    """The chain number of ``model``'s first board (1 for a model not in the table)."""
+    spec = lookup_model(model)
+    return spec.first_chain if spec is not None else 1
 
 
 @lru_cache(maxsize=4096)

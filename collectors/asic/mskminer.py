@@ -64,8 +64,8 @@ DRIVER = Driver(
         Field("power_w", "stats", _details("total_power")),
         *cgminer.SUMMARY_COUNTERS,
     ),
-    boards=antminer.boards,
-    fans=antminer.fans,
-    pools=cgminer.pools,
+    boards=antminer.BOARDS,
+    fans=antminer.FANS,
+    pools=cgminer.POOLS,
     required=("stats",),
 )

@@ -13,9 +13,9 @@ from typing import Any
 
 from collectors import limits, units
 from collectors.asic import cgminer
-from collectors.asic.driver import Driver, Field, Replies, Rpc, most, section
+from collectors.asic.driver import Column, Driver, Field, Replies, Rows, Rpc, at, most, section
 from collectors.asic.rpcreply import names_firmware
-from collectors.model import Board, ErrorCode, Fan
+from collectors.model import ErrorCode
 
 
 def rpc_signature(replies: dict) -> bool:
@@ -32,28 +32,34 @@ def _count(record: dict, key: str, part: str, cap: int) -> int:
     return units.count(record.get(key), most(_model(record.get("Model")), part, cap))
 
 
-def boards(replies: Replies) -> list[Board]:
-    record = section(replies.get("stats"), "STATS")
-    found = []
-    for n in range(_count(record, "Board Count", "boards", limits.MAX_BOARDS)):
-        temps = [units.temperature_c(record.get(f"{n} Temp {s}")) for s in range(4)]
-        temps = [t for t in temps if t is not None]
-        online = record.get(f"{n} Online")
-        found.append(Board(
-            index=n,
-            hashrate_hs=units.mhs_to_hs(record.get(f"{n} MHS(Sample)")),
-            chips=units.integer(record.get(f"{n} Chip Count")),
-            temp_board_c=max(temps) if temps else None,
-            frequency_mhz=units.number(record.get(f"{n} Freq")) or None,
-            status="dead" if online is False else None,
-        ))
-    return found
+def _boards_of(reply: Any) -> list[dict]:
+    """One record per board of the flat keys prefixed with its number ("0 Chip Count")."""
+    record = section(reply, "STATS")
+    return [{"rate": record.get(f"{n} MHS(Sample)"), "chips": record.get(f"{n} Chip Count"),
+             "temps": [record.get(f"{n} Temp {s}") for s in range(4)], "freq": record.get(f"{n} Freq"),
+             "online": record.get(f"{n} Online")}
+            for n in range(_count(record, "Board Count", "boards", limits.MAX_BOARDS))]
 
 
-def fans(replies: Replies) -> list[Fan]:
-    record = section(replies.get("stats"), "STATS")
-    return [Fan(index=n, rpm=units.integer(record.get(f"{n} Speed")))
-            for n in range(_count(record, "Fan Count", "fans", limits.MAX_FANS))]
+def _fan_speeds(reply: Any) -> list[Any]:
+    record = section(reply, "STATS")
+    return [record.get(f"{n} Speed") for n in range(_count(record, "Fan Count", "fans", limits.MAX_FANS))]
+
+
+def _hottest(values: list[Any]) -> float | None:
+    temps = [t for t in map(units.temperature_c, values) if t is not None]
+    return max(temps) if temps else None
+
+
+BOARDS = Rows("stats", _boards_of, columns=(
+    Column("hashrate_hs", "rate", units.mhs_to_hs),
+    Column("chips", "chips", units.integer),
+    Column("temp_board_c", "temps", _hottest),
+    Column("frequency_mhz", "freq", units.nonzero),
+    Column("status", "online", lambda online: "dead" if online is False else None),
+))
+
+FANS = Rows("stats", _fan_speeds, columns=(Column("rpm", at(), units.integer),))
 
 
 def errors(replies: Replies) -> list[ErrorCode]:
@@ -86,9 +92,9 @@ DRIVER = Driver(
         Field("rejected", "summary", cgminer.summary("Rejected"), units.counter),
         Field("hw_errors", "summary", cgminer.summary("Hardware Errors"), units.counter),
     ),
-    boards=boards,
-    fans=fans,
-    pools=cgminer.pools,
+    boards=BOARDS,
+    fans=FANS,
+    pools=cgminer.POOLS,
     errors=errors,
     required=("stats",),
 )

@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from collectors import units
-from collectors.asic.driver import Driver, Field, Http, Replies, at, rows
-from collectors.model import Board, ErrorCode, Fan, Pool
+from collectors.asic.driver import Column, Driver, Field, From, Http, Replies, Rows, at, rows, words
+from collectors.model import ErrorCode
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
@@ -25,62 +25,45 @@ _POOL_STATUS = {"active": "alive", "working": "alive", "offline": "dead", "disab
                 "rejecting": "rejecting"}
 
 
-def _unit(replies: Replies) -> float:
+def _unit(info: Any) -> float:
     """H/s per unit of VNish's hashrates, from ``hr_measure``; GH/s where it cannot say."""
-    return units.parse_hash_unit(at("hr_measure")(replies.get("info"))) or 1e9
+    return units.parse_hash_unit(at("hr_measure")(info)) or 1e9
 
 
-def _scaled(value: Any, unit: float) -> float | None:
-    number = units.number(value)
-    return number * unit if number is not None and number >= 0 else None
+def _active(status: Any) -> bool | None:
+    """The pool the miner hashes for is the one whose status is "active"."""
+    word = units.text(status)
+    return None if word is None else word == "active"
 
 
-def _miner(replies: Replies) -> dict:
-    miner = at("miner")(replies.get("summary"))
-    return miner if isinstance(miner, dict) else {}
+# VNish numbers chains from 1.
+BOARDS = Rows("summary", at("miner", "chains"), index="id", first=1, columns=(
+    Column("hashrate_hs", lambda chain: chain.get("hashrate_rt", chain.get("hr_realtime")), units.nonnegative,
+           scale=From("info", _unit)),
+    Column("temp_board_c", at("pcb_temp", "max"), units.temperature_c),
+    Column("temp_chip_c", at("chip_temp", "max"), units.temperature_c),
+    Column("frequency_mhz", lambda chain: chain.get("frequency", chain.get("freq"))),
+    Column("hw_errors", "hw_errors", units.counter),
+    Column("status", at("status", "state"), words({"mining": "ok", "failure": "dead"})),
+))
 
+FANS = Rows("summary", at("miner", "cooling", "fans"), columns=(Column("rpm", "rpm", units.integer),))
 
-def _boards(replies: Replies) -> list[Board]:
-    unit = _unit(replies)
-    boards = []
-    for position, chain in enumerate(rows(_miner(replies).get("chains"))):
-        number = units.integer(chain.get("id"))  # VNish numbers chains from 1
-        state = units.text(at("status", "state")(chain))
-        boards.append(Board(
-            index=number - 1 if number else position,
-            hashrate_hs=_scaled(chain.get("hashrate_rt", chain.get("hr_realtime")), unit),
-            temp_board_c=units.temperature_c(at("pcb_temp", "max")(chain)),
-            temp_chip_c=units.temperature_c(at("chip_temp", "max")(chain)),
-            frequency_mhz=units.number(chain.get("frequency", chain.get("freq"))),
-            hw_errors=units.counter(chain.get("hw_errors")),
-            status={"mining": "ok", "failure": "dead"}.get(state, state) if state else None,
-        ))
-    return boards
-
-
-def _fans(replies: Replies) -> list[Fan]:
-    return [Fan(index=i, rpm=units.integer(fan.get("rpm")))
-            for i, fan in enumerate(rows(at("cooling", "fans")(_miner(replies))))]
-
-
-def _pools(replies: Replies) -> list[Pool]:
-    found = []
-    for index, pool in enumerate(rows(_miner(replies).get("pools"))):
-        status = units.text(pool.get("status"))
-        found.append(Pool(
-            index=index, url=units.text(pool.get("url")), user=units.text(pool.get("user")),
-            status=_POOL_STATUS.get(status, status) if status else None,
-            active=status == "active" if status else None,
-            accepted=units.counter(pool.get("accepted")), rejected=units.counter(pool.get("rejected")),
-            stale=units.counter(pool.get("stale")),
-        ))
-    return found
+POOLS = Rows("summary", at("miner", "pools"), columns=(
+    Column("url", "url", units.text),
+    Column("user", "user", units.text),
+    Column("status", "status", words(_POOL_STATUS)),
+    Column("active", "status", _active),
+    Column("accepted", "accepted", units.counter),
+    Column("rejected", "rejected", units.counter),
+    Column("stale", "stale", units.counter),
+))
 
 
 def _errors(replies: Replies) -> list[ErrorCode]:
     """A chain VNish reports failed, with its own description."""
     found = []
-    for chain in rows(_miner(replies).get("chains")):
+    for chain in rows(at("miner", "chains")(replies.get("summary"))):
         if at("status", "state")(chain) == "failure":
             found.append(ErrorCode(code=f"chain {chain.get('id')}",
                                    message=units.text(at("status", "description")(chain))))
@@ -102,9 +85,9 @@ DRIVER = Driver(
         Field("mac", "info", at("system", "network_status", "mac"), units.mac),
         Field("hostname", "info", at("system", "network_status", "hostname"), units.text),
     ),
-    boards=_boards,
-    fans=_fans,
-    pools=_pools,
+    boards=BOARDS,
+    fans=FANS,
+    pools=POOLS,
     errors=_errors,
     required=("summary",),
 )

@@ -16,13 +16,14 @@ JSON, ``get.device.info`` (identity, errors) and ``get.miner.status`` with ``sum
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from collectors import limits, units
 from collectors.asic import cgminer
-from collectors.asic.driver import Btminer, Driver, Field, Replies, Rpc, at, records, rows, section
+from collectors.asic.driver import Btminer, Column, Driver, Field, Replies, Rows, Rpc, at, records, records_in, rows, section, words
 from collectors.asic.rpcreply import as_is, rate, status_words, summary_rate
-from collectors.model import Board, ErrorCode, Fan, Pool
+from collectors.model import ErrorCode
 
 # "M30S+V40", "M20SV10", "M60S_VK40": the model, then the hardware variant after a "V".
 _MODEL = re.compile(r"(M\d+[A-Z]*\+*)_?V[A-Z]*\d+")
@@ -57,30 +58,29 @@ def _summary(key: str) -> Any:
     return lambda reply: section(reply, "SUMMARY").get(key)
 
 
-def boards(replies: Replies) -> list[Board]:
-    found = []
-    for position, record in enumerate(records(replies.get("devs"), "DEVS")):
-        index = units.integer(record.get("ASC", record.get("Slot")))
-        found.append(Board(
-            index=position if index is None else index,
-            hashrate_hs=rate(record, "1m", "5s"),
-            chips=units.integer(record.get("Effective Chips")),
-            temp_board_c=units.temperature_c(record.get("Temperature")),
-            temp_chip_c=units.temperature_c(record.get("Chip Temp Max", record.get("Chip Temp Avg"))),
-            frequency_mhz=units.number(record.get("Chip Frequency")) or None,
-            hw_errors=units.counter(record.get("Hardware Errors")),
-        ))
-    return found
+BOARDS = Rows("devs", records_in("DEVS"), index=lambda r: r.get("ASC", r.get("Slot")), columns=(
+    Column("hashrate_hs", lambda record: rate(record, "1m", "5s"), as_is),
+    Column("chips", "Effective Chips", units.integer),
+    Column("temp_board_c", "Temperature", units.temperature_c),
+    Column("temp_chip_c", lambda r: r.get("Chip Temp Max", r.get("Chip Temp Avg")), units.temperature_c),
+    Column("frequency_mhz", "Chip Frequency", units.nonzero),
+    Column("hw_errors", "Hardware Errors", units.counter),
+))
 
 
-def fans(replies: Replies) -> list[Fan]:
-    """Intake and exhaust, the two fans every air-cooled Whatsminer has; liquid-cooled ones report none."""
-    record = section(replies.get("summary"), "SUMMARY")
-    found = []
-    for index, key in enumerate(("Fan Speed In", "Fan Speed Out")):
-        if key in record:
-            found.append(Fan(index=index, rpm=units.integer(record.get(key))))
-    return found
+def _fan_speeds(keys: tuple[str, ...], select: Callable[[Any], Any]) -> Callable[[Any], list[Any]]:
+    """Intake and exhaust, the two fans every air-cooled Whatsminer has, as ``keys`` of the
+    summary record; liquid-cooled ones report none."""
+
+    def speeds(reply: Any) -> list[Any]:
+        record = select(reply)
+        return [record[key] for key in keys if key in record] if isinstance(record, dict) else []
+
+    return speeds
+
+
+FANS = Rows("summary", _fan_speeds(("Fan Speed In", "Fan Speed Out"), lambda reply: section(reply, "SUMMARY")),
+            columns=(Column("rpm", at(), units.integer),))
 
 
 def errors(replies: Replies) -> list[ErrorCode]:
@@ -113,9 +113,9 @@ DRIVER = Driver(
         Field("firmware_version", "summary", _summary("Firmware Version"), units.text),
         Field("model", "devdetails", lambda reply: section(reply, "DEVDETAILS").get("Model"), model_name),
     ),
-    boards=boards,
-    fans=fans,
-    pools=cgminer.pools,
+    boards=BOARDS,
+    fans=FANS,
+    pools=cgminer.POOLS,
     errors=errors,
     required=("summary",),
 )
@@ -144,40 +144,22 @@ def _fault_light(value: Any) -> bool | None:
     return None if status is None else status.lower() != "auto"
 
 
-def boards_v3(replies: Replies) -> list[Board]:
-    found = []
-    for position, device in enumerate(rows(at("msg", "edevs")(replies.get(EDEVS.name)))):
-        index = units.integer(device.get("id"))
-        found.append(Board(
-            index=position if index is None else index,
-            hashrate_hs=units.ths_to_hs(device.get("hash-average")),
-            chips=units.integer(device.get("effective-chips")),
-            temp_chip_c=units.temperature_c(device.get("chip-temp-max")),
-            frequency_mhz=units.number(device.get("freq")) or None,
-        ))
-    return found
+BOARDS_V3 = Rows(EDEVS.name, at("msg", "edevs"), index="id", columns=(
+    Column("hashrate_hs", "hash-average", units.ths_to_hs),
+    Column("chips", "effective-chips", units.integer),
+    Column("temp_chip_c", "chip-temp-max", units.temperature_c),
+    Column("frequency_mhz", "freq", units.nonzero),
+))
 
+FANS_V3 = Rows(SUMMARY.name, _fan_speeds(("fan-speed-in", "fan-speed-out"), at("msg", "summary")),
+               columns=(Column("rpm", at(), units.integer),))
 
-def fans_v3(replies: Replies) -> list[Fan]:
-    summary = at("msg", "summary")(replies.get(SUMMARY.name)) or {}
-    return [Fan(index=i, rpm=units.integer(summary.get(key)))
-            for i, key in enumerate(("fan-speed-in", "fan-speed-out")) if key in summary]
-
-
-def pools_v3(replies: Replies) -> list[Pool]:
-    found = []
-    for position, pool in enumerate(rows(at("msg", "pools")(replies.get(POOLS.name)))):
-        status = units.text(pool.get("status"))
-        active = pool.get("stratum-active")
-        index = units.integer(pool.get("id"))
-        found.append(Pool(
-            index=position if index is None else index,
-            url=units.text(pool.get("url")),
-            user=units.text(pool.get("account")),
-            status=status.lower() if status else None,
-            active=active if isinstance(active, bool) else None,
-        ))
-    return found
+POOLS_V3 = Rows(POOLS.name, at("msg", "pools"), index="id", columns=(
+    Column("url", "url", units.text),
+    Column("user", "account", units.text),
+    Column("status", "status", words({})),
+    Column("active", "stratum-active", units.flag),
+))
 
 
 def errors_v3(replies: Replies) -> list[ErrorCode]:
@@ -211,9 +193,9 @@ DRIVER_V3 = Driver(
         Field("firmware_version", DEVICE_INFO.name, at("msg", "system", "fwversion"), units.text),
         Field("fault_light", DEVICE_INFO.name, at("msg", "system", "ledstatus"), _fault_light),
     ),
-    boards=boards_v3,
-    fans=fans_v3,
-    pools=pools_v3,
+    boards=BOARDS_V3,
+    fans=FANS_V3,
+    pools=POOLS_V3,
     errors=errors_v3,
     required=(SUMMARY.name,),
 )

@@ -1,7 +1,7 @@
 """Auradine Teraflux (AT, AI, AH series): the API server on port 8080, and gcminer's RPC on 4028.
 
 The API server answers the cgminer commands over HTTP in cgminer's own layout, behind a token
-(``POST /token``, sent back in a ``Token`` header: ``collectors.transport.http.LOGINS``): a poll is
+(``POST /token``, sent back in a ``Token`` header: ``LOGIN``): a poll is
 ``/summary``, ``/pools``, ``/fan`` and ``/psu`` there, and gcminer's ``devs`` on the RPC port for the
 per-board figures (MH/s); ``/ipreport`` (model, serial, MAC, hostname, version) once per device.
 The RPC side (``devs``, and the RPC signature that names this driver) is shared with the generic
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from collectors import units
 from collectors.asic import cgminer
-from collectors.asic.driver import Column, Driver, Field, Http, Rows, Rpc, at, records_in, words
+from collectors.asic.driver import Column, Driver, Field, Http, Login, Rows, Rpc, at, records_in, words
 from collectors.asic.rpcreply import names_firmware
 
 if TYPE_CHECKING:
@@ -23,8 +23,20 @@ if TYPE_CHECKING:
 API_PORT = 8080
 
 
+def _expired(status: int, reply: Any) -> bool:
+    """The API server answers in cgminer form: a bad token is a STATUS "E" record about it."""
+    record = at("STATUS", 0)(reply)
+    return (isinstance(record, dict) and record.get("STATUS") == "E"
+            and "token" in str(record.get("Msg", "")).lower())
+
+
+# POST /token {"command": "token", ...} -> {"Token": [{"Token": ...}]}, sent back in a header named Token.
+LOGIN = Login("/token", lambda c: {"command": "token", "user": c.username, "password": c.password},
+              token_at=at("Token", 0, "Token"), header="Token", header_format="{token}", expired=_expired)
+
+
 def _api(name: str, path: str) -> Http:
-    return Http(name, path, port=API_PORT, auth="auradine")
+    return Http(name, path, port=API_PORT, auth=LOGIN)
 
 
 BOARDS = Rows("devs", records_in("DEVS"), index="ID", columns=(

@@ -13,11 +13,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from collectors import limits, units
 from collectors.asic.models import lookup_model
 from collectors.model import Board, ErrorCode, Fan, MinerSnapshot, Pool
+
+if TYPE_CHECKING:
+    from collectors.credentials import Credential
 
 T = TypeVar("T")
 
@@ -39,6 +42,23 @@ class Rpc:
 
 
 @dataclass(frozen=True)
+class Login:
+    """How a firmware logs in and carries its session, as its driver declares it: the login
+    request, where the token is in the reply, and how every later request sends it back."""
+
+    path: str  # the login request's path
+    body: Callable[[Credential], Mapping[str, str]]  # the request's fields, from the credential
+    send_as: str = "json"  # "json" body, "form" body, or "query" string
+    method: str = "POST"
+    token_at: Callable[[Any], Any] | None = None  # where the token is in the decoded reply
+    header: str = "Authorization"  # the header that carries it ...
+    header_format: str = "Bearer {token}"  # ... and how
+    cookie: bool = False  # the session is the login reply's cookie, not a token in its body
+    # The firmware's way of saying "log in again" besides 401/403: (status, decoded reply) -> bool
+    expired: Callable[[int, Any], bool] | None = None
+
+
+@dataclass(frozen=True)
 class Http:
     """An HTTP request on the firmware's web port; the decoded JSON body is stored under ``name``."""
 
@@ -47,7 +67,7 @@ class Http:
     method: str = "GET"
     json: Any = None  # request body, sent as JSON
     port: int | None = None  # None: the web port of the poll (80 unless configured)
-    auth: str | None = None  # None, "digest", or a token scheme that the HTTP transport knows
+    auth: Login | str | None = None  # None, "digest", or the driver's Login
 
 
 @dataclass(frozen=True)

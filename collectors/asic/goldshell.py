@@ -4,7 +4,7 @@ The web app proxies cgminer's API as ``GET /mcb/cgminer?cgicmd=<command>`` and a
 cgminer's own reply, so a poll is ``devs`` (per-board ``MHS 20s``, sensors ``tstemp-0..2``, fans)
 plus ``pools`` and ``summary`` in cgminer's layout; ``GET /mcb/status`` (model, firmware) is
 fetched once per device. Hashrates are MH/s on every model (``MHS`` keys).
-The token comes from ``GET /user/login`` (``collectors.transport.http.LOGINS``).
+The token comes from ``GET /user/login?username=&password=&cipher=false`` (``LOGIN``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from collectors import units
 from collectors.asic import cgminer
-from collectors.asic.driver import Column, Driver, Field, Http, Rows, at, first, records, records_in
+from collectors.asic.driver import Column, Driver, Field, Http, Login, Rows, at, first, records, records_in
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
+
+LOGIN = Login("/user/login", lambda c: {"username": c.username, "password": c.password, "cipher": "false"},
+              send_as="query", method="GET", token_at=at("JWT Token"))
 
 _RATE_KEYS = ("MHS 20s", "MHS 5s", "MHS 1m", "MHS av")
 _FAN = re.compile(r"fan(\d{1,3})")
@@ -79,11 +82,11 @@ DRIVER = Driver(
     algorithm=None,  # every model mines another coin; the model's facts say which
     port=80,
     endpoints=(
-        Http("devs", "/mcb/cgminer?cgicmd=devs", auth="goldshell"),
-        Http("pools", "/mcb/cgminer?cgicmd=pools", auth="goldshell"),
-        Http("summary", "/mcb/cgminer?cgicmd=summary", auth="goldshell"),
+        Http("devs", "/mcb/cgminer?cgicmd=devs", auth=LOGIN),
+        Http("pools", "/mcb/cgminer?cgicmd=pools", auth=LOGIN),
+        Http("summary", "/mcb/cgminer?cgicmd=summary", auth=LOGIN),
     ),
-    identity=(Http("status", "/mcb/status", auth="goldshell"),),
+    identity=(Http("status", "/mcb/status", auth=LOGIN),),
     fields=(
         Field("hashrate_hs", "summary", _total, lambda v: v),
         Field("hashrate_avg_hs", "summary", cgminer.summary("MHS av"), units.mhs_to_hs),

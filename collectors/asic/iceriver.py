@@ -5,7 +5,7 @@ as strings carrying their unit letter ("8.52T", "512G"), ``unit`` the letter the
 ``boards[]`` (``no`` from 1, ``intmp``/``outtmp`` °C, ``chipnum``, ``rtpow``), ``fans[]`` in RPM,
 ``pools[]`` (``state`` 1 = alive, ``connect`` = in use), ``runtime`` "dd:hh:mm:ss", ``mac``
 ("aa-bb-..."), ``host``, ``locate``, and ``softver1``, which ends with the model ("..._ks3_miner").
-The session comes from ``POST /user/loginpost`` (``collectors.transport.http.LOGINS``).
+The session is the cookie ``POST /user/loginpost?post=6&user=&pwd=`` sets (``LOGIN``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,18 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from collectors import units
-from collectors.asic.driver import Column, Driver, Field, Http, Rows, at
+from collectors.asic.driver import Column, Driver, Field, Http, Login, Rows, at
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
+
+def _redirected(status: int, reply: Any) -> bool:
+    """An expired session is sent back to the login page."""
+    return 300 <= status < 400
+
+
+LOGIN = Login("/user/loginpost", lambda c: {"post": "6", "user": c.username, "pwd": c.password},
+              send_as="query", cookie=True, header="Cookie", header_format="{token}", expired=_redirected)
 
 _RATE = re.compile(r"^\s*(?P<value>[\d.]+)\s*(?P<unit>[KMGTP]?)H?(?:/s)?\s*$", re.IGNORECASE)
 
@@ -87,7 +95,7 @@ DRIVER = Driver(
     firmware="stock",
     algorithm=None,  # kHeavyHash on KS models, Scrypt on AL: by model
     port=80,
-    endpoints=(Http("userpanel", "/user/userpanel?post=4", method="POST", auth="iceriver"),),
+    endpoints=(Http("userpanel", "/user/userpanel?post=4", method="POST", auth=LOGIN),),
     fields=(
         Field("hashrate_hs", "userpanel", lambda r: _rate(at("data", "rtpow")(r), at("data", "unit")(r)),
               lambda v: v),

@@ -5,7 +5,7 @@ per-chain hashrate, temperatures, power, MAC) and ``/api/summary`` (cgminer's DE
 ``/api/type`` (the model) is fetched once per device. ``getAll`` gives the hashrate under
 ``"Hash Rate H"`` in H/s on current firmwares and under ``"Hash Rate"`` in MH/s on older ones.
 Fans are reported only as a duty percentage, not RPM, so the snapshot has none.
-The JWT comes from ``POST /api/auth`` and lasts 6 h (``collectors.transport.http.LOGINS``).
+The JWT comes from a form ``POST /api/auth`` and lasts 6 h (``LOGIN``).
 """
 
 from __future__ import annotations
@@ -15,10 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 from collectors import units
 from collectors.asic import cgminer
-from collectors.asic.driver import Column, Driver, Field, Http, Rows, at, records_in
+from collectors.asic.driver import Column, Driver, Field, Http, Login, Rows, at, records_in
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
+
+
+def _expired(status: int, reply: Any) -> bool:
+    """DragonMint answers 200 {"success": false, "token": "expired"} once its 6 h JWT ran out."""
+    return isinstance(reply, dict) and reply.get("success") is False and reply.get("token") == "expired"
+
+
+LOGIN = Login("/api/auth", lambda c: {"username": c.username, "password": c.password}, send_as="form",
+              token_at=at("jwt"), expired=_expired)
 
 
 def _hash_rate(record: Any) -> float | None:
@@ -50,10 +59,10 @@ DRIVER = Driver(
     algorithm=None,  # SHA256, Ethash, Scrypt... by model
     port=80,
     endpoints=(
-        Http("all", "/api/getAll", method="POST", auth="innosilicon"),
-        Http("summary", "/api/summary", method="POST", auth="innosilicon"),
+        Http("all", "/api/getAll", method="POST", auth=LOGIN),
+        Http("summary", "/api/summary", method="POST", auth=LOGIN),
     ),
-    identity=(Http("type", "/api/type", method="POST", auth="innosilicon"),),
+    identity=(Http("type", "/api/type", method="POST", auth=LOGIN),),
     fields=(
         Field("hashrate_hs", "all", lambda r: _hash_rate(at("all", "total_hash")(r)), lambda v: v),
         Field("power_w", "all", at("all", "power")),

@@ -4,7 +4,7 @@ VNish also serves the cgminer RPC, but one ``GET /api/v1/summary`` gives more th
 ``summary+stats+pools`` together (power, per-chain temperatures, pool states), so a poll is that one
 request; ``GET /api/v1/info`` (model, version, MAC, hostname, and ``hr_measure``, the unit of every
 hashrate: "GH/s" on SHA-256 models, "MH/s" on scrypt ones) is fetched once per device.
-The token comes from ``POST /api/v1/unlock {"pw": ...}`` (``collectors.transport.http.LOGINS``).
+The token comes from ``POST /api/v1/unlock {"pw": ...}`` (``LOGIN``), sent back as a bearer token.
 
 The miner's hashrate is the sum of its chains' (``Driver`` fills it from the boards): a field row
 reads one reply, and the unit of ``miner.hr_realtime`` is in the other.
@@ -15,11 +15,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from collectors import units
-from collectors.asic.driver import Column, Driver, Field, From, Http, Replies, Rows, at, rows, words
+from collectors.asic.driver import Column, Driver, Field, From, Http, Login, Replies, Rows, at, rows, words
 from collectors.model import ErrorCode
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
+
+LOGIN = Login("/api/v1/unlock", lambda c: {"pw": c.password}, token_at=at("token"))
 
 _POOL_STATUS = {"active": "alive", "working": "alive", "offline": "dead", "disabled": "disabled",
                 "rejecting": "rejecting"}
@@ -75,8 +77,8 @@ DRIVER = Driver(
     make="Bitmain",
     firmware="VNish",
     port=80,
-    endpoints=(Http("summary", "/api/v1/summary", auth="vnish"),),
-    identity=(Http("info", "/api/v1/info", auth="vnish"),),
+    endpoints=(Http("summary", "/api/v1/summary", auth=LOGIN),),
+    identity=(Http("info", "/api/v1/info", auth=LOGIN),),
     fields=(
         Field("power_w", "summary", at("miner", "power_consumption")),
         Field("model", "info", at("miner"), units.text),

@@ -1,4 +1,4 @@
-"""The firmwares' HTTP APIs: one connection pool per poll job, every login scheme as data.
+"""The firmwares' HTTP APIs: one connection pool per poll job, each login as its driver declares it.
 
 ``HttpClient.fetch`` turns one ``Http`` endpoint of a driver into its decoded JSON reply;
 ``HttpClient.probe`` reads a page for identification. Both speak plain HTTP/1.1 through one
@@ -9,9 +9,9 @@ Auth, by ``Http.auth``:
 - ``"digest"``: Bitmain-style CGI (and the Bitmain-like web firmwares). One ``httpx.DigestAuth``
   is kept per device and login, so after the first poll the request carries the remembered
   challenge and the 401 round-trip is not paid again (httpx renews it when the nonce goes stale).
-- a token scheme's name (``LOGINS``): log in once per (host, port), keep the token, send it on
-  every request; a refusal (401/403, or the scheme's own "expired" answer) renews it once,
-  then the device has refused us and that is ``AuthFailed``.
+- the driver's ``Login`` (``collectors.asic.driver``): log in once per (host, port), keep the
+  token, send it on every request; a refusal (401/403, or the firmware's own "expired" answer)
+  renews it once, then the device has refused us and that is ``AuthFailed``.
 
 Every failure leaves as one of ``collectors.errors``, one sentence naming the device.
 """
@@ -22,13 +22,13 @@ import asyncio
 import http.cookiejar
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from collectors.asic.driver import Http, at
+from collectors.asic.driver import Http, Login
 from collectors.errors import AuthFailed, CollectorError, DeviceUnreachable, ProtocolError
 from collectors.transport.decode import decode
 
@@ -47,61 +47,6 @@ _JSONP_CALL = re.compile(rb"[A-Za-z_$][\w$.]*\s*\(")
 _TITLE = re.compile(r"<title\b[^<>]{0,200}>", re.IGNORECASE)
 _TITLE_END = re.compile(r"</title>", re.IGNORECASE)
 _REALM = re.compile(r'realm="(?P<realm>[^"]{0,256})"', re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Login:
-    """How one firmware family logs in and carries its session (researched per firmware)."""
-
-    path: str  # the login request's path
-    body: Callable[[Credential], dict[str, str]]  # the request's fields, from the credential
-    send_as: str = "json"  # "json" body, "form" body, or "query" string
-    method: str = "POST"
-    token_at: Callable[[Any], Any] | None = None  # where the token is in the decoded reply
-    header: str = "Authorization"  # the header that carries it ...
-    header_format: str = "Bearer {token}"  # ... and how
-    cookie: bool = False  # the session is the login reply's cookie, not a token in its body
-    # The firmware's way of saying "log in again" besides 401/403: (status, decoded reply) -> bool
-    expired: Callable[[int, Any], bool] | None = None
-
-
-def _innosilicon_expired(status: int, reply: Any) -> bool:
-    # DragonMint/Innosilicon answers 200 {"success": false, "token": "expired"} after its 6 h JWT.
-    return isinstance(reply, dict) and reply.get("success") is False and reply.get("token") == "expired"
-
-
-def _auradine_expired(status: int, reply: Any) -> bool:
-    # Auradine's API server answers in cgminer form; a bad token is a STATUS "E" record about it.
-    record = at("STATUS", 0)(reply)
-    return (isinstance(record, dict) and record.get("STATUS") == "E"
-            and "token" in str(record.get("Msg", "")).lower())
-
-
-def _redirected(status: int, reply: Any) -> bool:
-    # IceRiver sends an expired session back to its login page.
-    return 300 <= status < 400
-
-
-LOGINS: dict[str, Login] = {
-    # VNish (AnthillOS): POST /api/v1/unlock {"pw": ...} -> {"token": ...}, sent as a bearer token.
-    "vnish": Login("/api/v1/unlock", lambda c: {"pw": c.password}, token_at=at("token")),
-    # Goldshell: GET /user/login?username=&password=&cipher=false -> {"JWT Token": ...}.
-    "goldshell": Login("/user/login", lambda c: {"username": c.username, "password": c.password,
-                                                 "cipher": "false"},
-                       send_as="query", method="GET", token_at=at("JWT Token")),
-    # Innosilicon (DragonMint API): POST form /api/auth -> {"success": true, "jwt": ...}.
-    "innosilicon": Login("/api/auth", lambda c: {"username": c.username, "password": c.password},
-                         send_as="form", token_at=at("jwt"), expired=_innosilicon_expired),
-    # Auradine (port 8080): POST /token {"command": "token", ...} -> {"Token": [{"Token": ...}]},
-    # sent back in a header named Token.
-    "auradine": Login("/token", lambda c: {"command": "token", "user": c.username, "password": c.password},
-                      token_at=at("Token", 0, "Token"), header="Token", header_format="{token}",
-                      expired=_auradine_expired),
-    # IceRiver: POST /user/loginpost?post=6&user=&pwd= sets a session cookie.
-    "iceriver": Login("/user/loginpost", lambda c: {"post": "6", "user": c.username, "pwd": c.password},
-                      send_as="query", cookie=True, header="Cookie", header_format="{token}",
-                      expired=_redirected),
-}
 
 
 @dataclass(frozen=True)
@@ -168,10 +113,9 @@ class HttpClient:
             raise AuthFailed(f"{where} needs a login and no credentials are configured for {driver}")
         if endpoint.auth == "digest":
             return await self._fetch_digest(host, port, endpoint, credential)
-        login = LOGINS.get(endpoint.auth)
-        if login is None:
+        if not isinstance(endpoint.auth, Login):
             raise ValueError(f"driver {driver} names an unknown HTTP auth scheme {endpoint.auth!r}")
-        return await self._fetch_token(host, port, endpoint, endpoint.auth, login, credential)
+        return await self._fetch_token(host, port, endpoint, driver, endpoint.auth, credential)
 
     async def probe(self, host: str, port: int, path: str = "/") -> WebPage:
         """What ``GET path`` answers, whatever its status, for the drivers' web signatures."""
@@ -202,9 +146,9 @@ class HttpClient:
             raise AuthFailed(f"{_where(host, port)} refused the login for user {credential.username}")
         return self._reply(_where(host, port), endpoint.path, status, body)
 
-    async def _fetch_token(self, host: str, port: int, endpoint: Http, scheme: str, login: Login,
+    async def _fetch_token(self, host: str, port: int, endpoint: Http, driver: str, login: Login,
                            credential: Credential) -> Any:
-        key = (host, port, scheme)
+        key = (host, port, driver)
         token = self._tokens.get(key) or await self._login(host, port, key, login, credential, stale=None)
         for attempt in (1, 2):
             headers = {login.header: login.header_format.format(token=token)}
@@ -216,10 +160,10 @@ class HttpClient:
             if not refused:
                 return self._reply(_where(host, port), endpoint.path, status, body)
             if attempt == 1:
-                log.debug("%s: %s session refused, logging in again", _where(host, port), scheme)
+                log.debug("%s: %s session refused, logging in again", _where(host, port), driver)
                 token = await self._login(host, port, key, login, credential, stale=token)
         self._tokens.pop(key, None)
-        raise AuthFailed(f"{_where(host, port)} refused a fresh {scheme} session for user {credential.username}")
+        raise AuthFailed(f"{_where(host, port)} refused a fresh {driver} session for user {credential.username}")
 
     async def _login(self, host: str, port: int, key: tuple[str, int, str], login: Login,
                      credential: Credential, stale: str | None) -> str:

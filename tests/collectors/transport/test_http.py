@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from collectors.asic import iceriver, innosilicon, vnish
 from collectors.asic.driver import Http
 from collectors.credentials import Credentials
 from collectors.errors import AuthFailed, DeviceUnreachable, ProtocolError
@@ -137,7 +138,7 @@ def vnish_handler(sessions: Sessions, logins: list[str]):
 async def test_token_login_is_cached_and_renewed_after_expiry(serve):
     sessions, logins = Sessions(), []
     port = await serve(vnish_handler(sessions, logins))
-    endpoint = Http("summary", "/api/v1/summary", auth="vnish")
+    endpoint = Http("summary", "/api/v1/summary", auth=vnish.LOGIN)
     async with HttpClient() as http:
         for _ in range(2):
             reply = await http.fetch(HOST, port, endpoint, driver="vnish", credentials=Credentials())
@@ -152,7 +153,7 @@ async def test_concurrent_requests_of_one_device_log_in_once(serve):
     sessions, logins = Sessions(), []
     port = await serve(vnish_handler(sessions, logins))
     async with HttpClient() as http:
-        await asyncio.gather(*(http.fetch(HOST, port, Http(f"e{i}", "/api/v1/summary", auth="vnish"),
+        await asyncio.gather(*(http.fetch(HOST, port, Http(f"e{i}", "/api/v1/summary", auth=vnish.LOGIN),
                                           driver="vnish", credentials=Credentials()) for i in range(5)))
     assert logins == ["ok"]
 
@@ -161,7 +162,7 @@ async def test_token_login_refused_is_auth_failed(serve):
     port = await serve(vnish_handler(Sessions(), []))
     async with HttpClient() as http:
         with pytest.raises(AuthFailed, match=rf"^{HOST}:{port} refused the login for user admin$"):
-            await http.fetch(HOST, port, Http("summary", "/api/v1/summary", auth="vnish"), driver="vnish",
+            await http.fetch(HOST, port, Http("summary", "/api/v1/summary", auth=vnish.LOGIN), driver="vnish",
                              credentials=creds("vnish", "admin", "nope"))
 
 
@@ -174,7 +175,7 @@ async def test_a_token_refused_right_after_login_is_auth_failed(serve):
     port = await serve(handler)
     async with HttpClient() as http:
         with pytest.raises(AuthFailed, match="refused a fresh vnish session for user admin"):
-            await http.fetch(HOST, port, Http("summary", "/api/v1/summary", auth="vnish"), driver="vnish",
+            await http.fetch(HOST, port, Http("summary", "/api/v1/summary", auth=vnish.LOGIN), driver="vnish",
                              credentials=Credentials())
 
 
@@ -190,7 +191,7 @@ async def test_innosilicon_form_login_and_expired_marker(serve):
         return 200, JSON, b'{"success": true, "all": {}}'
 
     port = await serve(handler)
-    endpoint = Http("all", "/api/getAll", method="POST", auth="innosilicon")
+    endpoint = Http("all", "/api/getAll", method="POST", auth=innosilicon.LOGIN)
     async with HttpClient() as http:
         assert (await http.fetch(HOST, port, endpoint, driver="innosilicon", credentials=Credentials()))["success"]
         sessions.expire_all()
@@ -213,7 +214,7 @@ async def test_iceriver_session_cookie(serve):
         return 200, JSON, b'{"data": {"rtpow": "100G"}}'
 
     port = await serve(handler)
-    endpoint = Http("userpanel", "/user/userpanel?post=4", method="POST", auth="iceriver")
+    endpoint = Http("userpanel", "/user/userpanel?post=4", method="POST", auth=iceriver.LOGIN)
     async with HttpClient() as http:
         assert await http.fetch(HOST, port, endpoint, driver="iceriver", credentials=Credentials())
         sessions.expire_all()

@@ -13,11 +13,21 @@ from dataclasses import asdict, dataclass, field
 from collectors import algorithms
 
 
+# Board.status: the same words for every make (each driver turns its firmware's into these).
+BOARD_OK = "ok"  # it hashes
+BOARD_DEAD = "dead"  # the firmware reports it failed, or no chip on it answers
+BOARD_DISABLED = "disabled"  # switched off: by the firmware (ePIC turns off a board that fails) or its owner
+BOARD_MISSING = "missing"  # a slot the model has that the firmware reports empty, or does not report at all
+# A state none of these says ("sick", "initialising": a board that hashes badly, or not yet) is
+# the firmware's own word, lower-cased.
+BOARD_DOWN = frozenset({BOARD_DEAD, BOARD_DISABLED, BOARD_MISSING})  # the states of a board that does not hash
+
+
 @dataclass(slots=True)
 class Board:
-    """One hashboard (chain)."""
+    """One hashboard (chain), at its slot: every board the model has is listed, whatever its state."""
 
-    index: int  # as the device numbers it, from 0
+    index: int  # its physical slot (chain), from 0 in slot order: the same on every poll
     hashrate_hs: float | None = None  # H/s, current
     chips: int | None = None  # chips the board reports alive
     chips_expected: int | None = None  # chips the model has per board
@@ -25,7 +35,7 @@ class Board:
     temp_chip_c: float | None = None  # °C, hottest chip sensor
     frequency_mhz: float | None = None  # MHz, average chip clock
     hw_errors: int | None = None  # hardware errors since start
-    status: str | None = None  # "ok", "dead", or the firmware's own word
+    status: str | None = None  # BOARD_OK, BOARD_DEAD, BOARD_DISABLED, BOARD_MISSING, or the firmware's own word
 
 
 @dataclass(slots=True)

@@ -17,7 +17,7 @@ from typing import Any
 from collectors import limits, units
 from collectors.asic import cgminer
 from collectors.asic.driver import Column, Driver, Field, From, Http, Rows, Rpc, at, first, most, records, rows, section
-from collectors.asic.models import lookup_model
+from collectors.asic.models import first_chain, lookup_model
 from collectors.asic.rpcreply import FIRMWARE_MARKERS, names_firmware, version_record
 
 _CHAINS = range(1, 17)  # bmminer numbers chain slots 1..16; an S9 uses 6, 7 and 8
@@ -91,18 +91,25 @@ def _hottest(values: Any) -> float | None:
 
 def _legacy_chains(reply: Any) -> list[dict]:
     """bmminer's flat keys numbered per chain (``chain_rateN``, ``temp2_N``...), as one record per
-    chain that holds a board."""
+    chain it reports a board on, dead ones included.
+
+    bmminer lists all 16 chains and leaves the rate of a chain it did not detect empty (""), so
+    a rate of 0.00 is a board that does not hash. Some firmwares write 0.00 (or 0) on the empty
+    chains too: where the model is known, the chains past its boards are dropped with the other
+    empty connectors (``driver.complete``); where it is not, only a chain that hashes or has chips
+    is taken for a board."""
     details = _details(reply)
     if isinstance(details.get("chain"), list):
         return []  # the new API's layout
+    known = lookup_model(stats_model(reply)) is not None
     found = []
     for n in _CHAINS:
         rate = units.number(details.get(f"chain_rate{n}"))
         chips = units.integer(details.get(f"chain_acn{n}"))
-        if not rate and not chips and not units.text(details.get(f"chain_acs{n}")):
-            continue  # an empty slot, not a dead board: bmminer lists all 16 ("" or 0 rate)
+        if not (rate is not None if known else rate) and not chips and not units.text(details.get(f"chain_acs{n}")):
+            continue
         found.append({
-            "rate": details.get(f"chain_rate{n}"), "chips": details.get(f"chain_acn{n}"),
+            "chain": n, "rate": details.get(f"chain_rate{n}"), "chips": details.get(f"chain_acn{n}"),
             "pcb": [details.get(f"temp_pcb{n}"), details.get(f"temp{n}")],
             "chip": [details.get(f"temp_chip{n}"), details.get(f"temp2_{n}")],
             "freq": [details.get(f"freq_avg{n}"), details.get(f"freq{n}"), details.get("frequency")],
@@ -149,7 +156,7 @@ BOARDS = (
         Column("frequency_mhz", "freq_avg", _frequency_new),
         Column("hw_errors", "hw", units.counter),
     )),
-    Rows("stats", _legacy_chains, columns=(
+    Rows("stats", _legacy_chains, index="chain", first=first_chain, columns=(
         Column("hashrate_hs", "rate", units.nonnegative, scale=_UNIT),
         Column("chips", "chips", units.integer),
         Column("temp_board_c", "pcb", _hottest),

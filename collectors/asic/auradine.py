@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from collectors import units
 from collectors.asic import cgminer
-from collectors.asic.driver import Column, Driver, Field, Http, Login, Rows, Rpc, at, records_in, words
+from collectors.asic.driver import BOARD_WORDS, Column, Driver, Field, Http, Login, Rows, Rpc, at, records_in, words
 from collectors.asic.rpcreply import names_firmware
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ BOARDS = Rows("devs", records_in("DEVS"), index="ID", columns=(
     Column("hashrate_hs", "MHS 5s", units.mhs_to_hs),
     Column("temp_board_c", "Temperature", units.temperature_c),
     Column("hw_errors", "Hardware Errors", units.counter),
-    Column("status", "Status", words({"alive": "ok"})),
+    Column("status", "Status", words(BOARD_WORDS)),
 ))
 
 FANS = Rows("fan", records_in("Fan"), columns=(Column("rpm", "Speed", units.integer),))

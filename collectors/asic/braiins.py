@@ -18,7 +18,7 @@ from typing import Any
 
 from collectors import units
 from collectors.asic import cgminer
-from collectors.asic.driver import Column, Driver, Field, Rows, Rpc, records, records_in, section
+from collectors.asic.driver import BOARD_WORDS, Column, Driver, Field, Rows, Rpc, records, records_in, section, words
 from collectors.asic.models import first_chain
 from collectors.asic.rpcreply import as_is, names_firmware, rate, summary_rate
 
@@ -35,6 +35,7 @@ BOARDS = (
     Rows("devs", records_in("DEVS"), index="ID", first=first_chain, columns=(
         Column("hashrate_hs", lambda record: rate(record, "1m", "5s"), as_is),
         Column("hw_errors", "Hardware Errors", units.counter),
+        Column("status", "Status", words(BOARD_WORDS)),
     )),
     Rows("devdetails", records_in("DEVDETAILS"), index="ID", first=first_chain, columns=(
         Column("chips", "Chips", units.integer),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from collectors import units
-from collectors.asic.driver import Column, Driver, Field, Rows, Rpc, at, records_in, section, words
+from collectors.asic.driver import BOARD_WORDS, Column, Driver, Field, Rows, Rpc, at, records_in, section, words
 from collectors.asic.rpcreply import as_is, rate, summary_rate
 
 # The ``pools`` reply's POOLS records, in the miner's priority order ("POOL").
@@ -48,7 +48,7 @@ DEVS = Rows("devs", records_in("DEVS"), index=lambda r: r.get("ASC", r.get("GPU"
     Column("hashrate_hs", lambda record: rate(record, "5s"), as_is),
     Column("temp_board_c", "Temperature", units.temperature_c),
     Column("hw_errors", "Hardware Errors", units.counter),
-    Column("status", "Status", words({})),
+    Column("status", "Status", words(BOARD_WORDS)),
 ))
 
 

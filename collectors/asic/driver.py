@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from collectors import limits, units
 from collectors.asic.models import lookup_model
-from collectors.model import Board, ErrorCode, Fan, MinerSnapshot, Pool
+from collectors.model import (BOARD_DEAD, BOARD_DISABLED, BOARD_MISSING, BOARD_OK, Board, ErrorCode, Fan,
+                              MinerSnapshot, Pool)
 
 if TYPE_CHECKING:
     from collectors.credentials import Credential
@@ -194,6 +195,11 @@ def words(table: Mapping[str, str]) -> Callable[[Any], str | None]:
     return convert
 
 
+# cgminer's words for a device's state (DEVS' "Status"), which its forks keep, as the snapshot's:
+# "Sick" and "Initialising" say something none of them does, and stay as they are.
+BOARD_WORDS = {"alive": BOARD_OK, "dead": BOARD_DEAD, "nostart": BOARD_DEAD, "disabled": BOARD_DISABLED}
+
+
 def first(items: Iterable[T], most: int = limits.MAX_RECORDS) -> list[T]:
     """The first ``most`` of the items of a list the device sent, however long it is."""
     return list(islice(items, most))
@@ -247,6 +253,7 @@ class Driver:
                   for key, cls, table in tables if table is not None]
         if self.errors is not None:
             builds.append(("errors", partial(self.errors, replies)))
+        reported = set()
         for key, build in builds:
             try:
                 found = build()
@@ -256,8 +263,9 @@ class Driver:
                 continue
             if found is not None:
                 setattr(snap, key, found)
+                reported.add(key)
         limits.enforce(snap)
-        complete(snap)
+        complete(snap, boards_reported="boards" in reported)
         snap.dropped_fields = sorted(set(dropped))
         return snap
 
@@ -320,17 +328,20 @@ def _select(select: str | Callable[[Any], Any], record: Any) -> Any:
     return select(record)
 
 
-def complete(snap: MinerSnapshot) -> None:
-    """Fill what follows from the rest: model facts, totals, maxima, efficiency.
+def complete(snap: MinerSnapshot, boards_reported: bool) -> None:
+    """Fill what follows from the rest: model facts, every slot of the model, totals, maxima, efficiency.
 
     Runs on a snapshot within its bounds; a total of values within bounds may still not be (16
-    boards at the largest hashrate), so what is derived is checked too."""
+    boards at the largest hashrate), so what is derived is checked too. ``boards_reported``: the
+    reply the boards come from came, so a slot it does not list is a board missing, not unknown."""
     spec = lookup_model(snap.model)
     if spec is not None:
         snap.make = snap.make or spec.make
         snap.algorithm = spec.algorithm or snap.algorithm
         if snap.hashrate_nominal_hs is None:
             snap.hashrate_nominal_hs = spec.hashrate_nominal_hs
+        if boards_reported:
+            snap.boards = _slots(snap.boards, spec.boards)
         for board in snap.boards:
             if board.chips_expected is None:
                 board.chips_expected = spec.chips_per_board
@@ -340,8 +351,10 @@ def complete(snap: MinerSnapshot) -> None:
         if snap.hw_errors is None:
             _total(snap, "hw_errors", snap.boards)
         for board in snap.boards:
-            if board.status is None and board.chips is not None:
-                board.status = "dead" if board.chips == 0 else "ok"
+            if board.chips == 0 and board.status in (None, BOARD_OK):
+                board.status = BOARD_DEAD  # no chip answers: it does not hash, whatever else it says
+            elif board.status is None and board.chips is not None:
+                board.status = BOARD_OK
     temps = [t for b in snap.boards for t in (b.temp_board_c, b.temp_chip_c) if t is not None]
     if temps and (snap.temp_max_c is None or max(temps) > snap.temp_max_c):
         snap.temp_max_c = max(temps)
@@ -352,6 +365,15 @@ def complete(snap: MinerSnapshot) -> None:
             _total(snap, "rejected", snap.pools)
     if snap.efficiency_jth is None:
         snap.efficiency_jth = units.efficiency_jth(snap.power_w, snap.hashrate_hs)
+
+
+def _slots(boards: list[Board], count: int) -> list[Board]:
+    """A board at each of the model's ``count`` slots: the firmware's, or one missing. Past the
+    model's last slot, only a board that hashes or has chips is one: the rest are the empty
+    connectors some firmwares list with zeros (bmminer lists 16)."""
+    listed = {board.index: board for board in boards}
+    return [listed.get(index) or Board(index=index, status=BOARD_MISSING) for index in range(count)] + [
+        board for board in boards if board.index >= count and (board.chips or board.hashrate_hs)]
 
 
 def _total(snap: MinerSnapshot, key: str, parts: list[Board] | list[Pool]) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from collectors import units
 from collectors.asic.driver import Column, Driver, Field, From, Http, Replies, Rows, at, first, rows
-from collectors.model import ErrorCode
+from collectors.model import BOARD_DISABLED, BOARD_OK, ErrorCode
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
@@ -29,7 +29,7 @@ _FAN_NUMBER = re.compile(r"(?<!\d)(\d{1,3})$")
 
 
 def _hashing(rate: Any) -> str | None:
-    return "ok" if units.number(rate) else None
+    return BOARD_OK if units.number(rate) else None
 
 
 def _numbered(record: Any) -> bool:
@@ -54,7 +54,7 @@ BOARDS = (
     )),
     Rows("summary", at("HBStatus"), index="Index", keep=_detected, columns=(
         _CHIPS,
-        Column("status", "Enabled", lambda enabled: None if enabled else "disabled"),
+        Column("status", "Enabled", lambda enabled: None if enabled else BOARD_DISABLED),
     )),
 )
 

@@ -15,7 +15,7 @@ from collectors import limits, units
 from collectors.asic import cgminer
 from collectors.asic.driver import Column, Driver, Field, Replies, Rows, Rpc, at, most, section
 from collectors.asic.rpcreply import names_firmware
-from collectors.model import ErrorCode
+from collectors.model import BOARD_DEAD, ErrorCode
 
 
 def rpc_signature(replies: dict) -> bool:
@@ -27,23 +27,26 @@ def _stats(key: str) -> Any:
     return lambda reply: section(reply, "STATS").get(key)
 
 
-def _count(record: dict, key: str, part: str, cap: int) -> int:
-    """"Board Count" or "Fan Count", never more than the model has."""
-    return units.count(record.get(key), most(_model(record.get("Model")), part, cap))
+def _fan_count(record: dict) -> int:
+    """"Fan Count", never more than the model has."""
+    return units.count(record.get("Fan Count"), most(_model(record.get("Model")), "fans", limits.MAX_FANS))
 
 
 def _boards_of(reply: Any) -> list[dict]:
-    """One record per board of the flat keys prefixed with its number ("0 Chip Count")."""
+    """One record per board of the flat keys prefixed with its slot ("0 Chip Count"), for each slot
+    that has them: a board that stops answering loses its keys, and "Board Count" its count, so
+    the count cannot say which slot is empty."""
     record = section(reply, "STATS")
-    return [{"rate": record.get(f"{n} MHS(Sample)"), "chips": record.get(f"{n} Chip Count"),
+    slots = most(_model(record.get("Model")), "boards", limits.MAX_BOARDS)
+    return [{"slot": n, "rate": record.get(f"{n} MHS(Sample)"), "chips": record.get(f"{n} Chip Count"),
              "temps": [record.get(f"{n} Temp {s}") for s in range(4)], "freq": record.get(f"{n} Freq"),
              "online": record.get(f"{n} Online")}
-            for n in range(_count(record, "Board Count", "boards", limits.MAX_BOARDS))]
+            for n in range(slots) if f"{n} Chip Count" in record]
 
 
 def _fan_speeds(reply: Any) -> list[Any]:
     record = section(reply, "STATS")
-    return [record.get(f"{n} Speed") for n in range(_count(record, "Fan Count", "fans", limits.MAX_FANS))]
+    return [record.get(f"{n} Speed") for n in range(_fan_count(record))]
 
 
 def _hottest(values: list[Any]) -> float | None:
@@ -51,12 +54,12 @@ def _hottest(values: list[Any]) -> float | None:
     return max(temps) if temps else None
 
 
-BOARDS = Rows("stats", _boards_of, columns=(
+BOARDS = Rows("stats", _boards_of, index="slot", columns=(
     Column("hashrate_hs", "rate", units.mhs_to_hs),
     Column("chips", "chips", units.integer),
     Column("temp_board_c", "temps", _hottest),
     Column("frequency_mhz", "freq", units.nonzero),
-    Column("status", "online", lambda online: "dead" if online is False else None),
+    Column("status", "online", lambda online: BOARD_DEAD if online is False else None),
 ))
 
 FANS = Rows("stats", _fan_speeds, columns=(Column("rpm", at(), units.integer),))

@@ -15,8 +15,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from collectors import units
-from collectors.asic.driver import Column, Driver, Field, From, Http, Login, Replies, Rows, at, rows, words
-from collectors.model import ErrorCode
+from collectors.asic.driver import (BOARD_WORDS, Column, Driver, Field, From, Http, Login, Replies, Rows, at, rows,
+                                    words)
+from collectors.model import BOARD_DEAD, BOARD_OK, ErrorCode
 
 if TYPE_CHECKING:
     from collectors.transport.http import WebPage
@@ -46,7 +47,7 @@ BOARDS = Rows("summary", at("miner", "chains"), index="id", first=1, columns=(
     Column("temp_chip_c", at("chip_temp", "max"), units.temperature_c),
     Column("frequency_mhz", lambda chain: chain.get("frequency", chain.get("freq"))),
     Column("hw_errors", "hw_errors", units.counter),
-    Column("status", at("status", "state"), words({"mining": "ok", "failure": "dead"})),
+    Column("status", at("status", "state"), words({**BOARD_WORDS, "mining": BOARD_OK, "failure": BOARD_DEAD})),
 ))
 
 FANS = Rows("summary", at("miner", "cooling", "fans"), columns=(Column("rpm", "rpm", units.integer),))

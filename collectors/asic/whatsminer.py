@@ -21,7 +21,8 @@ from typing import Any
 
 from collectors import limits, units
 from collectors.asic import cgminer
-from collectors.asic.driver import Btminer, Column, Driver, Field, Replies, Rows, Rpc, at, records, records_in, rows, section, words
+from collectors.asic.driver import (BOARD_WORDS, Btminer, Column, Driver, Field, Replies, Rows, Rpc, at, records,
+                                    records_in, rows, section, words)
 from collectors.asic.rpcreply import as_is, rate, status_words, summary_rate
 from collectors.model import ErrorCode
 
@@ -65,6 +66,7 @@ BOARDS = Rows("devs", records_in("DEVS"), index=lambda r: r.get("ASC", r.get("Sl
     Column("temp_chip_c", lambda r: r.get("Chip Temp Max", r.get("Chip Temp Avg")), units.temperature_c),
     Column("frequency_mhz", "Chip Frequency", units.nonzero),
     Column("hw_errors", "Hardware Errors", units.counter),
+    Column("status", "Status", words(BOARD_WORDS)),
 ))
 
 

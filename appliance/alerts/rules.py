@@ -20,7 +20,8 @@ from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from collectors.model import MinerProgram, MinerSnapshot, RigSnapshot, program_keys
+from collectors.model import (BOARD_DEAD, BOARD_DOWN, BOARD_OK, Board, MinerProgram, MinerSnapshot, RigSnapshot,
+                              program_keys)
 
 if TYPE_CHECKING:
     from appliance.alerts.settings import RuleSettings
@@ -47,7 +48,9 @@ class DeviceContext:
     previous_uptime_s: int | None = None  # uptime at the last poll that reported it
     median_hashrate_hs: float | None = None  # H/s, median of the last hour; None until there is enough of it
     share_totals: tuple[tuple[int, int], ...] = ()  # (accepted, rejected) since start, recent polls, oldest first
-    boards_seen: int = 0  # most boards this miner has reported
+    # Most boards this miner has reported: where the model is not in the facts table, the
+    # collectors cannot list a board its firmware stopped reporting, and only a count that drops shows it.
+    boards_seen: int = 0
     gpus_seen: frozenset[str] = frozenset()  # bus ids of every GPU this rig has reported
     # Mining programs whose API answered on this rig before: part -> Unix s it last answered.
     programs_seen: Mapping[str, float] = field(default_factory=dict)
@@ -125,19 +128,26 @@ def hashrate_low(snap: MinerSnapshot, ctx: DeviceContext, rs: RuleSettings,
                   f"(limit {rs.threshold:g} %)")
 
 
-def _dead(board) -> bool:
-    return (board.status or "").lower() == "dead" or board.chips == 0
+def _down(board: Board) -> str | None:
+    """What keeps a board from hashing ("dead", "disabled", "missing"), or None while it can."""
+    if board.status in BOARD_DOWN:
+        return board.status
+    return BOARD_DEAD if board.chips == 0 else None
 
 
 def board_dead(snap: MinerSnapshot, ctx: DeviceContext, rs: RuleSettings, active: Container[str]) -> Iterator[Finding]:
+    """Every board at its slot, judged on what this snapshot says of it: one dead, disabled or missing
+    the first time the commander sees the miner fires after the hold like one that dies later."""
     if not snap.reachable or not snap.boards:
         return  # some firmwares report no boards at all: nothing to judge, not "all missing"
     for board in snap.boards:
         if board.status is None and board.chips is None:
             continue
-        yield Finding(f"board:{board.index}", _dead(board), board.status or f"{board.chips} chips", "dead",
-                      f"board {board.index} is {'dead' if _dead(board) else 'hashing'}")
-    # A board that stops answering vanishes from the firmware's list rather than reporting dead.
+        down = _down(board)
+        yield Finding(f"board:{board.index}", down is not None, board.status or f"{board.chips} chips", BOARD_OK,
+                      f"board {board.index} is {down or 'hashing'}")
+    # A board of a model the collectors have no facts for vanishes from the list rather than
+    # being listed missing.
     count = len(snap.boards)
     if ctx.boards_seen:
         yield Finding("boards", count < ctx.boards_seen, count, ctx.boards_seen,

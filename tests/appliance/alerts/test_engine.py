@@ -14,7 +14,7 @@ import pytest
 from appliance.alerts.engine import AlertEngine, UnknownAlert
 from appliance.alerts.history import read_history
 from appliance.alerts.settings import AlertSettings
-from collectors.model import MinerSnapshot, RigSnapshot, unreachable
+from collectors.model import Board, MinerSnapshot, RigSnapshot, unreachable
 from tests.appliance.alerts.conftest import STEP_S, cycle_time, miner, rig
 
 Change = Callable[[Any, int], None]  # mutates cycle i's healthy snapshot
@@ -63,6 +63,12 @@ def trex_hashrate(percent: float) -> Change:
     return lambda s, i: setattr(s.programs[0], "hashrate_hs", 200e6 * percent / 100)
 
 
+def boards_down(s: MinerSnapshot, i: int) -> None:
+    """As the collectors list a board the firmware no longer reports, and one it disabled."""
+    s.boards[1] = Board(index=1, chips_expected=114, status="missing")
+    s.boards[2] = Board(index=2, chips_expected=114, status="disabled")
+
+
 def storm(s: MinerSnapshot, i: int) -> None:
     # Two rejected shares a cycle from cycle 11 on (the healthy miner rejects none after its first 5).
     s.pools[0].rejected = 5 + 2 * (min(i, 16) - 10)
@@ -89,6 +95,9 @@ SCRIPTS = [
             **over(range(5, 8), lambda s, i: s.boards.pop())},
            {3: [("fired", "board:1")], 4: [("resolved", "board:1")],
             7: [("fired", "boards")], 8: [("resolved", "boards")]}),
+    # Boards down since before the commander first saw the miner: they fire when the hold ends.
+    Script("board_dead", 6, over(range(0, 4), boards_down),
+           {2: [("fired", "board:1"), ("fired", "board:2")], 4: [("resolved", "board:1"), ("resolved", "board:2")]}),
     # 110 of 114 chips = 3.5 % missing > 2 %; 113 of 114 = 0.9 %.
     Script("chips_missing", 6, {**over(range(1, 4), lambda s, i: setattr(s.boards[0], "chips", 110)),
                                 4: lambda s, i: setattr(s.boards[0], "chips", 113)},

@@ -217,6 +217,7 @@ FAULT_LIGHT = Field("fault_light", "blink", _blink, lambda v: v)
 
 DRIVER = Driver(
     name="antminer",
+    rpc_signature=rpc_signature,
     make="Bitmain",
     firmware="stock",
     endpoints=(Rpc("summary"), Rpc("stats"), Rpc("pools")),

@@ -54,8 +54,20 @@ def _watts(value: Any) -> float | None:
     return units.number(value.rstrip("Ww ")) if isinstance(value, str) else units.number(value)
 
 
+def rpc_signature(replies: dict) -> bool:
+    """gcminer names itself in ``version`` ("GCMiner-2023-05.24-..."); FluxOS builds say "FluxOS"."""
+    return names_firmware(replies, "gcminer", "fluxos")
+
+
+def web_signature(page: WebPage) -> bool:
+    """Auradine's web app on port 80 is titled exactly "Miner UI"."""
+    return page.status == 200 and page.title == "Miner UI"
+
+
 DRIVER = Driver(
     name="auradine",
+    rpc_signature=rpc_signature,
+    web_signature=web_signature,
     make="Auradine",
     firmware="stock",
     port=4028,
@@ -83,13 +95,3 @@ DRIVER = Driver(
     pools=cgminer.POOLS,
     required=("summary",),
 )
-
-
-def rpc_signature(replies: dict) -> bool:
-    """gcminer names itself in ``version`` ("GCMiner-2023-05.24-..."); FluxOS builds say "FluxOS"."""
-    return names_firmware(replies, "gcminer", "fluxos")
-
-
-def web_signature(page: WebPage) -> bool:
-    """Auradine's web app on port 80 is titled exactly "Miner UI"."""
-    return page.status == 200 and page.title == "Miner UI"

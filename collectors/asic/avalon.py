@@ -148,6 +148,7 @@ def _version_field(reply: Any) -> str | None:
 
 DRIVER = Driver(
     name="avalon",
+    rpc_signature=rpc_signature,
     make="Canaan",
     firmware="stock",
     endpoints=(Rpc("summary"), Rpc("stats"), Rpc("pools")),

@@ -14,6 +14,7 @@ nothing without a login tells them apart, so one driver serves both and the mode
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from collectors import units
@@ -72,10 +73,21 @@ def errors(replies: Replies) -> list[ErrorCode]:
     return found
 
 
-def _table(name: str, make: str | None) -> Driver:
+def elphapex_signature(page: WebPage) -> bool:
+    """Elphapex's lighttpd asks for Digest in realm "Daoge Miner" (Daoge: the brand's origin)."""
+    return page.status == 401 and (page.realm or "").startswith("Daoge")
+
+
+def blackminer_signature(page: WebPage) -> bool:
+    """Hammer and VolcMiner ask for Digest in realm "blackMiner Configuration"."""
+    return page.status == 401 and (page.realm or "").startswith("blackMiner")
+
+
+def _table(name: str, make: str | None, web_signature: Callable[[WebPage], bool]) -> Driver:
     return Driver(
         name=name,
         make=make,
+        web_signature=web_signature,
         firmware="stock",
         algorithm=None,  # scrypt on every model so far; the model's facts say it
         port=80,
@@ -104,15 +116,5 @@ def _table(name: str, make: str | None) -> Driver:
     )
 
 
-ELPHAPEX = _table("elphapex", "Elphapex")
-BLACKMINER = _table("blackminer", None)
-
-
-def elphapex_signature(page: WebPage) -> bool:
-    """Elphapex's lighttpd asks for Digest in realm "Daoge Miner" (Daoge: the brand's origin)."""
-    return page.status == 401 and (page.realm or "").startswith("Daoge")
-
-
-def blackminer_signature(page: WebPage) -> bool:
-    """Hammer and VolcMiner ask for Digest in realm "blackMiner Configuration"."""
-    return page.status == 401 and (page.realm or "").startswith("blackMiner")
+ELPHAPEX = _table("elphapex", "Elphapex", elphapex_signature)
+BLACKMINER = _table("blackminer", None, blackminer_signature)

@@ -79,6 +79,7 @@ def _tuner(key: str) -> Any:
 
 DRIVER = Driver(
     name="braiins",
+    rpc_signature=rpc_signature,
     make=None,
     firmware="Braiins OS",
     endpoints=(Rpc("summary"), Rpc("pools"), Rpc("devs"), Rpc("devdetails"), Rpc("temps"),

@@ -22,6 +22,7 @@ from collectors.model import (BOARD_DEAD, BOARD_DISABLED, BOARD_MISSING, BOARD_O
 
 if TYPE_CHECKING:
     from collectors.credentials import Credential
+    from collectors.transport.http import WebPage
 
 T = TypeVar("T")
 
@@ -229,6 +230,11 @@ class Driver:
     rpc_extra: Mapping[str, Any] | None = None  # extra top-level request keys ({"new_api": true})
     identity: tuple[Endpoint, ...] = ()  # fetched once per device (model, MAC, serial), not every poll
     required: tuple[str, ...] = ()  # endpoints without which the poll has failed
+    # How identification (collectors/identify.py) knows the firmware, at the step that finds it:
+    rpc_signature: Callable[[dict], bool] | None = None  # the RPC's version (then devdetails) replies
+    btminer_signature: Callable[[Any], bool] | None = None  # 4433's get.device.info reply
+    web_signature: Callable[[WebPage], bool] | None = None  # the page at web_probe on the driver's web port
+    web_probe: str = "/"
 
     def parse(self, replies: Replies, ip: str, port: int | None = None) -> MinerSnapshot:
         """Map decoded replies to a snapshot. A bad field drops only itself, and is named in

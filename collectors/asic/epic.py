@@ -134,8 +134,15 @@ def _total(reply: Any) -> float | None:
     return sum(rates) * _MH if rates else None
 
 
+def web_signature(page: WebPage) -> bool:
+    """GET :4028/capabilities answers JSON only ePIC writes ("Max HBs", "Performance Estimator")."""
+    return page.status == 200 and '"Max HBs"' in page.body and '"Model"' in page.body
+
+
 DRIVER = Driver(
     name="epic",
+    web_signature=web_signature,
+    web_probe=WEB_PROBE_PATH,
     make=None,  # ePIC runs on other makers' hardware: the model tells
     firmware="ePIC",
     port=4028,
@@ -164,8 +171,3 @@ DRIVER = Driver(
     algorithm="SHA256",
     required=("summary",),
 )
-
-
-def web_signature(page: WebPage) -> bool:
-    """GET :4028/capabilities answers JSON only ePIC writes ("Max HBs", "Performance Estimator")."""
-    return page.status == 200 and '"Max HBs"' in page.body and '"Model"' in page.body

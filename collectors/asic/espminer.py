@@ -68,8 +68,14 @@ POOLS = Rows("system_info", _stratums, keep=lambda stratum: stratum["url"] is no
 ))
 
 
+def web_signature(page: WebPage) -> bool:
+    """AxeOS, ESP-Miner's web app, names itself in the page's title."""
+    return page.status == 200 and "AxeOS" in page.body
+
+
 DRIVER = Driver(
     name="espminer",
+    web_signature=web_signature,
     make="BitAxe",
     firmware="ESP-Miner",
     port=80,
@@ -88,8 +94,3 @@ DRIVER = Driver(
     pools=POOLS,
     required=("system_info",),
 )
-
-
-def web_signature(page: WebPage) -> bool:
-    """AxeOS, ESP-Miner's web app, names itself in the page's title."""
-    return page.status == 200 and "AxeOS" in page.body

@@ -75,8 +75,14 @@ def _total(reply: Any) -> float | None:
     return _rate(record[0]) if record else None
 
 
+def web_signature(page: WebPage) -> bool:
+    """Goldshell's web app is built on its "cloud-box" front end, named in the page."""
+    return page.status == 200 and "cloud-box" in page.body
+
+
 DRIVER = Driver(
     name="goldshell",
+    web_signature=web_signature,
     make="Goldshell",
     firmware="stock",
     algorithm=None,  # every model mines another coin; the model's facts say which
@@ -99,8 +105,3 @@ DRIVER = Driver(
     pools=cgminer.POOLS,
     required=("devs",),
 )
-
-
-def web_signature(page: WebPage) -> bool:
-    """Goldshell's web app is built on its "cloud-box" front end, named in the page."""
-    return page.status == 200 and "cloud-box" in page.body

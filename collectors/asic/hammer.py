@@ -29,6 +29,7 @@ def rpc_signature(replies: dict) -> bool:
 
 DRIVER = Driver(
     name="hammer",
+    rpc_signature=rpc_signature,
     make="Hammer",
     firmware="stock",
     algorithm="Scrypt",

@@ -89,8 +89,14 @@ def _model(data: Any) -> str | None:
     return f"IceRiver {models[-1].upper()}" if models else None
 
 
+def web_signature(page: WebPage) -> bool:
+    """IceRiver's panel page is titled 用户界面 ("user interface")."""
+    return page.status == 200 and page.title == "用户界面"
+
+
 DRIVER = Driver(
     name="iceriver",
+    web_signature=web_signature,
     make="IceRiver",
     firmware="stock",
     algorithm=None,  # kHeavyHash on KS models, Scrypt on AL: by model
@@ -113,8 +119,3 @@ DRIVER = Driver(
     pools=POOLS,
     required=("userpanel",),
 )
-
-
-def web_signature(page: WebPage) -> bool:
-    """IceRiver's panel page is titled 用户界面 ("user interface")."""
-    return page.status == 200 and page.title == "用户界面"

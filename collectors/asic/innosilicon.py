@@ -52,8 +52,14 @@ BOARDS = (
 )
 
 
+def web_signature(page: WebPage) -> bool:
+    """Innosilicon's web app is the DragonMint one, and keeps its name in the page."""
+    return page.status == 200 and "DragonMint" in page.body
+
+
 DRIVER = Driver(
     name="innosilicon",
+    web_signature=web_signature,
     make="Innosilicon",
     firmware="stock",
     algorithm=None,  # SHA256, Ethash, Scrypt... by model
@@ -73,8 +79,3 @@ DRIVER = Driver(
     pools=replace(cgminer.POOLS, endpoint="summary"),
     required=("all",),
 )
-
-
-def web_signature(page: WebPage) -> bool:
-    """Innosilicon's web app is the DragonMint one, and keeps its name in the page."""
-    return page.status == 200 and "DragonMint" in page.body

@@ -27,6 +27,7 @@ def _config(key: str) -> Any:
 
 DRIVER = Driver(
     name="luxos",
+    rpc_signature=rpc_signature,
     make=None,
     firmware="LuxOS",
     endpoints=(Rpc("summary"), Rpc("stats"), Rpc("pools"), Rpc("power")),

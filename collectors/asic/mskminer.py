@@ -52,6 +52,7 @@ def _details(key: str) -> Any:
 
 DRIVER = Driver(
     name="mskminer",
+    rpc_signature=rpc_signature,
     make="Bitmain",
     firmware="MSKMiner",
     endpoints=(Rpc("summary"), Rpc("stats"), Rpc("pools")),

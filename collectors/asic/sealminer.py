@@ -78,6 +78,7 @@ def _model(value: Any) -> str | None:
 
 DRIVER = Driver(
     name="sealminer",
+    rpc_signature=rpc_signature,
     make="Bitdeer",
     firmware="stock",
     endpoints=(Rpc("summary"), Rpc("stats"), Rpc("pools")),

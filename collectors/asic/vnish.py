@@ -73,8 +73,14 @@ def _errors(replies: Replies) -> list[ErrorCode]:
     return found
 
 
+def web_signature(page: WebPage) -> bool:
+    """VNish's web app is AnthillOS, and says so in its page."""
+    return page.status == 200 and "AnthillOS" in page.body
+
+
 DRIVER = Driver(
     name="vnish",
+    web_signature=web_signature,
     make="Bitmain",
     firmware="VNish",
     port=80,
@@ -94,8 +100,3 @@ DRIVER = Driver(
     errors=_errors,
     required=("summary",),
 )
-
-
-def web_signature(page: WebPage) -> bool:
-    """VNish's web app is AnthillOS, and says so in its page."""
-    return page.status == 200 and "AnthillOS" in page.body

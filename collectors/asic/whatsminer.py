@@ -98,6 +98,7 @@ def errors(replies: Replies) -> list[ErrorCode]:
 
 DRIVER = Driver(
     name="whatsminer",
+    rpc_signature=rpc_signature,
     make="MicroBT",
     firmware="stock",
     endpoints=(Rpc("summary"), Rpc("devs"), Rpc("pools")),
@@ -176,6 +177,7 @@ def errors_v3(replies: Replies) -> list[ErrorCode]:
 
 DRIVER_V3 = Driver(
     name="whatsminer_v3",
+    btminer_signature=v3_signature,
     make="MicroBT",
     firmware="stock",
     port=4433,

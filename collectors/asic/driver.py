@@ -1,4 +1,6 @@
-"""What a driver is: a table of the endpoints one poll fetches and the fields read from them.
+"""What a driver is: data. The endpoints one poll fetches, ``Field`` rows for the miner's values,
+``Rows`` tables for its boards, fans and pools, its ``Login`` where the firmware wants one, and the
+signature identification knows it by.
 
 A driver module builds one ``Driver`` (or one per firmware variant). It never opens a socket:
 ``collectors.poll`` fetches every endpoint once per poll (all RPC commands of a driver go out as

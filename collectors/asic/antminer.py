@@ -106,7 +106,8 @@ def _legacy_chains(reply: Any) -> list[dict]:
     for n in _CHAINS:
         rate = units.number(details.get(f"chain_rate{n}"))
         chips = units.integer(details.get(f"chain_acn{n}"))
-        if not (rate is not None if known else rate) and not chips and not units.text(details.get(f"chain_acs{n}")):
+        detected = rate is not None if known else bool(rate)
+        if not detected and not chips and not units.text(details.get(f"chain_acs{n}")):
             continue
         found.append({
             "chain": n, "rate": details.get(f"chain_rate{n}"), "chips": details.get(f"chain_acn{n}"),

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from appliance.config import load
 from collectors import algorithms
-from collectors.cli import poll_table
+from collectors.display import poll_table
 from collectors.model import MinerSnapshot
 
 BASE = "127.77.0.1"

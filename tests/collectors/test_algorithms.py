@@ -7,7 +7,7 @@ import pytest
 
 from collectors import algorithms
 from collectors.algorithms import ALGORITHMS, canonical, number, text, totals, unit
-from collectors.cli import poll_table
+from collectors.display import poll_table
 from collectors.model import MinerSnapshot
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, TypeVar
 
 import uvloop
 
@@ -20,6 +21,8 @@ from collectors.model import MinerSnapshot
 from collectors.poll import Poller, PollSettings
 from collectors.scan import raise_open_files_limit, scan
 from collectors.targets import TargetError, expand
+
+T = TypeVar("T")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,15 +42,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per device per line")
-    parser.add_argument("--timeout", type=float, default=3.0, metavar="S",
+    parser.add_argument("--timeout", type=seconds, default=3.0, metavar="S",
                         help="seconds per device, everything included (default 3)")
-    parser.add_argument("--concurrency", type=int, default=200, metavar="N",
+    parser.add_argument("--concurrency", type=count, default=200, metavar="N",
                         help="devices in flight at once (default 200)")
-    parser.add_argument("--web-port", type=int, default=80, metavar="PORT",
+    parser.add_argument("--web-port", type=port, default=80, metavar="PORT",
                         help="the miners' web port (default 80)")
     parser.add_argument("--credentials", metavar="FILE",
                         help="TOML file, mode 0600: [antminer] username = ..., password = ... "
                              "(per driver; the makers' factory logins otherwise)")
+
+
+def _checked(convert: Callable[[str], T], what: str, fits: Callable[[T], bool], hint: str) -> Callable[[str], T]:
+    """An argparse type: ``convert`` the text, and refuse what does not ``fit`` in one sentence
+    (argparse prints it as "argument --timeout: 0 is not a time limit: give ...")."""
+    def check(text: str) -> T:
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not fits(value):
+            raise argparse.ArgumentTypeError(f"{text} is not {what}: {hint}")
+        return value
+    return check
+
+
+# 0 or less would fail every device and blame it; nan and inf never end.
+seconds = _checked(float, "a time limit", lambda s: 0 < s < math.inf, "give a number of seconds above 0")
+count = _checked(int, "a number of devices at once", lambda n: n >= 1, "give 1 or more")
+port = _checked(int, "a port", lambda n: 0 < n < 65536, "give a number from 1 to 65535")
 
 
 def _settings(args: argparse.Namespace) -> PollSettings | None:
@@ -56,7 +79,7 @@ def _settings(args: argparse.Namespace) -> PollSettings | None:
     except CredentialsFileError as exc:
         print(f"minerwatch: {exc}", file=sys.stderr)
         return None
-    return PollSettings(timeout_s=args.timeout, concurrency=max(1, args.concurrency), web_port=args.web_port,
+    return PollSettings(timeout_s=args.timeout, concurrency=args.concurrency, web_port=args.web_port,
                         credentials=credentials)
 
 

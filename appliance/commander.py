@@ -39,8 +39,8 @@ from appliance.store.jobs import maintain, store_cycle
 from appliance.store.latest import load_latest
 from collectors.asic import DRIVERS
 from collectors.credentials import Credentials
-from collectors.identify import identify
-from collectors.model import MinerSnapshot, RigSnapshot, sentry_address, unreachable
+from collectors.fleet import poll_target
+from collectors.model import MinerSnapshot, RigSnapshot, sentry_address
 from collectors.poll import Poller, PollSettings
 from collectors.rig import poll_rigs
 from collectors.scan import scan
@@ -181,21 +181,14 @@ class Commander:
         return Outcome(ok=ok, failed=len(snapshots) - ok)
 
     async def _poll_device(self, device: Device) -> MinerSnapshot:
+        """One device's poll; one without a driver is identified first."""
         assert self.poller is not None and device.ip is not None
-        driver_name = device.driver
-        port = device.port
-        if driver_name not in DRIVERS:
-            async with self.poller.slots:
-                found = await identify(self.poller, device.ip, port or 4028, self.settings.timeout_s)
-            if found.driver is None:
-                return unreachable(device.ip, port or 4028, found.error or "no miner answered",
-                                   polled_at=time.time())
-            driver_name, port = found.driver, port or found.port
-        snapshot, identity = await self.poller.poll(device.ip, DRIVERS[driver_name], port,
-                                                    self.identities.get(device.key))
-        if identity is not None:
-            self.identities[device.key] = identity
-        return snapshot
+        driver = device.driver if device.driver in DRIVERS else None
+        polled = await poll_target(self.poller, Target(device.ip, device.port), driver,
+                                   self.identities.get(device.key))
+        if polled.identity is not None:
+            self.identities[device.key] = polled.identity
+        return polled.snapshot
 
     @_rebuilds_a_damaged_inventory
     async def sentries_cycle(self) -> Outcome:

@@ -3,26 +3,42 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from collectors.asic import DRIVERS
-from collectors.identify import identify
+from collectors.identify import RPC_PORT, Identity, identify
 from collectors.model import MinerSnapshot, unreachable
 from collectors.poll import Poller
 from collectors.targets import Target
 
 
-async def poll_target(poller: Poller, target: Target, driver_name: str | None = None) -> MinerSnapshot:
-    """One miner: with ``driver_name`` straight to the poll, otherwise identified first."""
-    port = target.port
+@dataclass(frozen=True, slots=True)
+class Polled:
+    """One miner's poll, with what the next poll of the same device can reuse."""
+
+    snapshot: MinerSnapshot
+    identity: Mapping[str, Any] | None  # the identity replies to pass to the next poll (Poller.poll)
+    found: Identity | None  # what identification said, when no driver was given
+
+
+async def poll_target(poller: Poller, target: Target, driver_name: str | None = None,
+                      identity: Mapping[str, Any] | None = None) -> Polled:
+    """One miner: with ``driver_name`` straight to the poll, otherwise identified first (on the
+    target's port alone, when it has one)."""
+    port, found, started = target.port, None, time.time()
     if driver_name is None:
         async with poller.slots:
-            found = await identify(poller, target.ip, port or 4028, poller.settings.timeout_s)
+            found = await identify(poller, target.ip, port, poller.settings.timeout_s)
         if found.driver is None:
-            return unreachable(target.ip, port or 4028, found.error or "no miner answered")
-        driver_name, port = found.driver, port or found.port
-    snapshot, _ = await poller.poll(target.ip, DRIVERS[driver_name], port)
-    return snapshot
+            snapshot = unreachable(target.ip, port or found.port or RPC_PORT, found.error or "no miner answered",
+                                   polled_at=started)
+            return Polled(snapshot, identity, found)
+        driver_name, port = found.driver, found.port
+    snapshot, identity = await poller.poll(target.ip, DRIVERS[driver_name], port, identity)
+    return Polled(snapshot, identity, found)
 
 
 async def poll_fleet(poller: Poller, targets: Iterable[Target], driver_name: str | None = None,
@@ -30,9 +46,9 @@ async def poll_fleet(poller: Poller, targets: Iterable[Target], driver_name: str
     """Every target, in the order given; a bad miner only spoils its own snapshot."""
 
     async def one(target: Target) -> MinerSnapshot:
-        snapshot = await poll_target(poller, target, driver_name)
+        polled = await poll_target(poller, target, driver_name)
         if progress:
             progress(1)
-        return snapshot
+        return polled.snapshot
 
     return list(await asyncio.gather(*(one(t) for t in targets)))

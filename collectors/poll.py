@@ -40,6 +40,14 @@ class PollSettings:
     known_hosts: ssh.KnownHosts = field(default_factory=ssh.KnownHosts)
 
 
+WEB = 80  # a driver's port 80 stands for the farm's web port (``PollSettings.web_port``)
+
+
+def api_port(driver: Driver, web_port: int) -> int:
+    """Where a driver's main API listens unless told: its own port; the farm's web port for a web firmware."""
+    return web_port if driver.port == WEB else driver.port
+
+
 def surprise(who: str, ip: str, what: str, exc: BaseException) -> str:
     """The sentence for an exception nobody meant to raise: "driver antminer could not read
     10.0.3.9's stats: OverflowError (int too large to convert to float)"."""
@@ -95,7 +103,7 @@ class Poller:
         the identity to pass to the next poll: None again when this poll failed, so the next one
         asks for it once more.
         """
-        port = driver.port if port is None else port
+        port = api_port(driver, self.settings.web_port) if port is None else port
         surprises: list[tuple[str, BaseException]] = []
         async with self.slots:
             started, clock = time.time(), time.perf_counter()
@@ -129,6 +137,8 @@ class Poller:
     async def _fetch(self, ip: str, port: int, driver: Driver, endpoints: tuple[Endpoint, ...],
                      surprises: list[tuple[str, BaseException]]
                      ) -> tuple[dict[str, Any], dict[str, CollectorError]]:
+        """Every endpoint's reply, or why it failed. An endpoint on the driver's main API is asked on
+        ``port`` (a miner given as ``IP:PORT``); the others on their own ports."""
         batched = [e.command for e in endpoints if isinstance(e, Rpc) and e.parameter is None]
         jobs: dict[str, Any] = {}
         if batched:
@@ -139,11 +149,12 @@ class Poller:
                 jobs[endpoint.name] = rpc.command(ip, port, endpoint.command, endpoint.parameter,
                                                   timeout=self.settings.timeout_s, extra=driver.rpc_extra)
             elif isinstance(endpoint, Http):
-                web_port = endpoint.port or self.settings.web_port
-                jobs[endpoint.name] = self.http.fetch(ip, web_port, endpoint, driver=driver.name,
+                at = port if (endpoint.port or WEB) == driver.port else endpoint.port or self.settings.web_port
+                jobs[endpoint.name] = self.http.fetch(ip, at, endpoint, driver=driver.name,
                                                       credentials=self.settings.credentials)
             elif isinstance(endpoint, Btminer):
-                jobs[endpoint.name] = btminer.command(ip, btminer.DEFAULT_PORT, endpoint.command, endpoint.parameter,
+                at = port if driver.port == btminer.DEFAULT_PORT else btminer.DEFAULT_PORT
+                jobs[endpoint.name] = btminer.command(ip, at, endpoint.command, endpoint.parameter,
                                                       timeout=self.settings.timeout_s)
             elif isinstance(endpoint, Ssh):
                 credential = self.settings.credentials.for_driver(driver.name, ip)

@@ -76,7 +76,7 @@ async def scan(poller: Poller, targets: Iterable[Target], *, connect_timeout_s: 
         while (item := await alive.get()) is not None:
             position, target = item
             async with poller.slots:
-                found[position] = await identify(poller, target.ip, target.port or 4028,
+                found[position] = await identify(poller, target.ip, target.port,
                                                  poller.settings.timeout_s)
             if progress:
                 progress(1)

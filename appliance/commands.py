@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     alerts.set_defaults(func=run_alerts)
 
     demo = subparsers.add_parser("demo", help="a simulated farm and a commander watching it, live in the terminal")
-    demo.add_argument("--miners", type=int, default=60)
+    demo.add_argument("--miners", type=int, default=60, metavar="N", help="emulated miners in the farm (default 60)")
     demo.add_argument("--interval", type=float, default=10, metavar="S", help="seconds between polls (default 10)")
     demo.add_argument("--rounds", type=int, default=0, metavar="N", help="stop after N polls (default: Ctrl-C)")
     demo.add_argument("--keep", action="store_true",

@@ -44,3 +44,12 @@ def scan_table(found: list[Identity], scanned: int) -> str:
     known = sum(1 for i in found if i.driver)
     table = _table(["IP", "PORT", "MAKE", "FIRMWARE", "DRIVER", "EVIDENCE"], rows)
     return f"{table}\n{known} miners found ({len(found) - known} unknown devices) in {scanned} addresses"
+
+
+def silent_line(ips: list[str], checked: int, why: str, listed: bool) -> str:
+    """One line for the addresses where nothing listens (``why``): named when they are few, else
+    counted, with how to list them."""
+    line = f"{len(ips):,} of {checked:,} addresses silent ({why})"
+    if listed:
+        return line
+    return f"{line}: {', '.join(ips)}" if len(ips) <= 5 else f"{line}; --all lists them"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from collectors.asic import DRIVERS
-from collectors.identify import RPC_PORT, Identity, identify
+from collectors.identify import RPC_PORT, Identity, identify_target
 from collectors.model import MinerSnapshot, unreachable
 from collectors.poll import Poller
 from collectors.targets import Target
@@ -30,8 +30,7 @@ async def poll_target(poller: Poller, target: Target, driver_name: str | None = 
     target's port alone, when it has one)."""
     port, found, started = target.port, None, time.time()
     if driver_name is None:
-        async with poller.slots:
-            found = await identify(poller, target.ip, port, poller.settings.timeout_s)
+        found = await identify_target(poller, target)
         if found.driver is None:
             snapshot = unreachable(target.ip, port or found.port or RPC_PORT, found.error or "no miner answered",
                                    polled_at=started)

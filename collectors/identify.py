@@ -41,6 +41,7 @@ from collectors.asic import BTMINER_SIGNATURES, DRIVERS, RPC_SIGNATURES, WEB_SIG
 from collectors.asic.driver import Http
 from collectors.errors import CollectorError, DeviceUnreachable, NoAnswer, ProtocolError
 from collectors.poll import WEB, Poller, api_port, surprise
+from collectors.targets import Target
 from collectors.transport import btminer, rpc
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,12 @@ async def identify(poller: Poller, ip: str, port: int | None = None, budget_s: f
     finally:
         poller.failures.update(ip, "identify", probes.surprises)
     return found or probes.verdict(budget_s)
+
+
+async def identify_target(poller: Poller, target: Target) -> Identity:
+    """``identify`` a target (on its port, when it has one) once one of the poller's slots is free."""
+    async with poller.slots:
+        return await identify(poller, target.ip, target.port, poller.settings.timeout_s)
 
 
 @dataclass

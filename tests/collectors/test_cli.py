@@ -3,14 +3,22 @@ against an emulated farm over real sockets."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import io
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
 
 import pytest
 
+from appliance.cli import build_parser
+from collectors.cli import progress_bar
 from simfarm.farm import Farm
+from tests.conftest import until
 from tests.simfarm.conftest import free_base
 
 CLI = [sys.executable, "-m", "appliance.cli"]
@@ -45,12 +53,101 @@ async def test_a_target_given_with_its_port_is_identified_and_polled_there():
     web_miner = next(m for m in farm.miners.values() if m.driver == "goldshell")
     async with farm:
         done = await asyncio.to_thread(minerwatch, "poll", f"{rpc_miner.ip}:4029", f"{web_miner.ip}:8081",
-                                       f"{web_miner.ip}:4029", "--json")
+                                       f"{web_miner.ip}:4029", "--json", "--all")
     polled = objects(done)
     assert polled[f"{rpc_miner.ip}:4029"]["make"] == "Bitmain", polled
     assert polled[f"{rpc_miner.ip}:4029"]["reachable"], polled[f"{rpc_miner.ip}:4029"]["error"]
     assert polled[f"{web_miner.ip}:8081"]["make"] == "Goldshell", polled
     assert polled[f"{web_miner.ip}:8081"]["reachable"], polled[f"{web_miner.ip}:8081"]["error"]
     wrong = polled[f"{web_miner.ip}:4029"]
-    assert not wrong["reachable"] and f"{web_miner.ip}:4029" in wrong["error"], wrong["error"]
-    assert ":80" not in wrong["error"], wrong["error"]  # not a port nobody asked about
+    assert not wrong["reachable"] and wrong["error"] == f"{web_miner.ip}: nothing accepted a connection on port 4029 within 1 s"
+
+
+@pytest.fixture
+async def small_farm():
+    """Four miners at the start of a /24 of their own, the third of them answering garbage."""
+    async with Farm(miners=4, mix={"antminer": 1, "avalon": 1}, base=free_base(), seed=6, web_port=8080) as farm:
+        await farm.inject(list(farm.miners)[2], "garbage")
+        yield farm
+
+
+async def test_poll_of_a_network_lists_what_answered_and_sums_up_the_silent(small_farm):
+    ips = list(small_farm.miners)
+    network = ips[0].rsplit(".", 1)[0] + ".0/24"
+    common = (network, "--timeout", "3", "--web-port", "8080")
+    table, every_row, as_json, every_object = await asyncio.gather(*(asyncio.to_thread(minerwatch, "poll", *args) for args in (
+        common, (*common, "--all"), (*common, "--json"), (*common, "--json", "--all"))))
+    for done in (table, every_row, as_json, every_object):
+        assert done.returncode == 0 and done.stderr == "", done.stderr  # no progress bar but on a terminal
+
+    lines = table.stdout.splitlines()
+    assert [line.split()[0] for line in lines[1:-2]] == ips
+    assert "could not be identified" in lines[3], lines[3]  # the garbage one answered, badly
+    assert lines[-2] == "3 of 4 miners answered"
+    assert lines[-1] == ("250 of 254 addresses silent (nothing accepted a connection on port 4028, 4433 or 8080 "
+                         "within 1 s); --all lists them")
+    rows = every_row.stdout.splitlines()
+    assert len(rows) == 1 + 254 + 2 and rows[-1].startswith("250 of 254 addresses silent (")
+    silent_row = next(row for row in rows if row.startswith(f"{ips[0].rsplit('.', 1)[0]}.250 "))
+    assert silent_row.endswith("nothing accepted a connection on port 4028, 4433 or 8080 within 1 s")
+
+    answered = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [o["ip"] for o in answered] == ips
+    assert [o["reachable"] for o in answered] == [True, True, False, True]
+    everything = [json.loads(line) for line in every_object.stdout.splitlines()]
+    assert len(everything) == 254
+    assert [(o["ip"], o["reachable"]) for o in everything if o["ip"] in ips] == [
+        (o["ip"], o["reachable"]) for o in answered]
+    silent = [o for o in everything if o["ip"] not in ips]
+    assert all(not o["reachable"] and o["error"] == f"{o['ip']}: nothing accepted a connection on port 4028, "
+               "4433 or 8080 within 1 s" for o in silent), silent[0]
+
+
+@pytest.mark.parametrize(("command", "last_request"), [("scan", "version"), ("poll", "summary")])
+async def test_ctrl_c_prints_what_was_found_so_far_and_says_it_was_interrupted(command, last_request):
+    async with Farm(miners=6, mix={"avalon": 1}, base=free_base(), seed=8, web_port=8080) as farm:
+        *healthy, hung = farm.miners
+        await farm.inject(hung, "hangs")
+        served: dict[str, set[str]] = {ip: set() for ip in healthy}
+        for ip in healthy:  # what each healthy miner was asked, to know when the command is done with it
+            miner = farm.miners[ip]
+            miner.rpc = lambda name, *rest, _ip=ip, _rpc=miner.rpc: served[_ip].add(name) or _rpc(name, *rest)
+        network = healthy[0].rsplit(".", 1)[0] + ".0/22"  # 1,022 addresses, the miners in the first few
+        # Two at a time: while one is stuck on the hung miner, the other takes the healthy ones in turn,
+        # recording each before it asks the next; so once all were asked, all but two are recorded.
+        process = subprocess.Popen([*CLI, command, network, "--json", "--timeout", "60", "--web-port", "8080",
+                                    "--concurrency", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            await until(lambda: all(last_request in served[ip] for ip in healthy), f"{command} of the healthy miners")
+            process.send_signal(signal.SIGINT)
+            out, err = await asyncio.to_thread(process.communicate, timeout=30)
+        finally:
+            process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    verb = {"scan": "scanned", "poll": "polled"}[command]
+    assert re.fullmatch(rf"minerwatch: interrupted after [\d,]+ of 1,022 addresses; the rest were not {verb}\n", err), err
+    found = [json.loads(line) for line in out.splitlines()]
+    assert len(found) >= len(healthy) - 2 and {o["ip"] for o in found} <= set(healthy), found
+    assert all(o.get("driver") == "avalon" or o.get("make") == "Canaan" for o in found), found
+
+
+def test_progress_is_drawn_on_a_terminal_only():
+    with progress_bar(3, "address", io.StringIO()) as progress:
+        assert progress is None  # a file or a pipe gets the results alone
+    controller, terminal = os.openpty()  # a terminal that reports no size, as under script(1)
+    with open(terminal, "w") as stream:
+        with progress_bar(3, "address", stream) as progress:
+            assert progress is not None
+            progress(3)
+    drawn = os.read(controller, 65536).decode()
+    os.close(controller)
+    assert "0/3 [" in drawn and "address/s" in drawn, drawn
+
+
+@pytest.mark.parametrize("command", ["poll", "scan"])
+def test_help_explains_every_option(command):
+    parser = build_parser()
+    [subparsers] = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    for action in subparsers.choices[command]._actions:
+        assert action.help and len(action.help) > 20, action.option_strings or action.dest

@@ -133,7 +133,7 @@ async def test_scan_reports_a_stranger_as_unknown_with_what_it_said():
     assert "answered but not as a miner" in found[0].error and ip in found[0].error
 
 
-def test_poll_command_prints_one_json_object_per_address(tmp_path):
+def test_poll_command_with_all_prints_one_json_object_per_address(tmp_path):
     inventory = tmp_path / "farm.json"
     base = free_base()
     farm = subprocess.Popen([sys.executable, "-m", "simfarm", "--miners", "4", "--mix", "antminer=1,avalon=1",
@@ -149,7 +149,7 @@ def test_poll_command_prints_one_json_object_per_address(tmp_path):
         rows = rows["miners"] if isinstance(rows, dict) else rows
         dead = base.rsplit(".", 1)[0] + ".250"
         targets = [row["ip"] for row in rows] + [dead]
-        done = subprocess.run([sys.executable, "-m", "appliance.cli", "poll", *targets, "--json",
+        done = subprocess.run([sys.executable, "-m", "appliance.cli", "poll", *targets, "--json", "--all",
                                "--timeout", "3", "--web-port", "8080"],
                               capture_output=True, text=True, timeout=60, env={**os.environ})
     finally:

@@ -74,6 +74,7 @@ class Commander:
         self.last_rigs: list[RigSnapshot] = []
         self.last_transitions: list[Any] = []
         self.last_poll: tuple[float, float] | None = None  # (Unix s it started, ms it took)
+        self.warned: dict[str, tuple[str, ...]] = {}  # address -> the warnings of its last poll that answered
         self.inventory: Inventory | None = None
         self.poller: Poller | None = None
         self.alerts: AlertService | None = None
@@ -169,6 +170,7 @@ class Commander:
             not_stored = None
         self.scheduler.health.role = ha.role(self.config.alerts.ha_role_file)
         self.last_transitions = self.alerts.cycle(started, snapshots)
+        self._log_warnings(snapshots)
         self._forget_unwatched(d.ip for d in devices)
         self.last_snapshots = snapshots
         self.last_poll = (started, round((time.time() - started) * 1000, 1))
@@ -206,6 +208,20 @@ class Commander:
         await self._publish_farm()
         ok = sum(1 for r in rigs if r.reachable)
         return Outcome(ok=ok, failed=len(rigs) - ok)
+
+    def _log_warnings(self, snapshots: Iterable[MinerSnapshot]) -> None:
+        """A miner's warnings (a login it refuses) are not alerts: each is logged when it begins,
+        and one line when they end; a miner that did not answer says nothing either way."""
+        for snap in snapshots:
+            if not snap.reachable:
+                continue
+            now, before = tuple(snap.warnings), self.warned.get(snap.ip, ())
+            for warning in now:
+                if warning not in before:
+                    log.warning("%s: %s", snap.ip, warning)
+            if before and not now:
+                log.info("%s: polled without warnings again", snap.ip)
+            self.warned[snap.ip] = now
 
     def _forget_unwatched(self, polled_ips: Iterable[str]) -> None:
         """Alerts are filed under a miner's address: when a miner moves (DHCP) or leaves, nothing is

@@ -16,6 +16,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def poll_table(snapshots: list[MinerSnapshot]) -> str:
+    """A row per miner, a line per warning (a login refused), and how many answered."""
     rows = []
     for s in snapshots:
         if not s.reachable:
@@ -34,7 +35,8 @@ def poll_table(snapshots: list[MinerSnapshot]) -> str:
     up = sum(1 for s in snapshots if s.reachable)
     table = _table(["IP", "MAKE", "MODEL", "FIRMWARE", "ALGORITHM", "HASHRATE", "TEMP", "FANS RPM", "BOARDS",
                     "POOL / ERROR"], rows)
-    return f"{table}\n{up} of {len(snapshots)} miners answered"
+    warnings = "".join(f"warning: {warning}\n" for s in snapshots for warning in s.warnings)
+    return f"{table}\n{warnings}{up} of {len(snapshots)} miners answered"
 
 
 def scan_table(found: list[Identity], scanned: int) -> str:

@@ -80,6 +80,10 @@ class MinerSnapshot:
     # "boards.temp_chip_c", "fans" (some or all of the list). Each is None (or the total of the
     # boards, where they have one), or the item is left out of its list.
     dropped_fields: list[str] = field(default_factory=list)
+    # One sentence per problem that cost part of the poll but not the poll: a login the device
+    # refused, and what it leaves unknown ("10.0.3.7:80 refused the login for user root: mac and
+    # hostname are unknown").
+    warnings: list[str] = field(default_factory=list)
     hashrate_hs: float | None = None  # H/s, the firmware's short average (5 s to 1 min)
     hashrate_avg_hs: float | None = None  # H/s, average since start (or the longest it gives)
     hashrate_nominal_hs: float | None = None  # H/s, what the model is rated for

@@ -23,7 +23,7 @@ from typing import Any
 
 from collectors.asic.driver import Btminer, Driver, Endpoint, Http, Rpc, Ssh
 from collectors.credentials import Credentials
-from collectors.errors import CollectorError, DeviceUnreachable, ProtocolError
+from collectors.errors import AuthFailed, CollectorError, DeviceUnreachable, ProtocolError
 from collectors.model import MinerSnapshot, unreachable
 from collectors.transport import btminer, rpc, ssh
 from collectors.transport.http import HttpClient
@@ -54,6 +54,26 @@ def surprise(who: str, ip: str, what: str, exc: BaseException) -> str:
     detail = " ".join(str(exc).split())
     detail = f" ({detail[:120]}{'...' if len(detail) > 120 else ''})" if detail else ""
     return f"{who} could not read {ip}'s {what}: {type(exc).__name__}{detail}"
+
+
+def refusals(driver: Driver, failures: Mapping[str, CollectorError], snapshot: MinerSnapshot) -> list[str]:
+    """A sentence per login the device refused (the poll went on without those endpoints), with
+    the fields left unknown for want of them."""
+    refused: dict[str, list[str]] = {}
+    for name, error in failures.items():
+        if isinstance(error, AuthFailed):
+            refused.setdefault(str(error), []).append(name)
+    sentences = []
+    for sentence, endpoints in refused.items():
+        unknown = list(dict.fromkeys(row.key for row in driver.fields
+                                     if row.endpoint in endpoints and getattr(snapshot, row.key) is None))
+        if len(unknown) > 1:
+            sentences.append(f"{sentence}: {', '.join(unknown[:-1])} and {unknown[-1]} are unknown")
+        elif unknown:
+            sentences.append(f"{sentence}: {unknown[0]} is unknown")
+        else:
+            sentences.append(f"{sentence}: its {' and '.join(endpoints)} went unread")
+    return sentences
 
 
 class Failures:
@@ -99,15 +119,16 @@ class Poller:
         """Poll one miner with a known driver.
 
         ``identity`` is what an earlier poll of the same device returned for the driver's identity
-        endpoints (model, MAC, serial); with None they are fetched too. Returns the snapshot and
-        the identity to pass to the next poll: None again when this poll failed, so the next one
-        asks for it once more.
+        endpoints (model, MAC, serial); those it lacks (all, with None) are fetched too. Returns the
+        snapshot and the identity to pass to the next poll: None again when this poll failed, so the
+        next one asks for it once more. An identity endpoint that failed (a login refused) is asked
+        again on every poll, so the snapshot's ``warnings`` say so as long as it lasts.
         """
         port = api_port(driver, self.settings.web_port) if port is None else port
         surprises: list[tuple[str, BaseException]] = []
         async with self.slots:
             started, clock = time.time(), time.perf_counter()
-            wanted = driver.endpoints if identity is not None else driver.endpoints + driver.identity
+            wanted = driver.endpoints + tuple(e for e in driver.identity if identity is None or e.name not in identity)
             try:
                 async with asyncio.timeout(self.settings.timeout_s):
                     replies, failures = await self._fetch(ip, port, driver, wanted, surprises)
@@ -131,6 +152,8 @@ class Poller:
             surprises.append((sentence, exc))
             snapshot, known = unreachable(ip, port, sentence), identity
         self.failures.update(ip, "poll", surprises)
+        if snapshot.reachable:
+            snapshot.warnings = refusals(driver, failures, snapshot)
         snapshot.polled_at, snapshot.latency_ms = started, latency_ms
         return snapshot, known
 

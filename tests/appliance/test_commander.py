@@ -237,3 +237,22 @@ async def test_alerts_at_an_address_no_longer_polled_are_closed(tmp_path):
         closed = [e for e in read_history(commander.alerts.engine.state_path) if e["event"] == "resolved"]
     assert {e["device"] for e in closed} == {ips[0]}
     assert {e["by"] for e in closed} == {"no longer polled at this address"}
+
+
+async def test_a_refused_login_is_in_every_polls_snapshot_and_logged_once(tmp_path, caplog):
+    async with Farm(miners=2, mix={"antminer": 1}, base=free_base(), seed=10, web_port=8080) as farm:
+        ips = list(farm.miners)
+        path = write_config(tmp_path, f"{ips[0]}-{ips[-1]}", extra='[credentials.antminer]\nusername = "root"\n'
+                                                                  f'subnets = ["{ips[0]}"]\n')
+        (tmp_path / "secrets.toml").write_text('[credentials.antminer]\npassword = "not-its-password"\n')
+        async with Commander(load(path), web_port=farm.web_port) as commander:
+            await commander.scheduler.run_now("discovery", commander.discover)
+            for _ in range(2):
+                await commander.scheduler.run_now("poll", commander.poll_cycle)
+                polled = {s.ip: s for s in commander.last_snapshots}
+                assert polled[ips[0]].reachable and polled[ips[0]].mac is None
+                assert polled[ips[0]].warnings == [f"{ips[0]}:8080 refused the login for user root: mac, serial, "
+                                                   "hostname and firmware_version are unknown"]
+                assert polled[ips[1]].warnings == [] and polled[ips[1]].mac  # the factory login, outside the subnet
+    logged = [r.getMessage() for r in caplog.records if "refused the login" in r.getMessage()]
+    assert logged == [f"{ips[0]}: {polled[ips[0]].warnings[0]}"]

@@ -151,3 +151,18 @@ def test_help_explains_every_option(command):
     [subparsers] = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
     for action in subparsers.choices[command]._actions:
         assert action.help and len(action.help) > 20, action.option_strings or action.dest
+
+
+async def test_a_refused_login_is_said_in_the_snapshot_and_the_poll_goes_on(tmp_path):
+    credentials = tmp_path / "credentials.toml"
+    credentials.write_text('[antminer]\nusername = "root"\npassword = "not-its-password"\n')
+    credentials.chmod(0o600)
+    async with Farm(miners=1, mix={"antminer": 1}, base=free_base(), seed=3, web_port=8080) as farm:
+        [ip] = farm.miners
+        args = ("poll", ip, "--web-port", "8080", "--credentials", str(credentials))
+        table, as_json = await asyncio.gather(asyncio.to_thread(minerwatch, *args),
+                                              asyncio.to_thread(minerwatch, *args, "--json"))
+    [snapshot] = objects(as_json).values()
+    sentence = f"{ip}:8080 refused the login for user root: mac, serial, hostname and firmware_version are unknown"
+    assert snapshot["reachable"] and snapshot["hashrate_hs"] and snapshot["warnings"] == [sentence], snapshot
+    assert f"warning: {sentence}" in table.stdout.splitlines(), table.stdout

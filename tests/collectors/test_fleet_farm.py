@@ -23,7 +23,7 @@ from tests.simfarm.conftest import free_base
 
 SNAPSHOT_KEYS = {
     "ip", "port", "make", "model", "firmware", "firmware_version", "algorithm", "reachable", "error",
-    "dropped_fields", "hashrate_hs", "hashrate_avg_hs", "hashrate_nominal_hs", "power_w", "power_limit_w",
+    "dropped_fields", "warnings", "hashrate_hs", "hashrate_avg_hs", "hashrate_nominal_hs", "power_w", "power_limit_w",
     "efficiency_jth", "uptime_s", "temp_max_c", "boards", "fans", "pools", "accepted", "rejected", "hw_errors", "errors",
     "fault_light", "mac", "serial", "hostname", "polled_at", "latency_ms",
 }

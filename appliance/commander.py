@@ -22,6 +22,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,7 +40,8 @@ from appliance.store.jobs import maintain, store_cycle
 from appliance.store.latest import load_latest
 from collectors.asic import DRIVERS
 from collectors.credentials import Credentials
-from collectors.fleet import poll_target
+from collectors.fleet import Polled, poll_target
+from collectors.identify import Identity
 from collectors.model import MinerSnapshot, RigSnapshot, sentry_address
 from collectors.poll import Poller, PollSettings
 from collectors.rig import poll_rigs
@@ -73,6 +75,7 @@ class Commander:
         self.last_snapshots: list[MinerSnapshot] = []
         self.last_rigs: list[RigSnapshot] = []
         self.last_transitions: list[Any] = []
+        self.last_discovery: Discovery | None = None
         self.last_poll: tuple[float, float] | None = None  # (Unix s it started, ms it took)
         self.warned: dict[str, tuple[str, ...]] = {}  # address -> the warnings of its last poll that answered
         self.inventory: Inventory | None = None
@@ -155,10 +158,16 @@ class Commander:
         assert self.inventory is not None and self.poller is not None and self.alerts is not None
         started = time.time()
         devices = [d for d in self.inventory.devices() if d.ip and d.kind == "asic"]
-        snapshots = list(await asyncio.gather(*(self._poll_device(d) for d in devices)))
+        polled = await asyncio.gather(*(self._poll_device(d) for d in devices))
+        snapshots = [p.snapshot for p in polled]
         # A miner that answered is the device its MAC or serial says (two that swapped addresses are
         # told apart); one that did not is the device polled at that address.
         found = self.inventory.upsert_discovered(snapshots, at=started, site_for=self.config.site_for)
+        # One identified by this poll (unidentified at discovery, or configured without a driver)
+        # keeps its driver and port: the next polls go straight to it.
+        identified = [p.found for p in polled if p.found is not None and p.found.driver and p.snapshot.reachable]
+        if identified:
+            self.inventory.upsert_discovered(identified, at=started, site_for=self.config.site_for)
         keys = [key or device.key for key, device in zip(found, devices)]
         cycle_time = datetime.fromtimestamp(started, UTC)
         try:
@@ -182,7 +191,7 @@ class Commander:
         ok = sum(1 for s in snapshots if s.reachable)
         return Outcome(ok=ok, failed=len(snapshots) - ok)
 
-    async def _poll_device(self, device: Device) -> MinerSnapshot:
+    async def _poll_device(self, device: Device) -> Polled:
         """One device's poll; one without a driver is identified first."""
         assert self.poller is not None and device.ip is not None
         driver = device.driver if device.driver in DRIVERS else None
@@ -190,7 +199,7 @@ class Commander:
                                    self.identities.get(device.key))
         if polled.identity is not None:
             self.identities[device.key] = polled.identity
-        return polled.snapshot
+        return polled
 
     @_rebuilds_a_damaged_inventory
     async def sentries_cycle(self) -> Outcome:
@@ -253,7 +262,8 @@ class Commander:
     async def discover(self) -> Outcome:
         """Scan the configured subnets and record every miner found (new, moved, or known)."""
         assert self.inventory is not None and self.poller is not None
-        return await discover(self.config, self.inventory, self.poller)
+        self.last_discovery = await discover(self.config, self.inventory, self.poller)
+        return self.last_discovery.outcome
 
     async def upkeep(self) -> Outcome:
         """Rollups, compaction and retention of the Parquet store, in a worker thread."""
@@ -269,16 +279,50 @@ def discovery_targets(config: Config) -> Sequence[Target]:
     return expand(subnets) if subnets else []
 
 
-async def discover(config: Config, inventory: Inventory, poller: Poller) -> Outcome:
+@dataclass(frozen=True)
+class Discovery:
+    """What one discovery found: the miners identified, and the addresses that answered badly."""
+
+    addresses: int  # how many it scanned
+    miners: int  # identified, and in the inventory
+    strangers: int  # answered only as something no driver knows (a web page): not miners, left out
+    badly: tuple[Identity, ...]  # a miner port answered, then it hung or answered garbage: watched unidentified
+
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome(ok=self.miners, failed=len(self.badly))
+
+    def summary(self, most: int = 5) -> str:
+        """One line for the operator, naming the first ``most`` addresses that answered badly and why."""
+        line = f"discovery of {self.addresses:,} addresses: {self.miners} miners identified"
+        if self.strangers:
+            line += f", {self.strangers} other devices left out"
+        if not self.badly:
+            return line
+        named = "; ".join(identity.error or identity.ip for identity in self.badly[:most])
+        more = f"; and {len(self.badly) - most} more" if len(self.badly) > most else ""
+        return (f"{line}; {len(self.badly)} answered badly and are watched as unidentified miners "
+                f"(polled each cycle, alerted on while they do not answer): {named}{more}")
+
+
+async def discover(config: Config, inventory: Inventory, poller: Poller) -> Discovery:
     """Scan the configured subnets into the inventory: the daemon's job, and ``minerwatch discover``.
 
     A configured rig is left out: a rig running TeamRedMiner answers the cgminer API on 4028 like
-    an ASIC, and is read through its sentry already."""
-    found = await scan(poller, discovery_targets(config))
+    an ASIC, and is read through its sentry already. An address where a miner port answers but
+    nothing can be identified joins the inventory unidentified (``Inventory.add_unidentified``)."""
+    targets = discovery_targets(config)
+    found = await scan(poller, targets)
     rigs = {sentry.host for sentry in config.sentries}
     known = [i for i in found if i.driver and i.ip not in rigs]
+    badly = tuple(i for i in found if not i.driver and not i.stranger and i.ip not in rigs)
     keys = inventory.upsert_discovered(known, site_for=config.site_for)
-    return Outcome(ok=sum(1 for k in keys if k), failed=sum(1 for i in found if not i.driver))
+    added = set(inventory.add_unidentified((i.ip for i in badly), site_for=config.site_for))
+    for identity in badly:
+        if identity.ip in added:  # said once, when it joins; its polls say the rest
+            log.warning("discovery: %s; watched as an unidentified miner", identity.error)
+    return Discovery(addresses=len(targets), miners=sum(1 for k in keys if k),
+                     strangers=sum(1 for i in found if i.stranger), badly=badly)
 
 
 def poll_settings(config: Config, web_port: int) -> PollSettings:

@@ -164,14 +164,13 @@ async def _discover(config, web_port: int) -> int:
     try:
         with Inventory.open(config.state_dir) as inventory:
             async with Poller(poll_settings(config, web_port)) as poller:
-                outcome = await discover(config, inventory, poller)
+                found = await discover(config, inventory, poller)
             total = len(inventory.devices())
     except InventoryDamaged as exc:  # the commander owns the file: it sets it aside, not this
         return _refuse(f"{exc}; the commander sets it aside and rebuilds it when it starts")
     except InventoryError as exc:
         return _refuse(str(exc))
-    print(f"discovery of {len(targets):,} addresses: {outcome.ok} miners found, {outcome.failed} unknown "
-          f"devices; {total} devices in the inventory")
+    print(f"{found.summary()}; {total} devices in the inventory")
     return 0
 
 
@@ -247,7 +246,8 @@ def run_devices(args: argparse.Namespace) -> int:
     for d in devices:
         seen = time.strftime("%Y-%m-%d %H:%M", time.localtime(d.last_seen)) if d.last_seen else "never"
         address = (f"{d.ip}:{d.port}" if d.port else d.ip) if d.ip else "-"
-        rows.append([str(d.number), d.kind, d.key, address, d.make or "-", d.model or "-", d.hostname or "-",
+        make = d.make or ("unidentified" if d.kind == "asic" and d.driver is None else "-")
+        rows.append([str(d.number), d.kind, d.key, address, make, d.model or "-", d.hostname or "-",
                      d.site, d.rack or "-", seen, d.source])
     _print_table(rows)
     print(f"{len(devices)} devices: {sum(d.kind == 'asic' for d in devices)} ASICs, "

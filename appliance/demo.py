@@ -62,8 +62,7 @@ async def demo(miners: int = 60, interval_s: float = 10, rounds: int | None = No
                   f"{interval_s:g} s; press Ctrl-C to stop\n")
             async with Commander(config, web_port=inventory.get("web_port", 80)) as commander:
                 await commander.scheduler.run_now("discovery", commander.discover)
-                found = len(commander.inventory.devices())
-                print(f"demo: discovery found {found} miners")
+                print(f"demo: {commander.last_discovery.summary()}")
                 print(f"demo: the farm for an NMS is rewritten each cycle in {farm_path(config.state_dir)}; "
                       "`minerwatch snmpd-conf` prints the snmpd lines that serve it\n")
                 control = _control_url(root)

@@ -405,6 +405,26 @@ class Inventory:
                 keys.append(key)
         return keys
 
+    def add_unidentified(self, ips: Iterable[str], at: float | None = None,
+                         site_for: Callable[[str], str] | None = None) -> list[str]:
+        """Add, as discovered and unidentified (no driver, never seen), each address where a miner
+        port answered but nothing could be identified (it hung, or answered garbage); an address a
+        device already has is left to that device. Returns the keys added.
+
+        A miner broken while discovery runs is still a miner: the poll cycle identifies it again
+        each time (on every miner port: its port stays unknown) and alerts on it as offline until
+        it answers, when it becomes the device it says it is, under the key it got here."""
+        at = time.time() if at is None else at
+        site_for = site_for or (lambda ip: Config.default_site)
+        added = []
+        with self._write() as db:
+            for ip in ips:
+                if db.execute("SELECT 1 FROM devices WHERE ip = ? AND kind = 'asic'", (ip,)).fetchone():
+                    continue
+                added.append(self._insert(db, self._new_key(db, None, None, ip),
+                                          {"ip": ip, "site": site_for(ip), "first_seen": at, "source": "discovered"}))
+        return added
+
     @staticmethod
     def _match(db: sqlite3.Connection, sighting: _Sighting, claimed: set[str]) -> sqlite3.Row | None:
         """The known device this sighting is: by MAC, then serial, then address, never contradicting."""

@@ -28,7 +28,8 @@ hold_s = 0
 """
 
 
-def write_config(root: Path, subnet: str, poll_s: float = 30, *, extra: str = "", **intervals: float) -> Path:
+def write_config(root: Path, subnet: str, poll_s: float = 30, *, extra: str = "", timeout_s: float = 3.0,
+                 **intervals: float) -> Path:
     """commander.toml (and an empty secrets.toml) for a farm in ``subnet``; ``intervals`` beyond
     poll_s (discovery_s is 0 unless given), and ``extra`` TOML after the rest."""
     path = root / "commander.toml"
@@ -39,7 +40,7 @@ state_dir = "{root / 'state'}"
 
 [discovery]
 subnets = ["{subnet}"]
-timeout_s = 3.0
+timeout_s = {timeout_s}
 
 [intervals]
 poll_s = {poll_s}
@@ -93,6 +94,48 @@ async def test_discover_poll_store_alert_and_resolve(tmp_path):
     health = json.loads((state / "health.json").read_text())
     assert health["jobs"]["poll"]["runs"] == 4
     assert health["jobs"]["poll"]["devices_ok"] == 12
+
+
+async def test_a_miner_broken_while_discovery_runs_is_watched_and_alerted_on_until_it_answers(tmp_path, caplog):
+    async with Farm(miners=6, mix={"antminer": 1, "whatsminer": 1}, base=free_base(), seed=6, web_port=8080) as farm:
+        ips = list(farm.miners)
+        hung, garbled = ips[1], ips[4]
+        await farm.inject(hung, "hangs")
+        await farm.inject(garbled, "garbage")
+        config = load(write_config(tmp_path, f"{ips[0]}-{ips[-1]}", timeout_s=1.0))
+        async with Commander(config, web_port=farm.web_port) as commander:
+            await commander.scheduler.run_now("discovery", commander.discover)
+            found = commander.last_discovery
+            assert (found.miners, sorted(i.ip for i in found.badly)) == (4, sorted([hung, garbled]))
+            summary = found.summary()
+            assert "4 miners identified; 2 answered badly and are watched as unidentified miners" in summary
+            assert f"{hung} listens on port" in summary and f"{garbled} answered on port" in summary
+            assert sum(f"discovery: {hung} " in m for m in caplog.messages) == 1
+            devices = {d.ip: d for d in commander.inventory.devices()}
+            assert set(devices) == set(ips)
+            assert (devices[hung].driver, devices[hung].last_seen, devices[hung].source) == (None, None, "discovered")
+
+            await commander.scheduler.run_now("discovery", commander.discover)  # again: no second device, no new line
+            assert len(commander.inventory.devices()) == 6
+            assert sum(f"discovery: {hung} " in m for m in caplog.messages) == 1
+
+            for _ in range(3):  # the offline rule's threshold: 3 missed polls
+                await commander.scheduler.run_now("poll", commander.poll_cycle)
+            firing = {(a.device, a.rule) for a in commander.alerts.engine.firing()}
+            assert firing == {(hung, "offline"), (garbled, "offline")}
+
+            await farm.clear(hung)
+            await farm.clear(garbled)
+            await commander.scheduler.run_now("poll", commander.poll_cycle)
+            resolved = {t.alert.device for t in commander.last_transitions if t.kind == "resolved"}
+            assert resolved == {hung, garbled}
+            devices = {d.ip: d for d in commander.inventory.devices()}
+            for ip in (hung, garbled):  # identified now, under the key discovery gave it
+                assert (devices[ip].key, devices[ip].driver) == (ip, farm.miners[ip].driver)
+                assert devices[ip].mac is not None and devices[ip].last_seen is not None
+    miners = pd.read_parquet(tmp_path / "state" / "metrics" / "miners")
+    assert miners.groupby("time").size().tolist() == [6] * 4  # every cycle has a row for both
+    assert miners[miners["ip"] == hung]["reachable"].tolist() == [False] * 3 + [True]
 
 
 async def test_the_farm_document_for_snmpd_lists_every_miner_under_its_inventory_number(tmp_path):
@@ -169,7 +212,7 @@ def test_discover_on_demand_fills_the_inventory(tmp_path):
         farm.terminate()
         farm.wait(timeout=10)
     assert done.returncode == 0, done.stderr
-    assert "3 miners found" in done.stdout
+    assert "discovery of 3 addresses: 3 miners identified; 3 devices in the inventory" in done.stdout
     with Inventory.open(tmp_path / "state") as known:
         assert sorted(d.ip for d in known.devices()) == sorted(ips)
 

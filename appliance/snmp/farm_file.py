@@ -8,7 +8,8 @@ One document, replaced whole::
     {"version": 1, "written_at": <Unix s>,
      "farm": {"name", "ha_role": "master"|"backup"|"fault"|"standalone", "asics", "asics_up", "rigs",
               "rigs_up", "power_w", "alerts_active", "poll_duration_ms", "polled_at"},
-     "algorithms": [{"index", "algorithm", "miners", "miners_up", "hashrate_hs", "power_w"}, ...],
+     "algorithms": [{"index", "algorithm", "miners", "miners_up", "hashrate_hs", "power_w",
+                     "hashrate_nominal_hs"}, ...],
      "miners": [{"index", "address", "kind": "asic"|"rig", "hostname", "make", "model", "firmware",
                  "algorithm", "reachable", "hashrate_hs", "power_w", "temp_max_c", "uptime_s",
                  "accepted", "rejected", "error", "polled_at"}, ...]}
@@ -22,7 +23,10 @@ algorithm has its row in ``algorithms`` (its canonical name and number, ``collec
 the number is its mwFarmAlgoTable row, the same on every farm), with the devices that mine it,
 those that answered, their hashrate and their power. An ASIC counts under its algorithm whether or
 not it answered (an unreachable one's is its model's); a rig under each algorithm it mines now,
-with the power of the GPUs that mine it, and under none while it does not answer. A device whose
+with the power of the GPUs that mine it, and under none while it does not answer. An algorithm's
+``hashrate_nominal_hs`` is the rating of every ASIC under it, answering or not (its snapshot's,
+else its model's), so that the hashrate now shows what the farm loses to the miners that are down;
+rigs have no rating, and an algorithm none of whose devices has one has null. A device whose
 algorithm nobody knows is under none. A miner's ``algorithm`` is its canonical name; a rig mining
 several has them joined by ``+`` and no ``hashrate_hs``, since they do not add up (its sentry
 serves each).
@@ -113,8 +117,8 @@ def _total(values: Iterable[float | None]) -> float | None:
     return sum(known) if known else None
 
 
-# A device's part in one algorithm's row: (algorithm, answered, hashrate H/s, power W).
-Share = tuple[str, bool, float | None, float | None]
+# A device's part in one algorithm's row: (algorithm, answered, hashrate H/s, power W, rated H/s).
+Share = tuple[str, bool, float | None, float | None, float | None]
 
 
 def _per_algorithm(shares: list[Share]) -> list[dict[str, Any]]:
@@ -123,14 +127,15 @@ def _per_algorithm(shares: list[Share]) -> list[dict[str, Any]]:
         rows.setdefault(share[0], []).append(share)
     return [{"index": algorithms.number(name), "algorithm": name, "miners": len(rows[name]),
              "miners_up": sum(1 for s in rows[name] if s[1]), "hashrate_hs": _total(s[2] for s in rows[name] if s[1]),
-             "power_w": _total(s[3] for s in rows[name] if s[1])}
+             "power_w": _total(s[3] for s in rows[name] if s[1]),
+             "hashrate_nominal_hs": _total(s[4] for s in rows[name])}
             for name in sorted(rows, key=algorithms.order)]
 
 
 def _asic(device: Device, snap: MinerSnapshot | None) -> tuple[dict[str, Any], list[Share]]:
     reachable = snap is not None and snap.reachable
     record = _base(device, "asic", reachable)
-    spec = lookup_model(device.model)
+    spec = lookup_model((snap.model if snap else None) or device.model)
     # An ASIC that does not answer still mines what its model mines, as far as the NMS is concerned.
     record["algorithm"] = algorithms.canonical((snap.algorithm if snap else None) or (spec.algorithm if spec else None))
     if snap is not None:
@@ -141,7 +146,8 @@ def _asic(device: Device, snap: MinerSnapshot | None) -> tuple[dict[str, Any], l
                       uptime_s=snap.uptime_s, accepted=snap.accepted, rejected=snap.rejected, error=snap.error,
                       polled_at=snap.polled_at)
     algorithm = record["algorithm"]
-    return record, [] if algorithm is None else [(algorithm, reachable, record["hashrate_hs"], record["power_w"])]
+    rated = (snap.hashrate_nominal_hs if snap else None) or (spec.hashrate_nominal_hs if spec else None)
+    return record, [] if algorithm is None else [(algorithm, reachable, record["hashrate_hs"], record["power_w"], rated)]
 
 
 def _rig(device: Device, rig: RigSnapshot | None) -> tuple[dict[str, Any], list[Share]]:
@@ -170,7 +176,7 @@ def _rig(device: Device, rig: RigSnapshot | None) -> tuple[dict[str, Any], list[
         rejected=_total(p.rejected for p in up),
     )
     return record, [(name, True, hashrate_hs,
-                     _total(gpu.power_w for gpu in rig.gpus if algorithms.canonical(gpu.algorithm) == name))
+                     _total(gpu.power_w for gpu in rig.gpus if algorithms.canonical(gpu.algorithm) == name), None)
                     for name, hashrate_hs in totals.items()]
 
 

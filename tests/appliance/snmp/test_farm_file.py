@@ -61,13 +61,18 @@ def test_asics_and_rigs_under_their_numbers_with_a_total_per_algorithm():
                            "power_w": 3250.0 + 3425.0 + 3500.0 + 2630.0 + 220.0, "alerts_active": 2,
                            "poll_duration_ms": 812.5, "polled_at": 1_764_230_400.0}
     # No sum across algorithms: a row each, in the table's order; the Goldshell, of no known algorithm, in none.
+    # The rating counts the S19 that is down (its model's); rigs have none.
     assert doc["algorithms"] == [
-        {"index": 1, "algorithm": "SHA256", "miners": 2, "miners_up": 1, "hashrate_hs": 110e12, "power_w": 3250.0},
-        {"index": 2, "algorithm": "Scrypt", "miners": 1, "miners_up": 1, "hashrate_hs": 9.5e9, "power_w": 3425.0},
+        {"index": 1, "algorithm": "SHA256", "miners": 2, "miners_up": 1, "hashrate_hs": 110e12, "power_w": 3250.0,
+         "hashrate_nominal_hs": 2 * 95e12},
+        {"index": 2, "algorithm": "Scrypt", "miners": 1, "miners_up": 1, "hashrate_hs": 9.5e9, "power_w": 3425.0,
+         "hashrate_nominal_hs": 9.5e9},
         {"index": 4, "algorithm": "kHeavyHash", "miners": 1, "miners_up": 1, "hashrate_hs": 9.4e12,
-         "power_w": 3500.0},
-        {"index": 8, "algorithm": "KawPow", "miners": 1, "miners_up": 1, "hashrate_hs": 62e6, "power_w": 220.0},
-        {"index": 12, "algorithm": "RandomX", "miners": 1, "miners_up": 1, "hashrate_hs": 15e3, "power_w": None},
+         "power_w": 3500.0, "hashrate_nominal_hs": 9.4e12},
+        {"index": 8, "algorithm": "KawPow", "miners": 1, "miners_up": 1, "hashrate_hs": 62e6, "power_w": 220.0,
+         "hashrate_nominal_hs": None},
+        {"index": 12, "algorithm": "RandomX", "miners": 1, "miners_up": 1, "hashrate_hs": 15e3, "power_w": None,
+         "hashrate_nominal_hs": None},
     ]
     records = {r["index"]: r for r in doc["miners"]}
     assert sorted(records) == [1, 2, 4, 6, 7, 8, 9]
@@ -126,7 +131,8 @@ def test_the_document_carries_exactly_what_the_responder_serves():
                    {"10.0.0.1": MinerSnapshot("10.0.0.1", 4028, algorithm="sha256d")}, {}, now=0.0)
     assert set(doc["farm"]) == {key for _, key, _ in layout.FARM}
     assert set(doc["miners"][0]) == {key for _, key, _ in layout.MINER} | {"index"}
-    assert set(doc["algorithms"][0]) == {key for _, key, _ in layout.ALGORITHM} | {"index"}
+    # The rating is the web's (its farm view), not in MINERWATCH-MIB.
+    assert set(doc["algorithms"][0]) == {key for _, key, _ in layout.ALGORITHM} | {"index", "hashrate_nominal_hs"}
     assert doc["version"] == layout.VERSION
     served = {row[0] for row in layout.rows(doc)}
     assert {oid("mwFarmName") + (0,), oid("mwMinerMake") + (1,), oid("mwMinerReachable") + (1,),

@@ -140,6 +140,29 @@ def address(value: Any) -> tuple[str, int | None]:
     raise Wrong("an IPv4 address with an optional :port, like '10.0.3.15' or '10.0.3.15:4029'")
 
 
+def listen(value: Any) -> tuple[str, int]:
+    """``IP:PORT`` to listen on (``[IPv6]:PORT`` for IPv6): an address, never a name to resolve."""
+    if isinstance(value, str):
+        host, sep, digits = value.rpartition(":")
+        bracketed = host.startswith("[") and host.endswith("]")
+        try:
+            address = ipaddress.ip_address(host[1:-1] if bracketed else host)
+        except ValueError:
+            address = None
+        if address and sep and digits.isdigit() and 0 < int(digits) < 65536 and (address.version == 6) == bracketed:
+            return str(address), int(digits)
+    raise Wrong("an address and port to listen on, like '127.0.0.1:8080', '0.0.0.0:8080' or '[::]:8080'")
+
+
+def ip(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            pass
+    raise Wrong("an IP address")
+
+
 def subnet(text: str) -> Subnet:
     """A network, range or address in collectors.targets' syntax, checked without listing its addresses."""
     try:

@@ -86,6 +86,10 @@ class WebUser:
 @dataclass(frozen=True)
 class Web:
     users: tuple[WebUser, ...] = ()
+    listen: tuple[str, int] = ("127.0.0.1", 8080)  # address and port `minerwatch web` serves on
+    # The reverse proxy (TLS) in front of the web: only its X-Forwarded-For/-Proto are believed,
+    # which give the client's address (rate limits, audit log) and https (Secure cookies).
+    trusted_proxy: str | None = None
 
 
 @dataclass(frozen=True)

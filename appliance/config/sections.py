@@ -305,8 +305,10 @@ def _web(root: Table, context: Context) -> Web:
             continue
         lines[name] = user.line()
         users.append(WebUser(name, role, context.secrets.get(secret)))
+    listen = table.get("listen", kinds.listen, Web.listen)
+    trusted_proxy = table.get("trusted_proxy", kinds.ip, Web.trusted_proxy)
     table.done()
-    return Web(tuple(users))
+    return Web(tuple(users), listen, trusted_proxy)
 
 
 # Reading order: sites before those that name a site, miners before credentials offered at their sites.

@@ -118,6 +118,10 @@ name = "slack"
 type = "webhook"
 preset = "slack"
 
+[web]
+listen = "[::]:8443"
+trusted_proxy = "10.0.0.5"
+
 [[web.users]]
 name = "admin"
 role = "admin"
@@ -154,7 +158,7 @@ def test_a_good_file_loads_into_the_dataclasses(tmp_path: Path) -> None:
     assert loaded.alerts.rules["temp_chip"].threshold == 85
     assert [(c.name, c.options.preset, c.options.url) for c in loaded.channels] == [
         ("ops", "generic", "https://alerts.example/hook"), ("slack", "slack", SLACK_URL)]
-    assert loaded.web == Web((WebUser("admin", "admin"), WebUser("night-shift", "viewer")))
+    assert loaded.web == Web((WebUser("admin", "admin"), WebUser("night-shift", "viewer")), ("::", 8443), "10.0.0.5")
     assert loaded.state_dir == Path("/srv/minerwatch")
     assert loaded.default_site == "yard"
     assert (loaded.site_for("10.1.2.3"), loaded.site_for("10.0.4.201")) == ("south", "yard")
@@ -485,6 +489,14 @@ SECTION_MISTAKES = {
     "web": ('[web]\nuser = []\n', 2, "unknown key 'user' in [web] (did you mean 'users'?)"),
     "web user": ('[[web.users]]\nname = "bob"\nrol = "admin"\n', 3,
                  "unknown key 'rol' in [[web.users]] (did you mean 'role'?)"),
+    "web listen without a port": ('[web]\nlisten = "0.0.0.0"\n', 2,
+                                  "'listen' in [web] must be an address and port to listen on, like '127.0.0.1:8080'"),
+    "web listen on a name": ('[web]\nlisten = "farm.local:8080"\n', 2,
+                             "'listen' in [web] must be an address and port to listen on"),
+    "web listen on IPv6 without brackets": ('[web]\nlisten = "::1:8080"\n', 2,
+                                            "'listen' in [web] must be an address and port to listen on"),
+    "web trusted_proxy": ('[web]\ntrusted_proxy = "proxy.lan"\n', 2,
+                          "'trusted_proxy' in [web] must be an IP address, not the string 'proxy.lan'"),
     "duplicate web user": ('[[web.users]]\nname = "bob"\n[[web.users]]\nname = "bob"\n', 4,
                            "web user 'bob' is already defined on line 1"),
 }

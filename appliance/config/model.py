@@ -80,7 +80,7 @@ class Intervals:
 class WebUser:
     name: str
     role: str = "viewer"  # one of ROLES
-    password_hash: str | None = field(default=None, repr=False)  # None: generated on first run
+    password_hash: str | None = field(default=None, repr=False)  # None: none until `minerwatch user passwd`
 
 
 @dataclass(frozen=True)

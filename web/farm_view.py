@@ -1,0 +1,296 @@
+"""The farm as the web shows it, read from what the commander writes: the farm document
+(``snmp/farm.json``, its totals per algorithm), the latest rows (``latest/*.parquet``), the
+inventory (site, rack) and the alert state (``alerts.json``). Nothing here writes.
+
+A file that is missing, unreadable or damaged costs what it holds: the reader raises
+``Unavailable`` with one sentence naming the file (the API answers it as a 503), or, for what only
+adds to a view (the inventory's racks, the alerts' statuses), the view goes on without it and
+carries the sentence in its ``problems``.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from typing_extensions import TypedDict
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import ConfigDict, with_config
+
+from appliance.alerts.engine import Alert, StateError, parse_state
+from appliance.damaged import Damaged, parsed
+from appliance.inventory import INVENTORY_FILE
+from appliance.store.latest import read_latest
+from appliance.snmp.farm_file import farm_path
+
+ALERTS_FILE = "alerts.json"
+# A newer commander may add keys to the farm document: read those this view uses, strictly typed.
+_OPEN = ConfigDict(strict=True)
+STATUSES = ("offline", "not_hashing", "critical", "warning", "ok")
+# What ?sort= takes (the API's names), and the column each sorts on.
+SORTABLE = {name: name for name in ("ip", "site", "make", "model", "status", "hashrate_hs", "power_w", "temp_max_c",
+                                    "uptime_s", "efficiency_jth")} | {"key": "device"}
+TH = 1e12
+
+
+class Unavailable(Exception):
+    """What a view needs cannot be read; the message says which file and why."""
+
+
+@with_config(_OPEN)
+class _AlgorithmRow(TypedDict, total=False):
+    algorithm: str
+    miners: int
+    hashrate_hs: float | None
+    power_w: float | None
+    hashrate_nominal_hs: float | None  # absent from documents of older commanders
+
+
+@with_config(_OPEN)
+class _FarmRow(TypedDict):
+    asics: int
+    asics_up: int
+    rigs: int
+    power_w: float | None
+    alerts_active: int
+    polled_at: float | None
+
+
+@with_config(_OPEN)
+class _FarmDocument(TypedDict):
+    written_at: float
+    farm: _FarmRow
+    algorithms: list[_AlgorithmRow]
+
+
+def _read(path: Path, missing: str, then: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise Unavailable(f"{path} does not exist: {missing}") from exc
+    except OSError as exc:
+        raise Unavailable(f"{path} cannot be read ({exc.strerror or exc}); {then}") from exc
+
+
+def efficiency_jth(power_w: float | None, hashrate_hs: float | None) -> float | None:
+    """J/TH: watts over terahashes per second; None unless both are known and hashing."""
+    if power_w is None or not hashrate_hs or not math.isfinite(power_w):
+        return None
+    return power_w / (hashrate_hs / TH)
+
+
+def farm(state_dir: Path) -> dict[str, Any]:
+    """``GET /api/v1/farm``: the totals the commander wrote after its last cycle, per algorithm."""
+    path = farm_path(state_dir)
+    data = _read(path, "the commander has not finished a poll cycle with this state directory",
+                 "the farm's totals are unknown")
+    try:
+        doc = parsed(_FarmDocument, data)
+    except Damaged as exc:
+        raise Unavailable(f"{path} is damaged ({exc}); the commander rewrites it after its next cycle") from exc
+    totals = doc["farm"]
+    return {
+        "algorithms": [{"algorithm": row.get("algorithm"), "hashrate_hs": row.get("hashrate_hs"),
+                        "hashrate_nominal_hs": row.get("hashrate_nominal_hs"), "power_w": row.get("power_w"),
+                        "efficiency_jth": efficiency_jth(row.get("power_w"), row.get("hashrate_hs")),
+                        "miners": row.get("miners", 0)} for row in doc["algorithms"]],
+        "power_w": totals["power_w"],
+        "miners_total": totals["asics"], "miners_online": totals["asics_up"],
+        "miners_offline": totals["asics"] - totals["asics_up"],
+        "rigs_total": totals["rigs"], "alerts_firing": totals["alerts_active"],
+        "polled_at": totals["polled_at"], "written_at": doc["written_at"],
+    }
+
+
+def alerts(state_dir: Path) -> list[Alert]:
+    """Every alert pending or firing, as the commander's last cycle left them."""
+    path = Path(state_dir) / ALERTS_FILE
+    data = _read(path, "the commander has not evaluated alerts with this state directory",
+                 "the alerts are unknown")
+    try:
+        return list(parse_state(data, path)[0].values())
+    except Damaged as exc:
+        raise Unavailable(f"{path} is damaged ({exc}); the commander sets it aside and starts its alerts "
+                          "again when it next starts") from exc
+    except StateError as exc:
+        raise Unavailable(str(exc)) from exc
+
+
+def alert_json(alert: Alert) -> dict[str, Any]:
+    return {"id": alert.id, "device": alert.device, "rule": alert.rule, "part": alert.part,
+            "severity": alert.severity, "state": alert.state, "since": alert.since, "fired_at": alert.fired_at,
+            "value": alert.value, "threshold": alert.threshold, "message": alert.message,
+            "acked_by": alert.acked_by, "acked_at": alert.acked_at}
+
+
+@dataclass
+class Query:
+    site: str | None = None
+    make: str | None = None
+    status: str | None = None
+    q: str | None = None  # part of an address, MAC, serial, hostname or key, any case
+    sort: str = "ip"  # a SORTABLE column, "-" before it for descending
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass
+class Page:
+    total: int
+    items: list[dict[str, Any]]
+    problems: list[str] = field(default_factory=list)
+
+
+def _latest(state_dir: Path, table: str) -> pa.Table:
+    wrong: list[str] = []
+    rows = read_latest(state_dir, table, on_damaged=lambda path, reason: wrong.append(f"{path} is damaged ({reason})"))
+    if wrong:
+        raise Unavailable(f"{wrong[0]}; the commander rebuilds it at its next cycle")
+    return rows
+
+
+def _statuses(rows: pa.Table, firing: dict[str, str]) -> pa.Array:
+    """Each row's status: offline (the commander cannot reach it), not_hashing (it answers, with
+    no hashrate), critical or warning (an alert firing on it), else ok."""
+    reachable = rows["reachable"].to_pylist()
+    hashing = pc.fill_null(pc.greater(rows["hashrate_hs"], 0), False).to_pylist()
+    return pa.array([("offline" if not up else "not_hashing" if not hashes else firing.get(ip, "ok"))
+                     for up, hashes, ip in zip(reachable, hashing, rows["ip"].to_pylist(), strict=True)],
+                    pa.string())
+
+
+def _firing(state_dir: Path, problems: list[str]) -> dict[str, str]:
+    """The worst severity firing on each device address."""
+    try:
+        found = alerts(state_dir)
+    except Unavailable as exc:
+        problems.append(f"{exc}; statuses leave alerts out")
+        return {}
+    worst: dict[str, str] = {}
+    for alert in found:
+        if alert.state == "firing" and alert.severity in ("critical", "warning") and worst.get(alert.device) != "critical":
+            worst[alert.device] = alert.severity
+    return worst
+
+
+def _racks(state_dir: Path, keys: Iterable[str], problems: list[str]) -> dict[str, str | None]:
+    """Each device's rack, read from the inventory without writing to it (read-only SQLite)."""
+    keys = list(keys)
+    path = Path(state_dir) / INVENTORY_FILE
+    if not keys or not path.exists():
+        return {}
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            marks = ",".join("?" * len(keys))
+            return dict(db.execute(f"SELECT key, rack FROM devices WHERE key IN ({marks})", keys).fetchall())
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        problems.append(f"the inventory {path} cannot be read ({exc}); racks are unknown")
+        return {}
+
+
+def miners(state_dir: Path, query: Query) -> Page:
+    """``GET /api/v1/miners``: the latest row of every miner, filtered, sorted and cut to a page
+    before any row becomes Python (10,000 miners: the filters and sort run in Arrow)."""
+    problems: list[str] = []
+    rows = _latest(state_dir, "miners")
+    rows = rows.append_column("status", _statuses(rows, _firing(state_dir, problems)))
+    keep = None
+    for column, wanted in (("site", query.site), ("make", query.make), ("status", query.status)):
+        if wanted:
+            test = pc.fill_null(pc.equal(rows[column], wanted), False)
+            keep = test if keep is None else pc.and_(keep, test)
+    if query.q:
+        found = None
+        for column in ("ip", "mac", "serial", "hostname", "device"):
+            test = pc.fill_null(pc.match_substring(rows[column], query.q, ignore_case=True), False)
+            found = test if found is None else pc.or_(found, test)
+        keep = found if keep is None else pc.and_(keep, found)
+    if keep is not None:
+        rows = rows.filter(keep)
+    column = query.sort.lstrip("-")
+    order = "descending" if query.sort.startswith("-") else "ascending"
+    if column == "ip":  # as numbers: 10.0.0.9 before 10.0.0.10
+        rows = rows.append_column("_address", pa.array(map(_address, rows["ip"].to_pylist()), pa.int64()))
+        column = "_address"
+    rows = rows.sort_by([(SORTABLE[column] if column in SORTABLE else column, order)])
+    start = (query.page - 1) * query.per_page
+    items = snapshot_items(state_dir, rows.slice(start, query.per_page), problems)
+    return Page(rows.num_rows, items, problems)
+
+
+def _address(ip: str | None) -> int:
+    try:
+        return int.from_bytes(socket.inet_aton(ip or ""), "big")
+    except OSError:
+        return 1 << 32
+
+
+def miner(state_dir: Path, key: str) -> dict[str, Any] | None:
+    """``GET /api/v1/miners/<key>``: one miner's latest snapshot, or None when none is known."""
+    problems: list[str] = []
+    rows = _latest(state_dir, "miners")
+    rows = rows.filter(pc.equal(rows["device"], key))
+    if rows.num_rows == 0:
+        return None
+    rows = rows.append_column("status", _statuses(rows, _firing(state_dir, problems)))
+    item = snapshot_items(state_dir, rows.slice(0, 1), problems)[0]
+    return item | {"problems": problems}
+
+
+def _unix(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def snapshot_items(state_dir: Path, rows: pa.Table, problems: list[str]) -> list[dict[str, Any]]:
+    """The snapshot's JSON keys (``collectors.model.MinerSnapshot``, as ``minerwatch poll --json``
+    prints them) for each of ``rows``, with its boards and pools from their latest tables, plus
+    ``key``, ``site``, ``rack`` and ``status``."""
+    keys = rows["device"].to_pylist()
+    parts: dict[str, dict[str, list[dict[str, Any]]]] = {key: {"boards": [], "pools": []} for key in keys}
+    for table, member in (("boards", "board"), ("pools", "pool")):
+        if not keys:
+            break
+        try:
+            found = _latest(state_dir, table)
+        except Unavailable as exc:
+            problems.append(f"{exc}; {table} are left out")
+            continue
+        found = found.filter(pc.is_in(found["device"], value_set=pa.array(keys, pa.string())))
+        for part in found.sort_by([("device", "ascending"), (member, "ascending")]).to_pylist():
+            device = part.pop("device")
+            for name in ("site", "time"):
+                part.pop(name)
+            part["index"] = part.pop(member)
+            parts[device][table].append(part)
+    racks = _racks(state_dir, keys, problems)
+    items = []
+    for row in rows.to_pylist():
+        key = row["device"]
+        codes, messages = row.pop("error_codes") or [], row.pop("error_messages") or []
+        fans = row.pop("fan_rpm") or []
+        items.append({
+            "key": key, "site": row["site"], "rack": racks.get(key), "status": row["status"],
+            **{name: row[name] for name in _SCALARS},
+            "polled_at": _unix(row["polled_at"]),
+            "boards": parts[key]["boards"], "pools": parts[key]["pools"],
+            "fans": [{"index": i, "rpm": rpm} for i, rpm in enumerate(fans)],
+            "errors": [{"code": c, "message": m} for c, m in zip(codes, messages, strict=False)],
+        })
+    return items
+
+
+_SCALARS = ("ip", "port", "make", "model", "firmware", "firmware_version", "algorithm", "reachable", "error",
+            "hashrate_hs", "hashrate_avg_hs", "hashrate_nominal_hs", "power_w", "power_limit_w", "efficiency_jth",
+            "uptime_s", "temp_max_c", "accepted", "rejected", "hw_errors", "fault_light", "mac", "serial",
+            "hostname", "latency_ms")

@@ -1,0 +1,130 @@
+"""/api/v1 over what a real commander wrote: the farm per algorithm, the miner list with its
+filters and pages, one miner, the alerts; every answer as openapi.json says; a damaged file is a
+sentence, never a traceback; and /healthz."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pandas as pd
+import pytest
+from jsonschema import Draft202012Validator
+
+from collectors import algorithms
+from tests.web.conftest import OPENAPI, checked, fresh_health
+
+
+@pytest.fixture
+def viewer(signed_in):
+    return signed_in("viewer")
+
+
+def test_the_openapi_document_is_served_and_its_schemas_are_valid(viewer):
+    assert viewer.get("/api/v1/openapi.json").json == OPENAPI
+    assert OPENAPI["openapi"].startswith("3.")
+    for schema in OPENAPI["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+
+
+def test_the_farm_per_algorithm_as_the_commander_stored_it(viewer, state, filled):
+    farm = checked(viewer.get("/api/v1/farm"), "/farm").json
+    latest = pd.read_parquet(state / "latest" / "miners.parquet")
+    latest["name"] = latest["algorithm"].map(algorithms.canonical)
+    up = latest[latest["reachable"]]
+    assert [row["algorithm"] for row in farm["algorithms"]] == sorted(set(latest["name"]), key=algorithms.order)
+    for row in farm["algorithms"]:
+        mine = latest[latest["name"] == row["algorithm"]]
+        assert row["miners"] == len(mine)
+        assert math.isclose(row["hashrate_hs"], up[up["name"] == row["algorithm"]]["hashrate_hs"].sum())
+        assert math.isclose(row["hashrate_nominal_hs"], mine["hashrate_nominal_hs"].sum())
+        assert math.isclose(row["efficiency_jth"], row["power_w"] / (row["hashrate_hs"] / 1e12))
+    assert (farm["miners_total"], farm["miners_online"], farm["miners_offline"]) == (len(latest), len(up), 0)
+    assert farm["rigs_total"] == 0 and farm["alerts_firing"] >= 1
+    assert "hashrate_hs" not in farm  # never a sum across algorithms
+
+
+def test_the_miner_list_filters_sorts_and_pages_on_the_server(viewer, filled):
+    ips = filled[1]
+    everyone = checked(viewer.get("/api/v1/miners?per_page=1000"), "/miners").json
+    assert everyone["total"] == len(ips) and everyone["problems"] == []
+    assert [m["ip"] for m in everyone["items"]] == ips  # by address, as numbers
+    hot = everyone["items"][0]
+    assert (hot["status"], hot["site"], hot["rack"]) == ("critical", "default", None)
+    assert {m["status"] for m in everyone["items"][1:]} == {"ok"}
+    assert hot["boards"] and hot["fans"] and hot["pools"]
+
+    page = checked(viewer.get("/api/v1/miners?per_page=4&page=2&sort=-hashrate_hs"), "/miners").json
+    ranked = sorted(everyone["items"], key=lambda m: m["hashrate_hs"], reverse=True)
+    assert (page["total"], [m["key"] for m in page["items"]]) == (len(ips), [m["key"] for m in ranked[4:8]])
+
+    make = hot["make"]
+    same = checked(viewer.get(f"/api/v1/miners?make={make}"), "/miners").json
+    assert same["total"] == sum(m["make"] == make for m in everyone["items"])
+    found = checked(viewer.get(f"/api/v1/miners?q={hot['mac'].lower()}"), "/miners").json
+    assert [m["key"] for m in found["items"]] == [hot["key"]]
+    critical = checked(viewer.get("/api/v1/miners?status=critical"), "/miners").json
+    assert [m["key"] for m in critical["items"]] == [hot["key"]]
+    assert checked(viewer.get("/api/v1/miners?site=elsewhere"), "/miners").json["total"] == 0
+
+
+@pytest.mark.parametrize("query, sentence", [
+    ("sort=password", "sort must be one of ip, site, make"),
+    ("status=asleep", "status must be one of offline, not_hashing"),
+    ("per_page=5000", "per_page must be a whole number from 1 to 1000, not '5000'"),
+    ("page=0", "page must be a whole number from 1"),
+])
+def test_a_bad_parameter_is_one_sentence(viewer, query, sentence):
+    answer = checked(viewer.get(f"/api/v1/miners?{query}"), "/miners")
+    assert answer.status_code == 400 and answer.json["error"].startswith(sentence)
+
+
+def test_one_miner_and_the_alerts(viewer, filled):
+    ip = filled[1][0]
+    listed = viewer.get(f"/api/v1/miners?q={ip}&per_page=1").json["items"][0]
+    one = checked(viewer.get(f"/api/v1/miners/{listed['key']}"), "/miners/{key}").json
+    assert one == listed | {"problems": []}
+    missing = checked(viewer.get("/api/v1/miners/no-such-key"), "/miners/{key}")
+    assert missing.status_code == 404
+    alerts = checked(viewer.get("/api/v1/alerts"), "/alerts").json["items"]
+    assert {(a["device"], a["rule"], a["state"]) for a in alerts} >= {(ip, "temp_chip", "firing")}
+
+
+def test_a_damaged_or_missing_file_costs_its_data_in_one_sentence(viewer, state):
+    (state / "snmp" / "farm.json").write_text('{"version": 1, "farm": ')
+    farm = checked(viewer.get("/api/v1/farm"), "/farm")
+    assert farm.status_code == 503
+    assert farm.json["error"].startswith(f"{state / 'snmp' / 'farm.json'} is damaged (")
+    assert farm.json["error"].endswith("the commander rewrites it after its next cycle")
+
+    (state / "alerts.json").write_bytes(b"\x00garbage")
+    miners = checked(viewer.get("/api/v1/miners"), "/miners").json  # the list stands, without alert statuses
+    assert miners["total"] > 0 and miners["problems"][0].startswith(f"{state / 'alerts.json'} is damaged")
+    assert checked(viewer.get("/api/v1/alerts"), "/alerts").status_code == 503
+
+    (state / "latest" / "miners.parquet").write_bytes(b"PAR1 cut short")
+    answer = checked(viewer.get("/api/v1/miners"), "/miners")
+    assert answer.status_code == 503 and "miners.parquet is damaged" in answer.json["error"]
+    assert (state / "latest" / "miners.parquet").exists()  # the commander's to set aside, not the web's
+
+    (state / "snmp" / "farm.json").unlink()
+    assert "has not finished a poll cycle" in checked(viewer.get("/api/v1/farm"), "/farm").json["error"]
+    for answer in (viewer.get("/api/v1/farm"), viewer.get("/api/v1/miners")):
+        assert "Traceback" not in answer.get_data(as_text=True)
+
+
+def test_healthz_needs_no_login_and_follows_the_commanders_health(client, state):
+    (state / "health.json").unlink()
+    answer = client.get("/healthz")
+    assert answer.status_code == 503
+    assert answer.get_data(as_text=True) == (f"{state / 'health.json'} does not exist: the commander has not run "
+                                             "with this state directory\n")
+    fresh_health(state)
+    answer = client.get("/healthz")
+    assert answer.status_code == 200 and answer.get_data(as_text=True).startswith("commander running, pid ")
+    fresh_health(state, age_s=3600)
+    answer = client.get("/healthz")
+    assert answer.status_code == 503 and answer.get_data(as_text=True).startswith("commander NOT POLLING")
+    fresh_health(state, stopped_at=time.time())
+    answer = client.get("/healthz")
+    assert answer.status_code == 503 and answer.get_data(as_text=True).startswith("commander STOPPED")

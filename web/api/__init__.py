@@ -1,0 +1,100 @@
+"""``/api/v1``: JSON for what the pages show, read through ``web.farm_view``; described by
+``openapi.json`` beside this module, which the tests hold every response to."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from flask import Blueprint, abort, current_app, g, jsonify, request
+
+from web import farm_view
+from web.auth.guard import requires, services
+from web.farm_view import SORTABLE, STATUSES, Query, Unavailable
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_PER_PAGE = 1000
+
+
+def _state_dir():
+    return services().state_dir
+
+
+@bp.errorhandler(Unavailable)
+def unavailable(exc: Unavailable):
+    return jsonify(error=str(exc)), 503
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return current_app.response_class(files("web.api").joinpath("openapi.json").read_bytes(),
+                                      mimetype="application/json")
+
+
+@bp.get("/me")
+@requires("viewer")
+def me():
+    return jsonify(name=g.identity.name, role=g.identity.role)
+
+
+@bp.get("/farm")
+@requires("viewer")
+def farm():
+    return jsonify(farm_view.farm(_state_dir()))
+
+
+def _number(name: str, default: int, most: int) -> int:
+    text = request.args.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= most:
+        abort(400, f"{name} must be a whole number from 1 to {most}, not {text!r}")
+    return int(text)
+
+
+@bp.get("/miners")
+@requires("viewer")
+def miners():
+    args = request.args
+    sort = args.get("sort", "ip")
+    if sort.lstrip("-") not in SORTABLE:
+        abort(400, f"sort must be one of {', '.join(SORTABLE)} (with - before it for descending), not {sort!r}")
+    status = args.get("status") or None
+    if status is not None and status not in STATUSES:
+        abort(400, f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+    query = Query(site=args.get("site") or None, make=args.get("make") or None, status=status,
+                  q=args.get("q") or None, sort=sort, page=_number("page", 1, 10**6),
+                  per_page=_number("per_page", 50, MAX_PER_PAGE))
+    page = farm_view.miners(_state_dir(), query)
+    return jsonify(total=page.total, items=page.items, problems=page.problems)
+
+
+@bp.get("/miners/<key>")
+@requires("viewer")
+def miner(key: str):
+    found = farm_view.miner(_state_dir(), key)
+    if found is None:
+        abort(404, f"no miner with key {key!r} in the commander's latest cycle")
+    return jsonify(found)
+
+
+@bp.get("/alerts")
+@requires("viewer")
+def alerts():
+    found = sorted(farm_view.alerts(_state_dir()), key=lambda a: (a.state != "firing", a.since))
+    return jsonify(items=[farm_view.alert_json(alert) for alert in found])
+
+
+@bp.get("/users")
+@requires("admin")
+def users():
+    store = services().users
+    return jsonify(users=[{"name": name, "role": user.role, "has_password": user.password_hash is not None,
+                           "created_at": user.created_at} for name, user in sorted(store.all().items())],
+                   tokens=[{"name": name, "role": token.role, "created_at": token.created_at}
+                           for name, token in sorted(store.tokens().items())])
+
+
+@bp.get("/audit")
+@requires("admin")
+def audit():
+    return jsonify(items=services().audit.tail(_number("limit", 200, 10_000)))

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from appliance.config import DEFAULT_PATH, ConfigError, load_state_dir
+from appliance.config import DEFAULT_PATH, Config, ConfigError, load, load_state_dir
 
 
 def config_args(parser: argparse.ArgumentParser) -> None:
@@ -15,6 +15,16 @@ def config_args(parser: argparse.ArgumentParser) -> None:
                         help=f"the commander's configuration (default {DEFAULT_PATH})")
     parser.add_argument("--secrets", type=Path, default=None, metavar="FILE",
                         help="secrets file (default: secrets.toml beside the config)")
+
+
+def loaded_config(args: argparse.Namespace) -> Config | None:
+    """The configuration ``config_args`` name, read for a daemon about to use its state directory;
+    None after printing every mistake."""
+    try:
+        return load(args.config, args.secrets, paths=True)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return None
 
 
 def state_dir_args(parser: argparse.ArgumentParser) -> None:

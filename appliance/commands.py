@@ -16,8 +16,7 @@ import uvloop
 
 from appliance import health as health_file
 from appliance.alerts.settings import SEVERITIES
-from appliance.cli_args import config_args, state_dir, state_dir_args
-from appliance.config import ConfigError, load
+from appliance.cli_args import config_args, loaded_config, state_dir, state_dir_args
 from appliance.damaged import StateFileError, set_aside_files
 from appliance.health import assess
 
@@ -74,10 +73,8 @@ def _web_port(parser: argparse.ArgumentParser) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    try:
-        config = load(args.config, args.secrets, paths=True)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
+    config = loaded_config(args)
+    if config is None:
         return 2
     return uvloop.run(serve(config, web_port=args.web_port))
 
@@ -143,10 +140,8 @@ def cycle_line(commander: Commander) -> str:
 
 def run_discover(args: argparse.Namespace) -> int:
     """Discovery on demand, beside a running daemon: the inventory (SQLite, WAL) takes both writers."""
-    try:
-        config = load(args.config, args.secrets, paths=True)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
+    config = loaded_config(args)
+    if config is None:
         return 2
     return uvloop.run(_discover(config, args.web_port))
 

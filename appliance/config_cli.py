@@ -26,6 +26,7 @@ def run_check(args: argparse.Namespace) -> int:
         return 1
     print(f"{args.config}: OK ({len(loaded.miners)} miners, {len(loaded.sentries)} sentries, "
           f"{len(loaded.channels)} channels)")
-    # Until the web UI exists, say that its users are read but nobody serves them.
-    print(f"{args.config}: [web] is checked but not served: the web UI is not built yet")
+    host, port = loaded.web.listen
+    print(f"{args.config}: `minerwatch web` serves on {f'[{host}]' if ':' in host else host}:{port}"
+          + (f", behind the proxy at {loaded.web.trusted_proxy}" if loaded.web.trusted_proxy else ""))
     return 0

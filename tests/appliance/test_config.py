@@ -637,4 +637,5 @@ def test_config_check_says_ok_with_counts(tmp_path: Path, capsys: pytest.Capture
     secrets.chmod(0o600)
     assert run_cli("config", "check", "--config", str(path), "--secrets", str(secrets)) == 0
     assert capsys.readouterr().out == (f"{path}: OK (2 miners, 2 sentries, 2 channels)\n"
-                                       f"{path}: [web] is checked but not served: the web UI is not built yet\n")
+                                       f"{path}: `minerwatch web` serves on [::]:8443, behind the proxy at "
+                                       "10.0.0.5\n")

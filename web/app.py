@@ -19,7 +19,7 @@ from web import api, auth, health, security
 from web.audit import AuditLog
 from web.auth.guard import identify
 from web.auth.limiter import LoginLimiter
-from web.files import make_web_dir, secret_key
+from web.files import WebFileError, make_web_dir, secret_key
 from web.users import Users
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,7 @@ def create_app(config: Config, test_config: Mapping[str, Any] | None = None) -> 
     app.before_request(identify)
     app.after_request(security.headers)
     app.register_error_handler(HTTPException, security.http_error)
+    app.register_error_handler(WebFileError, security.unusable)
     app.register_error_handler(Exception, security.unexpected)
     for blueprint in (auth.bp, api.bp, health.bp):
         app.register_blueprint(blueprint)

@@ -53,6 +53,12 @@ def http_error(exc: HTTPException):
     return _answer(exc.code or 500, exc.name, sentence)
 
 
+def unusable(exc: Exception):
+    """A file of the web's own (users.json, tokens.json) that cannot be read: its sentence."""
+    log.error("%s", exc)
+    return _answer(503, "Service Unavailable", str(exc))
+
+
 def unexpected(exc: Exception):
     """A bug: the traceback goes to the log, the client gets one sentence."""
     log.exception("%s %s failed", request.method, request.path)

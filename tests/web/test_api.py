@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
 from jsonschema import Draft202012Validator
 
+from appliance.config import load
+from appliance.store.latest import update_latest
+from appliance.store.schema import rows_from_snapshots
 from collectors import algorithms
-from tests.web.conftest import OPENAPI, checked, fresh_health
+from collectors.model import Board, Fan, MinerSnapshot
+from tests.web.conftest import OPENAPI, checked, fresh_health, web_config
+from web import create_app
+from web.users import Users
 
 
 @pytest.fixture
@@ -128,3 +135,31 @@ def test_healthz_needs_no_login_and_follows_the_commanders_health(client, state)
     fresh_health(state, stopped_at=time.time())
     answer = client.get("/healthz")
     assert answer.status_code == 503 and answer.get_data(as_text=True).startswith("commander STOPPED")
+
+
+def test_ten_thousand_miners_page_on_the_server(tmp_path):
+    """The list at farm size: every filter and sort over all 10,000 rows, a page of them returned."""
+    state = tmp_path / "state"
+    snapshots = [MinerSnapshot(f"10.0.{n // 256}.{n % 256}", 4028, make=("Bitmain", "MicroBT")[n % 2],
+                               model="Antminer S19", algorithm="SHA256", reachable=n % 100 != 7,
+                               hashrate_hs=None if n % 100 == 7 else 90e12 + n * 1e9, power_w=3250.0,
+                               mac=f"02:00:00:00:{n // 256:02X}:{n % 256:02X}", boards=[Board(0), Board(1)],
+                               fans=[Fan(0, 5400)], polled_at=1_764_230_400.0)
+                 for n in range(10_000)]
+    update_latest(state, rows_from_snapshots(snapshots, datetime.now(UTC)))
+    client = create_app(load(web_config(tmp_path, state)), {"TESTING": True}).test_client()
+    token = Users(state).create_token("bench", "viewer")
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    first = checked(client.get("/api/v1/miners?per_page=3", headers=bearer), "/miners").json
+    assert first["total"] == 10_000
+    assert [m["ip"] for m in first["items"]] == ["10.0.0.0", "10.0.0.1", "10.0.0.2"]
+    assert [len(m["boards"]) for m in first["items"]] == [2, 2, 2]
+    last = checked(client.get("/api/v1/miners?per_page=1000&page=10", headers=bearer), "/miners").json
+    assert last["items"][-1]["ip"] == "10.0.39.15"  # by address as numbers: .39.15 after .39.9
+    fastest = client.get("/api/v1/miners?sort=-hashrate_hs&per_page=1", headers=bearer).json["items"][0]
+    assert fastest["ip"] == "10.0.39.15"
+    offline = client.get("/api/v1/miners?status=offline&make=MicroBT&per_page=1000", headers=bearer).json
+    assert offline["total"] == 100 and {m["status"] for m in offline["items"]} == {"offline"}
+    found = client.get("/api/v1/miners?q=02:00:00:00:27:0F", headers=bearer).json
+    assert [m["ip"] for m in found["items"]] == ["10.0.39.15"]

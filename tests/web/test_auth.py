@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 import stat
 
-from tests.web.conftest import NAMES, checked, csrf_token, login
+import pytest
+
+from appliance.config import load
+from tests.web.conftest import NAMES, checked, csrf_token, login, web_config
+from web import create_app
+from web.files import WebFileError
 from web.users import Users
 
 
@@ -148,3 +153,16 @@ def test_next_never_leads_off_the_site(client, passwords):
         answer = client.post(f"/login?next={target}",
                              data={"username": "admin", "password": passwords["admin"], "csrf_token": token})
         assert answer.location == "/account"
+
+
+def test_a_damaged_users_file_is_one_sentence_at_start_and_while_serving(signed_in, state, tmp_path):
+    viewer = signed_in("viewer")
+    users = state / "web" / "users.json"
+    users.write_text('{"version": 1, "users": {"admin": {"role": 7}}}')
+    answer = viewer.get("/api/v1/me")
+    assert (answer.status_code, answer.json) == (503, {"error": f"{users} is damaged (users.admin.role: input should "
+                                                                "be a valid string); fix it or move it away and "
+                                                                "start again"})
+    assert "Traceback" not in viewer.get("/account").get_data(as_text=True)
+    with pytest.raises(WebFileError, match=f"^{users} is damaged"):
+        create_app(load(web_config(tmp_path, state)))

@@ -9,7 +9,6 @@ import json
 import signal
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import uvloop
@@ -261,32 +260,24 @@ def _print_table(rows: list[list[str]]) -> None:
 
 
 def run_alerts(args: argparse.Namespace) -> int:
-    from appliance.alerts.engine import StateError, parse_state
+    from appliance.alerts.engine import STATE_FILE, StateError, read_alerts
     from appliance.alerts.history import read_history
-    from appliance.damaged import Damaged
 
     directory = state_dir(args)
     if directory is None:
         return 2
-    state_path = directory / "alerts.json"
     try:
-        alerts, *_ = parse_state(state_path.read_bytes(), state_path)
-    except FileNotFoundError:
-        return _refuse(f"{state_path} does not exist: the commander has not evaluated alerts here yet")
-    except OSError as exc:
-        return _refuse(f"cannot read {state_path}: {exc.strerror or exc}")
-    except Damaged as exc:
-        return _refuse(f"{state_path} is damaged ({exc}); the commander sets it aside when it starts")
+        alerts = read_alerts(directory)
     except StateError as exc:
         return _refuse(str(exc))
-    firing = [a for a in alerts.values() if a.state == "firing"]
+    firing = [a for a in alerts if a.state == "firing"]
     print(f"{len(firing)} alerts firing")
     for alert in sorted(firing, key=lambda a: (a.severity, a.fired_at or 0)):
         since = time.strftime("%Y-%m-%d %H:%M", time.localtime(alert.fired_at or alert.since))
         acked = f"  (acknowledged by {alert.acked_by})" if alert.acked_by else ""
         print(f"  {alert.severity:8} {since}  {alert.id}: {alert.message}{acked}")
     if args.history > 0:
-        events = read_history(state_path, time.time() - args.history * 3600)
+        events = read_history(directory / STATE_FILE, time.time() - args.history * 3600)
         print(f"\n{len(events)} events in the last {args.history:g} h")
         for event in events[-200:]:
             when = time.strftime("%m-%d %H:%M:%S", time.localtime(event["at"]))

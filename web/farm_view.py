@@ -25,13 +25,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ConfigDict, with_config
 
-from appliance.alerts.engine import Alert, StateError, parse_state
+from appliance.alerts.engine import Alert, StateError, read_alerts
 from appliance.damaged import Damaged, parsed
 from appliance.inventory import INVENTORY_FILE
 from appliance.store.latest import read_latest
 from appliance.snmp.farm_file import farm_path
 
-ALERTS_FILE = "alerts.json"
 # A newer commander may add keys to the farm document: read those this view uses, strictly typed.
 _OPEN = ConfigDict(strict=True)
 STATUSES = ("offline", "not_hashing", "critical", "warning", "ok")
@@ -112,14 +111,8 @@ def farm(state_dir: Path) -> dict[str, Any]:
 
 def alerts(state_dir: Path) -> list[Alert]:
     """Every alert pending or firing, as the commander's last cycle left them."""
-    path = Path(state_dir) / ALERTS_FILE
-    data = _read(path, "the commander has not evaluated alerts with this state directory",
-                 "the alerts are unknown")
     try:
-        return list(parse_state(data, path)[0].values())
-    except Damaged as exc:
-        raise Unavailable(f"{path} is damaged ({exc}); the commander sets it aside and starts its alerts "
-                          "again when it next starts") from exc
+        return read_alerts(state_dir)
     except StateError as exc:
         raise Unavailable(str(exc)) from exc
 

@@ -54,6 +54,7 @@ from collectors.model import MinerSnapshot, RigSnapshot
 log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
+STATE_FILE = "alerts.json"  # in the state directory
 MEDIAN_WINDOW_S = 3600.0
 # One hashrate sample per 5 minutes: 12 make a sound median of the hour, and the state of a
 # 10,000-miner farm stays a few MB (a sample a minute made it 24 MB, rewritten every cycle).
@@ -384,6 +385,21 @@ def parse_state(data: bytes, path: Path) -> tuple[dict[str, Alert], dict[str, _D
         if any(len(sample) != 2 for sample in [*device.hashrates, *device.shares, *programs]):
             raise Damaged(f"device {key!r}: a sample is not a pair of numbers")
     return state.alerts, state.devices, state.cycle_at, state.summary_sent_at
+
+
+def read_alerts(state_dir: Path) -> list[Alert]:
+    """The alerts pending and firing as the commander left them, for a reader in another process
+    (``minerwatch alerts``, the web), which leaves the file where it is: StateError in one
+    sentence when it is missing, unreadable, damaged or a newer release's."""
+    path = Path(state_dir) / STATE_FILE
+    try:
+        return list(parse_state(path.read_bytes(), path)[0].values())
+    except FileNotFoundError as exc:
+        raise StateError(f"{path} does not exist: the commander has not evaluated alerts here yet") from exc
+    except OSError as exc:
+        raise StateError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except Damaged as exc:
+        raise StateError(f"{path} is damaged ({exc}); the commander sets it aside when it starts") from exc
 
 
 def _refuse_newer(version: int, path: Path) -> None:

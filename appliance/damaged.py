@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
@@ -146,6 +147,20 @@ def parsed(kind: type[T], data: bytes | str) -> T:
         where = ".".join(map(str, first["loc"]))
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise Damaged(f"{where or 'the top level'}: {first['msg'].lower()}{more}") from exc
+
+
+def read_state(path: Path, parse: Callable[[bytes], T], error: type[Exception], *, missing: str, then: str) -> T:
+    """``parse`` of the file at ``path``, for a reader that does not own it; ``error`` with one
+    sentence naming the file when it does not exist (``missing`` says what that means), cannot be
+    read, or is damaged (``parse`` raised Damaged; ``then`` says what becomes of it)."""
+    try:
+        return parse(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise error(f"{path} does not exist: {missing}") from exc
+    except OSError as exc:
+        raise error(f"{path} cannot be read ({exc.strerror or exc})") from exc
+    except Damaged as exc:
+        raise error(f"{path} is damaged ({exc}); {then}") from exc
 
 
 @functools.cache

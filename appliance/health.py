@@ -13,6 +13,7 @@ job run. A reader meets it as one sentence (``HealthFileError``), never a traceb
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -24,7 +25,7 @@ import psutil
 from pydantic import with_config
 
 import atomicfile
-from appliance.damaged import STRICT, Damaged, SetAside, parsed
+from appliance.damaged import STRICT, SetAside, parsed, read_state
 
 HEALTH_FILE = "health.json"
 
@@ -107,15 +108,9 @@ class HealthFileError(Exception):
 
 def load(state_dir: Path) -> tuple[Health, float]:
     """The last health the commander wrote, and when it wrote it."""
-    path = state_dir / HEALTH_FILE
-    try:
-        data = parsed(_HealthFile, path.read_bytes())
-    except FileNotFoundError as exc:
-        raise HealthFileError(f"{path} does not exist: the commander has not run with this state directory") from exc
-    except OSError as exc:
-        raise HealthFileError(f"{path} cannot be read ({exc.strerror or exc})") from exc
-    except Damaged as exc:
-        raise HealthFileError(f"{path} is damaged ({exc}); the commander rewrites it after every job run") from exc
+    data = read_state(state_dir / HEALTH_FILE, functools.partial(parsed, _HealthFile), HealthFileError,
+                      missing="the commander has not run with this state directory",
+                      then="the commander rewrites it after every job run")
     health = Health(started_at=data.started_at, pid=data.pid, process_started_at=data.process_started_at,
                     host=data.host, role=data.role, stopped_at=data.stopped_at, jobs=data.jobs,
                     channels=data.channels)

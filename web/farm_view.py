@@ -10,6 +10,7 @@ carries the sentence in its ``problems``.
 
 from __future__ import annotations
 
+import functools
 import math
 import socket
 import sqlite3
@@ -26,7 +27,7 @@ import pyarrow.compute as pc
 from pydantic import ConfigDict, with_config
 
 from appliance.alerts.engine import Alert, StateError, read_alerts
-from appliance.damaged import Damaged, parsed
+from appliance.damaged import parsed, read_state
 from appliance.inventory import INVENTORY_FILE
 from appliance.store.latest import read_latest
 from appliance.snmp.farm_file import farm_path
@@ -70,15 +71,6 @@ class _FarmDocument(TypedDict):
     algorithms: list[_AlgorithmRow]
 
 
-def _read(path: Path, missing: str, then: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as exc:
-        raise Unavailable(f"{path} does not exist: {missing}") from exc
-    except OSError as exc:
-        raise Unavailable(f"{path} cannot be read ({exc.strerror or exc}); {then}") from exc
-
-
 def efficiency_jth(power_w: float | None, hashrate_hs: float | None) -> float | None:
     """J/TH: watts over terahashes per second; None unless both are known and hashing."""
     if power_w is None or not hashrate_hs or not math.isfinite(power_w):
@@ -88,13 +80,9 @@ def efficiency_jth(power_w: float | None, hashrate_hs: float | None) -> float | 
 
 def farm(state_dir: Path) -> dict[str, Any]:
     """``GET /api/v1/farm``: the totals the commander wrote after its last cycle, per algorithm."""
-    path = farm_path(state_dir)
-    data = _read(path, "the commander has not finished a poll cycle with this state directory",
-                 "the farm's totals are unknown")
-    try:
-        doc = parsed(_FarmDocument, data)
-    except Damaged as exc:
-        raise Unavailable(f"{path} is damaged ({exc}); the commander rewrites it after its next cycle") from exc
+    doc = read_state(farm_path(state_dir), functools.partial(parsed, _FarmDocument), Unavailable,
+                     missing="the commander has not finished a poll cycle with this state directory",
+                     then="the commander rewrites it after its next cycle")
     totals = doc["farm"]
     return {
         "algorithms": [{"algorithm": row.get("algorithm"), "hashrate_hs": row.get("hashrate_hs"),

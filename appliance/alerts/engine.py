@@ -48,7 +48,7 @@ from appliance.alerts import history
 from appliance.alerts.rules import (RULES, DeviceContext, Finding, Rule, Snapshot, device_of, kind_of,
                                     program_parts)
 from appliance.alerts.settings import RuleSettings
-from appliance.damaged import STRICT, Damaged, StateFileError, parsed, set_aside
+from appliance.damaged import STRICT, Damaged, StateFileError, parsed, read_state, set_aside
 from collectors.model import MinerSnapshot, RigSnapshot
 
 log = logging.getLogger(__name__)
@@ -392,14 +392,10 @@ def read_alerts(state_dir: Path) -> list[Alert]:
     (``minerwatch alerts``, the web), which leaves the file where it is: StateError in one
     sentence when it is missing, unreadable, damaged or a newer release's."""
     path = Path(state_dir) / STATE_FILE
-    try:
-        return list(parse_state(path.read_bytes(), path)[0].values())
-    except FileNotFoundError as exc:
-        raise StateError(f"{path} does not exist: the commander has not evaluated alerts here yet") from exc
-    except OSError as exc:
-        raise StateError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except Damaged as exc:
-        raise StateError(f"{path} is damaged ({exc}); the commander sets it aside when it starts") from exc
+    alerts = read_state(path, lambda data: parse_state(data, path)[0], StateError,
+                        missing="the commander has not evaluated alerts here yet",
+                        then="the commander sets it aside when it starts")
+    return list(alerts.values())
 
 
 def _refuse_newer(version: int, path: Path) -> None:

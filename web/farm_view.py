@@ -20,17 +20,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from typing_extensions import TypedDict
-
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ConfigDict, with_config
+from typing_extensions import NotRequired, TypedDict  # pydantic reads typing's only from Python 3.12
 
 from appliance.alerts.engine import Alert, StateError, read_alerts
 from appliance.damaged import parsed, read_state
 from appliance.inventory import INVENTORY_FILE
-from appliance.store.latest import read_latest
 from appliance.snmp.farm_file import farm_path
+from appliance.store.latest import read_latest
 
 # A newer commander may add keys to the farm document: read those this view uses, strictly typed.
 _OPEN = ConfigDict(strict=True)
@@ -46,12 +45,12 @@ class Unavailable(Exception):
 
 
 @with_config(_OPEN)
-class _AlgorithmRow(TypedDict, total=False):
+class _AlgorithmRow(TypedDict):
     algorithm: str
     miners: int
     hashrate_hs: float | None
     power_w: float | None
-    hashrate_nominal_hs: float | None  # absent from documents of older commanders
+    hashrate_nominal_hs: NotRequired[float | None]  # absent from documents of older commanders
 
 
 @with_config(_OPEN)
@@ -85,10 +84,10 @@ def farm(state_dir: Path) -> dict[str, Any]:
                      then="the commander rewrites it after its next cycle")
     totals = doc["farm"]
     return {
-        "algorithms": [{"algorithm": row.get("algorithm"), "hashrate_hs": row.get("hashrate_hs"),
-                        "hashrate_nominal_hs": row.get("hashrate_nominal_hs"), "power_w": row.get("power_w"),
-                        "efficiency_jth": efficiency_jth(row.get("power_w"), row.get("hashrate_hs")),
-                        "miners": row.get("miners", 0)} for row in doc["algorithms"]],
+        "algorithms": [{"algorithm": row["algorithm"], "hashrate_hs": row["hashrate_hs"],
+                        "hashrate_nominal_hs": row.get("hashrate_nominal_hs"), "power_w": row["power_w"],
+                        "efficiency_jth": efficiency_jth(row["power_w"], row["hashrate_hs"]),
+                        "miners": row["miners"]} for row in doc["algorithms"]],
         "power_w": totals["power_w"],
         "miners_total": totals["asics"], "miners_online": totals["asics_up"],
         "miners_offline": totals["asics"] - totals["asics_up"],

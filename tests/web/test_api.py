@@ -4,6 +4,7 @@ sentence, never a traceback; and /healthz."""
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from datetime import UTC, datetime
@@ -95,6 +96,16 @@ def test_one_miner_and_the_alerts(viewer, filled):
     assert missing.status_code == 404
     alerts = checked(viewer.get("/api/v1/alerts"), "/alerts").json["items"]
     assert {(a["device"], a["rule"], a["state"]) for a in alerts} >= {(ip, "temp_chip", "firing")}
+
+
+def test_a_farm_document_of_an_older_commander_has_no_rating(viewer, state):
+    path = state / "snmp" / "farm.json"
+    doc = json.loads(path.read_text())
+    for row in doc["algorithms"]:
+        del row["hashrate_nominal_hs"]
+    path.write_text(json.dumps(doc))
+    farm = checked(viewer.get("/api/v1/farm"), "/farm").json
+    assert {row["hashrate_nominal_hs"] for row in farm["algorithms"]} == {None}
 
 
 def test_a_damaged_or_missing_file_costs_its_data_in_one_sentence(viewer, state):

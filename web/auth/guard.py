@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import Response, abort, current_app, g, redirect, request, session, url_for
 
 from web.users import RANK, fingerprint
 
@@ -32,7 +32,7 @@ def services():
     return current_app.extensions["minerwatch"]
 
 
-def identify() -> None:
+def identify() -> Response | None:
     """``before_request``: set ``g.identity``, refuse what is not allowed, and check CSRF for the rest."""
     g.identity = None
     header = request.headers.get("Authorization", "")

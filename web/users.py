@@ -14,12 +14,13 @@ Roles rank viewer < operator < admin; a route asks for the least role it needs.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import with_config
 
@@ -27,6 +28,7 @@ from appliance.config import ROLES, Web
 from appliance.damaged import STRICT
 from web.files import JsonFile, web_dir, write_secret
 
+log = logging.getLogger(__name__)
 RANK = {"viewer": 0, "operator": 1, "admin": 2}
 assert set(RANK) == set(ROLES)
 INITIAL_ADMIN_FILE = "initial-admin-password"
@@ -67,6 +69,14 @@ class _UsersFile:
 class _TokensFile:
     version: int = 1
     tokens: dict[str, Token] = field(default_factory=dict)
+
+
+def _is_argon2(password_hash: str | None) -> bool:
+    try:
+        extract_parameters(password_hash or "")
+    except InvalidHashError:
+        return False
+    return True
 
 
 def new_password() -> str:
@@ -154,7 +164,12 @@ class Users:
         with self._users.update() as data:
             for user in web.users:
                 if user.name not in data.users:
-                    data.users[user.name] = User(user.role, user.password_hash)
+                    if user.password_hash is not None and not _is_argon2(user.password_hash):
+                        log.warning("the password_hash of web user %s in the secrets is not an argon2 hash; "
+                                    "%s has no password until `minerwatch user passwd %s`", user.name, user.name,
+                                    user.name)
+                    data.users[user.name] = User(user.role, user.password_hash if _is_argon2(user.password_hash)
+                                                 else None)
                     created.append(user.name)
             admins = [name for name, user in data.users.items() if user.role == "admin"]
             if not any(data.users[name].password_hash for name in admins):

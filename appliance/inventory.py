@@ -179,6 +179,24 @@ def _order(device: Device) -> tuple[str, int, str]:
     return device.site, address, device.key
 
 
+def read_devices(state_dir: str | Path) -> list[Device]:
+    """Every device, by site then address, as a process that does not own the inventory reads it
+    (the web): read-only, so it never creates, migrates or write-locks the file. InventoryError
+    (InventoryDamaged for a damaged one) when it cannot be read."""
+    path = Path(state_dir) / INVENTORY_FILE
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    except sqlite3.Error as exc:
+        raise InventoryError(f"cannot open the inventory {path}: {exc}") from exc
+    try:
+        with _damage_named(path):
+            return sorted(map(_device, db.execute(f"SELECT {_COLUMNS} FROM devices").fetchall()), key=_order)
+    except sqlite3.Error as exc:
+        raise InventoryError(f"cannot read the inventory {path}: {exc}") from exc
+    finally:
+        db.close()
+
+
 class Inventory:
     """The inventory in one state directory; open it with ``Inventory.open`` and close it when done."""
 

@@ -12,7 +12,8 @@ One document, replaced whole::
                      "hashrate_nominal_hs"}, ...],
      "miners": [{"index", "address", "kind": "asic"|"rig", "hostname", "make", "model", "firmware",
                  "algorithm", "reachable", "hashrate_hs", "power_w", "temp_max_c", "uptime_s",
-                 "accepted", "rejected", "error", "polled_at"}, ...]}
+                 "accepted", "rejected", "error", "polled_at"}, ...],
+     "sites": [{"site", "asics", "asics_up", "rigs", "rigs_up", "power_w", "algorithms": [...]}, ...]}
 
 ``index`` is the device's inventory number (kept for life, so an NMS row stays the same device);
 a value nobody reported is null. Devices listed are those the commander reads now: every ASIC in
@@ -31,6 +32,10 @@ algorithm nobody knows is under none. A miner's ``algorithm`` is its canonical n
 several has them joined by ``+`` and no ``hashrate_hs``, since they do not add up (its sentry
 serves each).
 
+``sites`` splits the same counts and per-algorithm rows by each device's inventory site, summed by
+the same code, so a site's row and the farm's never disagree (the web's ``/metrics`` serves them;
+the MIB has no per-site table).
+
 The version stays 1: a reader takes a key that is not there as a value nobody reported, so an
 older document (with ``farm.hashrate_hs``, a sum over algorithms) and this one read alike.
 """
@@ -45,7 +50,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ConfigDict, with_config
+from typing_extensions import NotRequired, TypedDict  # pydantic reads typing's only from Python 3.12
+
 import atomicfile
+from appliance.damaged import parsed
 from appliance.inventory import Device
 from appliance.snmp.layout import VERSION
 from collectors import algorithms
@@ -74,6 +83,7 @@ def document(state: FarmState, devices: Iterable[Device], miners: Mapping[str, M
              rigs: Mapping[str, RigSnapshot], now: float) -> dict[str, Any]:
     """The farm document: ``miners`` by address (their last poll), ``rigs`` by key (their last read)."""
     records, shares = [], []
+    sites: dict[str, tuple[list[dict[str, Any]], list[Share]]] = {}
     for device in devices:
         if device.kind == "rig" and device.source == "configured":
             record, share = _rig(device, rigs.get(device.key))
@@ -83,27 +93,84 @@ def document(state: FarmState, devices: Iterable[Device], miners: Mapping[str, M
             continue
         records.append(_finite(record))
         shares += share
-    asics = [r for r in records if r["kind"] == "asic"]
-    rig_records = [r for r in records if r["kind"] == "rig"]
-    up = [r for r in records if r["reachable"]]
+        site_records, site_shares = sites.setdefault(device.site, ([], []))
+        site_records.append(records[-1])
+        site_shares += share
     farm = {
         "name": state.name or socket.gethostname(),
         "ha_role": state.ha_role,
-        "asics": len(asics), "asics_up": sum(1 for r in asics if r["reachable"]),
-        "rigs": len(rig_records), "rigs_up": sum(1 for r in rig_records if r["reachable"]),
-        "power_w": _total(r["power_w"] for r in up),
+        **_counts(records),
         "alerts_active": state.alerts_active,
         "poll_duration_ms": state.poll_duration_ms,
         "polled_at": state.polled_at,
     }
     return {"version": VERSION, "written_at": now, "farm": farm, "algorithms": _per_algorithm(shares),
-            "miners": records}
+            "miners": records,
+            "sites": [{"site": name, **_counts(sites[name][0]), "algorithms": _per_algorithm(sites[name][1])}
+                      for name in sorted(sites)]}
+
+
+def _counts(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Devices listed and answering, by kind, and the power of those answering."""
+    asics = [r for r in records if r["kind"] == "asic"]
+    rig_records = [r for r in records if r["kind"] == "rig"]
+    return {"asics": len(asics), "asics_up": sum(1 for r in asics if r["reachable"]),
+            "rigs": len(rig_records), "rigs_up": sum(1 for r in rig_records if r["reachable"]),
+            "power_w": _total(r["power_w"] for r in records if r["reachable"])}
 
 
 def write(state_dir: Path, doc: Mapping[str, Any]) -> Path:
     path = farm_path(state_dir)
     atomicfile.replace(path, json.dumps(doc, separators=(",", ":"), allow_nan=False), durable=False)
     return path
+
+
+# What a reader in another process (the web) takes of the document: types checked, other keys
+# ignored, so that a key added later does not make an older reader call the file damaged.
+_READ = ConfigDict(strict=True)
+
+
+@with_config(_READ)
+class AlgorithmRow(TypedDict):
+    algorithm: str
+    miners: int
+    miners_up: int
+    hashrate_hs: float | None
+    power_w: float | None
+
+
+@with_config(_READ)
+class Totals(TypedDict):
+    asics: int
+    asics_up: int
+    rigs: int
+    rigs_up: int
+    power_w: float | None
+
+
+@with_config(_READ)
+class SiteRow(Totals):
+    site: str
+    algorithms: list[AlgorithmRow]
+
+
+@with_config(_READ)
+class FarmRow(Totals):
+    ha_role: str
+
+
+@with_config(_READ)
+class FarmDocument(TypedDict):
+    version: int
+    written_at: float
+    farm: FarmRow
+    algorithms: list[AlgorithmRow]
+    sites: NotRequired[list[SiteRow]]  # not in documents of releases before it
+
+
+def read(state_dir: Path) -> FarmDocument:
+    """The farm document's totals; OSError when it cannot be read, ``Damaged`` when it is not one."""
+    return parsed(FarmDocument, farm_path(state_dir).read_bytes())
 
 
 def _finite(record: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,154 @@
+"""/metrics against a real commander over simfarm (loopback): what Prometheus scrapes matches what the
+farm is and what the store holds, passes promtool, and survives damaged state files."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from collections import defaultdict
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
+
+from appliance.store.jobs import store_cycle
+from appliance.store.latest import latest_path, read_latest
+from collectors import algorithms
+from simfarm.samples.rig import twelve_gpu_rig
+from tests.appliance.test_commander import discovered_farm
+from tests.conftest import require
+from web.metrics import metrics_blueprint
+
+MIX = {"antminer": 1, "whatsminer": 1, "avalon": 1}
+
+
+def scrape(state_dir: Path) -> str:
+    app = Flask(__name__)
+    app.register_blueprint(metrics_blueprint(state_dir))
+    response = app.test_client().get("/metrics")
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/plain; version=0.0.4")
+    return response.get_data(as_text=True)
+
+
+def promtool_passes(text: str) -> None:
+    promtool = shutil.which("promtool")
+    require(promtool is not None, "promtool (Debian's prometheus package)")
+    done = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def samples(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Each sample name's (labels, value) pairs, as prometheus_client's own parser reads them."""
+    found: dict[str, list[tuple[dict[str, str], float]]] = defaultdict(list)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[sample.name].append((sample.labels, sample.value))
+    return found
+
+
+def by(series: list[tuple[dict[str, str], float]], *names: str) -> dict[tuple[str, ...] | str, float]:
+    return {labels[names[0]] if len(names) == 1 else tuple(labels[n] for n in names): value
+            for labels, value in series}
+
+
+async def test_metrics_of_a_polled_farm_match_the_farm_and_the_store(tmp_path, caplog):
+    state = tmp_path / "state"
+    async with discovered_farm(tmp_path, 9, MIX, 11) as (farm, ips, commander):
+        await commander.scheduler.run_now("poll", commander.poll_cycle)
+        offline = ips[2]
+        await farm.inject(offline, "offline")
+        await commander.scheduler.run_now("poll", commander.poll_cycle)
+        snapshots = commander.last_snapshots
+        keys = {d.ip: d.key for d in commander.inventory.devices()}
+        expected = {row["ip"]: row for row in farm.inventory()}
+    text = scrape(state)
+    promtool_passes(text)
+    found = samples(text)
+
+    stored = read_latest(state).to_pylist()
+    up = by(found["minerwatch_miner_up"], "key")
+    assert up == {row["device"]: float(row["reachable"]) for row in stored}
+    assert up[keys[offline]] == 0 and sum(up.values()) == len(ips) - 1
+    hashrate = by(found["minerwatch_miner_hashrate_hashes_per_second"], "key", "algorithm")
+    assert hashrate == {(row["device"], algorithms.canonical(row["algorithm"])): row["hashrate_hs"]
+                        for row in stored if row["hashrate_hs"] is not None}
+    assert keys[offline] not in {key for key, _ in hashrate}  # down: no hashrate, not a 0
+    assert keys[offline] not in by(found["minerwatch_miner_power_watts"], "key")
+
+    info = {labels["key"]: labels for labels, _ in found["minerwatch_miner_info"]}
+    nominal = by(found["minerwatch_miner_hashrate_nominal_hashes_per_second"], "key")
+    for ip, row in expected.items():  # what simfarm says each miner is
+        assert (info[keys[ip]]["make"], info[keys[ip]]["model"], info[keys[ip]]["site"]) == (
+            row["make"], row["model"], "default")
+        if ip != offline:
+            assert nominal[keys[ip]] == row["hashrate_nominal_hs"]
+
+    farm_hashrate = by(found["minerwatch_farm_hashrate_hashes_per_second"], "algorithm")
+    assert farm_hashrate == algorithms.totals((s.algorithm, s.hashrate_hs) for s in snapshots if s.reachable)
+    per_miner = defaultdict(float)
+    for (_, algorithm), value in hashrate.items():
+        per_miner[algorithm] += value
+    assert farm_hashrate == pytest.approx(per_miner)
+    assert by(found["minerwatch_site_hashrate_hashes_per_second"], "algorithm") == farm_hashrate  # one site
+    assert found["minerwatch_farm_asics_up"] == [({}, len(ips) - 1)]
+    assert {labels["severity"] for labels, _ in found["minerwatch_alerts_firing"]} >= {"critical", "warning"}
+    [(_, polled_at)] = found["minerwatch_commander_last_poll_timestamp_seconds"]
+    assert polled_at == pytest.approx(max(s.polled_at for s in snapshots if s.polled_at), abs=60)
+    assert set(by(found["minerwatch_state_file_ok"], "file").values()) == {1.0}
+    assert not any(name.startswith("minerwatch_") for name in _default_registry_names())
+
+    # A rig's GPUs, once its sentry's read is stored.
+    rig = replace(twelve_gpu_rig(polled_at), ip="127.0.0.1", port=161)
+    store_cycle(state, [], datetime.fromtimestamp(polled_at + 1, UTC), "default", [rig])
+    found = samples(with_promtool(state))
+    temperatures = by(found["minerwatch_gpu_temperature_celsius"], "rig", "bus_id")
+    assert temperatures == {("127.0.0.1", gpu.bus_id): gpu.temp_c for gpu in rig.gpus}
+    assert len(found["minerwatch_gpu_memory_temperature_celsius"]) == len(rig.gpus) - 1  # one not reported
+    assert by(found["minerwatch_rig_up"], "rig") == {"127.0.0.1": 1.0}
+
+    # A damaged latest file costs its own series, said once in the log, and nothing else.
+    latest_path(state, "miners").write_bytes(b"PAR1 cut short")
+    with caplog.at_level(logging.WARNING, logger="web.metrics"):
+        app = Flask(__name__)
+        app.register_blueprint(metrics_blueprint(state))
+        texts = [app.test_client().get("/metrics").get_data(as_text=True) for _ in range(2)]
+    promtool_passes(texts[-1])
+    found = samples(texts[-1])
+    assert "minerwatch_miner_up" not in found and "minerwatch_miner_info" not in found
+    assert by(found["minerwatch_state_file_ok"], "file")["latest/miners.parquet"] == 0
+    assert by(found["minerwatch_farm_hashrate_hashes_per_second"], "algorithm") == farm_hashrate
+    assert len([m for m in caplog.messages if "latest/miners.parquet" in m]) == 1
+
+
+def with_promtool(state_dir: Path) -> str:
+    text = scrape(state_dir)
+    promtool_passes(text)
+    return text
+
+
+def _default_registry_names() -> set[str]:
+    return {family.name for family in REGISTRY.collect()}
+
+
+def test_every_state_file_damaged_still_answers_with_what_it_can(tmp_path):
+    for relative in ("latest/miners.parquet", "latest/rigs.parquet", "latest/gpus.parquet", "inventory.sqlite3",
+                     "snmp/farm.json", "alerts.json", "health.json"):
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\x00garbage\xff" * 100)
+    text = with_promtool(tmp_path)
+    found = samples(text)
+    assert set(by(found["minerwatch_state_file_ok"], "file").values()) == {0.0}
+    assert len(found["minerwatch_state_file_ok"]) == 7
+    assert [name for name in found if name != "minerwatch_state_file_ok"] == []
+
+
+def test_before_the_first_cycle_there_is_nothing_to_say(tmp_path):
+    found = samples(with_promtool(tmp_path))
+    assert found == {}

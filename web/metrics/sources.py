@@ -1,0 +1,99 @@
+"""What one scrape reads of the commander's state directory: each file on its own, through the
+appliance's read side, so that a damaged or unreadable file costs its own metrics and nothing else.
+
+A file that is not there yet (before the first cycle, a farm without rigs) is simply not read; one
+that is there but cannot be used is named, with why, in ``problems``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import pyarrow as pa
+
+from appliance import health
+from appliance.alerts.engine import Alert, parse_state
+from appliance.damaged import Damaged, StateFileError
+from appliance.inventory import INVENTORY_FILE, Device, read_devices
+from appliance.snmp import farm_file
+from appliance.store.latest import latest_path, read_latest
+
+T = TypeVar("T")
+
+ALERTS_FILE = "alerts.json"
+
+
+@dataclass
+class Scrape:
+    """The state directory as one scrape found it; None where a file was absent or unusable."""
+
+    miners: pa.Table | None = None  # the store's latest rows, one per device
+    rigs: pa.Table | None = None
+    gpus: pa.Table | None = None
+    devices: dict[str, Device] = field(default_factory=dict)  # the inventory, by key
+    farm: farm_file.FarmDocument | None = None
+    firing: list[Alert] | None = None
+    health: health.Health | None = None
+    read: list[str] = field(default_factory=list)  # files read, relative to the state directory
+    problems: dict[str, str] = field(default_factory=dict)  # file -> one sentence: what is wrong
+
+
+def scrape(state_dir: Path) -> Scrape:
+    found = Scrape()
+    take = _Taker(Path(state_dir), found)
+    found.miners = take(_relative(state_dir, latest_path(state_dir, "miners")), _latest("miners"))
+    found.rigs = take(_relative(state_dir, latest_path(state_dir, "rigs")), _latest("rigs"))
+    found.gpus = take(_relative(state_dir, latest_path(state_dir, "gpus")), _latest("gpus"))
+    devices = take(INVENTORY_FILE, lambda path: read_devices(path.parent))
+    found.devices = {d.key: d for d in devices or ()}
+    found.farm = take(str(farm_file.FARM_FILE), lambda path: farm_file.read(state_dir))
+    found.firing = take(ALERTS_FILE, _firing)
+    found.health = take(health.HEALTH_FILE, lambda path: health.load(path.parent)[0])
+    return found
+
+
+class _Taker:
+    def __init__(self, state_dir: Path, into: Scrape) -> None:
+        self.state_dir, self.into = state_dir, into
+
+    def __call__(self, relative: str, reader: Callable[[Path], T]) -> T | None:
+        path = self.state_dir / relative
+        if not path.exists():
+            return None
+        try:
+            value = reader(path)
+        except FileNotFoundError:  # gone since it was looked for: absent, as for the next scrape
+            return None
+        except OSError as exc:
+            problem = f"{path} cannot be read ({exc.strerror or exc})"
+        except (Damaged, pa.ArrowException) as exc:
+            problem = f"{path} is damaged ({exc})"
+        except (StateFileError, health.HealthFileError) as exc:  # their sentences name the file
+            problem = str(exc)
+        else:
+            self.into.read.append(relative)
+            return value
+        self.into.problems[relative] = problem
+        return None
+
+
+def _relative(state_dir: Path, path: Path) -> str:
+    return str(path.relative_to(state_dir))
+
+
+def _latest(table: str) -> Callable[[Path], pa.Table]:
+    def read(path: Path) -> pa.Table:
+        wrong: list[str] = []
+        rows = read_latest(path.parent.parent, table, on_damaged=lambda _, reason: wrong.append(reason))
+        if wrong:
+            raise Damaged(wrong[0])
+        return rows
+    return read
+
+
+def _firing(path: Path) -> list[Alert]:
+    alerts, *_ = parse_state(path.read_bytes(), path)
+    return [a for a in alerts.values() if a.state == "firing"]

@@ -24,6 +24,7 @@ bench: $(STAMP)
 	.venv-bench/bin/pip install --quiet -e '.[commander]' pyasic==0.79.0 pyasic-rs==0.8.6
 	.venv-bench/bin/python bench/run.py
 	.venv-bench/bin/python -m bench.store
+	.venv-bench/bin/python -m bench.web_metrics
 	@./scripts/setup-system
 	.venv-bench/bin/python -m bench.snmp
 	.venv-bench/bin/python -m bench.commander

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from appliance.config import Config, Miner, Sentry
 from appliance.damaged import StateFileError
@@ -179,10 +179,20 @@ def _order(device: Device) -> tuple[str, int, str]:
     return device.site, address, device.key
 
 
-def read_devices(state_dir: str | Path) -> list[Device]:
-    """Every device, by site then address, as a process that does not own the inventory reads it
-    (the web): read-only, so it never creates, migrates or write-locks the file. InventoryError
-    (InventoryDamaged for a damaged one) when it cannot be read."""
+class Labels(NamedTuple):
+    """What a reader that labels a device's figures needs of it."""
+
+    site: str
+    rack: str | None
+    make: str | None
+    model: str | None
+
+
+def read_labels(state_dir: str | Path) -> dict[str, Labels]:
+    """Each device's labels by key, as a process that does not own the inventory reads them (the
+    web's /metrics): read-only, so it never creates, migrates or write-locks the file, and without
+    building 10,000 Devices (a fifth of the time). InventoryError (InventoryDamaged for a damaged
+    file) when it cannot be read."""
     path = Path(state_dir) / INVENTORY_FILE
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
@@ -190,11 +200,12 @@ def read_devices(state_dir: str | Path) -> list[Device]:
         raise InventoryError(f"cannot open the inventory {path}: {exc}") from exc
     try:
         with _damage_named(path):
-            return sorted(map(_device, db.execute(f"SELECT {_COLUMNS} FROM devices").fetchall()), key=_order)
+            rows = db.execute("SELECT key, site, rack, make, model FROM devices").fetchall()
     except sqlite3.Error as exc:
         raise InventoryError(f"cannot read the inventory {path}: {exc}") from exc
     finally:
         db.close()
+    return {key: Labels(*labels) for key, *labels in rows}
 
 
 class Inventory:

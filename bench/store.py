@@ -24,6 +24,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -117,6 +119,19 @@ def tree_mb(root: Path) -> float:
     return size_mb(p for p in root.rglob("*") if p.is_file())
 
 
+@contextmanager
+def scratch(what: str, keep: bool, parent: Path | None = None) -> Iterator[Path]:
+    """A temporary state directory for a bench, removed at the end unless ``keep``."""
+    state = Path(tempfile.mkdtemp(prefix=f"minerwatch-bench-{what}-", dir=parent))
+    try:
+        yield state
+    finally:
+        if keep:
+            say(f"{what} kept in {state}")
+        else:
+            shutil.rmtree(state)
+
+
 def median_ms(fn, runs: int) -> float:
     fn()  # warm: imports, page cache
     times = []
@@ -206,10 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--miners", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="leave the store in place")
     args = parser.parse_args(argv)
-    state = Path(tempfile.mkdtemp(prefix="minerwatch-bench-", dir=args.dir))
     rng = random.Random(7)
-    say(f"bench.store: {args.miners:,} miners, 30 s cycle, store in {state}")
-    try:
+    with scratch("store", args.keep, args.dir) as state:
+        say(f"bench.store: {args.miners:,} miners, 30 s cycle, store in {state}")
         snaps = farm(args.miners, rng)
         real_hour(state, snaps, rng)
         now = synthetic_history(state)
@@ -239,11 +253,6 @@ def main(argv: list[str] | None = None) -> int:
             f"a day's merge {time.perf_counter() - started:.2f} s")
         say(f"on disk: metrics {tree_mb(state / 'metrics'):.0f} MB, rollups {tree_mb(state / 'rollups'):.0f} MB, "
             f"latest {tree_mb(state / 'latest'):.1f} MB")
-    finally:
-        if args.keep:
-            say(f"store kept in {state}")
-        else:
-            shutil.rmtree(state)
     return 0
 
 

@@ -3,7 +3,10 @@ farm is and what the store holds, passes promtool, and survives damaged state fi
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import re
 import shutil
 import subprocess
 from collections import defaultdict
@@ -13,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -25,12 +29,18 @@ from tests.conftest import require
 from web.metrics import metrics_blueprint
 
 MIX = {"antminer": 1, "whatsminer": 1, "avalon": 1}
+DASHBOARD = Path(__file__).resolve().parents[2] / "packaging" / "grafana" / "minerwatch.json"
 
 
-def scrape(state_dir: Path) -> str:
+def client(state_dir: Path) -> FlaskClient:
+    """A minimal app with the blueprint, as the app factory mounts it."""
     app = Flask(__name__)
     app.register_blueprint(metrics_blueprint(state_dir))
-    response = app.test_client().get("/metrics")
+    return app.test_client()
+
+
+def scrape(state_dir: Path | FlaskClient) -> str:
+    response = (client(state_dir) if isinstance(state_dir, Path) else state_dir).get("/metrics")
     assert response.status_code == 200
     assert response.content_type.startswith("text/plain; version=0.0.4")
     return response.get_data(as_text=True)
@@ -67,7 +77,8 @@ async def test_metrics_of_a_polled_farm_match_the_farm_and_the_store(tmp_path, c
         snapshots = commander.last_snapshots
         keys = {d.ip: d.key for d in commander.inventory.devices()}
         expected = {row["ip"]: row for row in farm.inventory()}
-    text = scrape(state)
+    web = client(state)
+    text = scrape(web)
     promtool_passes(text)
     found = samples(text)
 
@@ -103,30 +114,33 @@ async def test_metrics_of_a_polled_farm_match_the_farm_and_the_store(tmp_path, c
     assert set(by(found["minerwatch_state_file_ok"], "file").values()) == {1.0}
     assert not any(name.startswith("minerwatch_") for name in _default_registry_names())
 
-    # A rig's GPUs, once its sentry's read is stored.
+    # A rig's GPUs, once its sentry's read is stored: the scrape after a change reads the files again.
+    assert scrape(web) == text
     rig = replace(twelve_gpu_rig(polled_at), ip="127.0.0.1", port=161)
     store_cycle(state, [], datetime.fromtimestamp(polled_at + 1, UTC), "default", [rig])
-    found = samples(with_promtool(state))
+    found = samples(with_promtool(web))
     temperatures = by(found["minerwatch_gpu_temperature_celsius"], "rig", "bus_id")
     assert temperatures == {("127.0.0.1", gpu.bus_id): gpu.temp_c for gpu in rig.gpus}
     assert len(found["minerwatch_gpu_memory_temperature_celsius"]) == len(rig.gpus) - 1  # one not reported
     assert by(found["minerwatch_rig_up"], "rig") == {"127.0.0.1": 1.0}
+    # Every series the Grafana dashboard queries is there, now that every kind of device is.
+    assert dashboard_metrics() - set(found) == set()
 
-    # A damaged latest file costs its own series, said once in the log, and nothing else.
+    # A damaged latest file costs its own series, said once in the log (not at every scrape while
+    # the commander's other files change), and nothing else.
     latest_path(state, "miners").write_bytes(b"PAR1 cut short")
     with caplog.at_level(logging.WARNING, logger="web.metrics"):
-        app = Flask(__name__)
-        app.register_blueprint(metrics_blueprint(state))
-        texts = [app.test_client().get("/metrics").get_data(as_text=True) for _ in range(2)]
-    promtool_passes(texts[-1])
-    found = samples(texts[-1])
+        scrape(web)
+        os.utime(state / "health.json", ns=(0, 0))
+        text = with_promtool(web)
+    found = samples(text)
     assert "minerwatch_miner_up" not in found and "minerwatch_miner_info" not in found
     assert by(found["minerwatch_state_file_ok"], "file")["latest/miners.parquet"] == 0
     assert by(found["minerwatch_farm_hashrate_hashes_per_second"], "algorithm") == farm_hashrate
     assert len([m for m in caplog.messages if "latest/miners.parquet" in m]) == 1
 
 
-def with_promtool(state_dir: Path) -> str:
+def with_promtool(state_dir: Path | FlaskClient) -> str:
     text = scrape(state_dir)
     promtool_passes(text)
     return text
@@ -152,3 +166,42 @@ def test_every_state_file_damaged_still_answers_with_what_it_can(tmp_path):
 def test_before_the_first_cycle_there_is_nothing_to_say(tmp_path):
     found = samples(with_promtool(tmp_path))
     assert found == {}
+
+
+def panels(dashboard: dict) -> list[dict]:
+    return [p for top in dashboard["panels"] for p in [top, *top.get("panels", [])]]
+
+
+def dashboard_metrics() -> set[str]:
+    dashboard = json.loads(DASHBOARD.read_text())
+    return {name for panel in panels(dashboard) for target in panel.get("targets", [])
+            for name in re.findall(r"\bminerwatch_[a-z0-9_]+", target["expr"])}
+
+
+def test_the_grafana_dashboards_queries_are_promql(tmp_path):
+    """promtool parses each query (the site variable as Grafana's "All" sends it) as a recording rule."""
+    promtool = shutil.which("promtool")
+    require(promtool is not None, "promtool (Debian's prometheus package)")
+    queries = [t["expr"].replace("$site", ".*") for p in panels(json.loads(DASHBOARD.read_text()))
+               for t in p.get("targets", [])]
+    rules = {"groups": [{"name": "dashboard", "rules": [{"record": f"dashboard:query{n}", "expr": query}
+                                                        for n, query in enumerate(queries)]}]}
+    (tmp_path / "rules.yml").write_text(json.dumps(rules))  # JSON is YAML
+    done = subprocess.run([promtool, "check", "rules", str(tmp_path / "rules.yml")], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_grafana_dashboard_asks_for_its_prometheus_on_import():
+    dashboard = json.loads(DASHBOARD.read_text())
+    assert [(i["name"], i["type"], i["pluginId"]) for i in dashboard["__inputs"]] == [
+        ("DS_PROMETHEUS", "datasource", "prometheus")]
+    queried = [p for p in panels(dashboard) if p["type"] != "row"]
+    assert queried and all(p["datasource"]["uid"] == "${DS_PROMETHEUS}" for p in queried)
+    assert all(t["datasource"]["uid"] == "${DS_PROMETHEUS}" for p in queried for t in p["targets"])
+    assert len({p["id"] for p in panels(dashboard)}) == len(panels(dashboard))
+    # Hashrates are never added across algorithms: every hashrate query keeps the algorithm apart.
+    for panel in queried:
+        for target in panel["targets"]:
+            if "sum" in target["expr"] and "hashrate" in target["expr"]:
+                assert "by (algorithm)" in target["expr"], target["expr"]

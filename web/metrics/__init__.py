@@ -23,7 +23,7 @@ from prometheus_client.registry import Collector
 
 from web.metrics.devices import miner_families, rig_families
 from web.metrics.farm import alert_families, commander_families, farm_families, state_file_families
-from web.metrics.sources import Scrape, scrape
+from web.metrics.sources import Scrape, fingerprint, scrape
 
 log = logging.getLogger(__name__)
 
@@ -64,15 +64,35 @@ class StateCollector(Collector):
             log.info("/metrics: %s can be read again", self.state_dir / name)
 
 
+class Exposition:
+    """The text of the last scrape, served again while no file it read has changed. The commander
+    rewrites them once a cycle (30 s); Prometheus scrapes more often, twice over for an HA pair of
+    servers, and the reference client takes seconds to render 10,000 miners."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = Path(state_dir)
+        # A registry of its own, never prometheus_client's global one: two apps in one process
+        # never mix their series. Describing would read every file at start.
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(StateCollector(self.state_dir))
+        self._lock = threading.Lock()  # one render at a time; a scrape meanwhile waits for its text
+        self._last: tuple[object, bytes] | None = None
+
+    def text(self) -> bytes:
+        with self._lock:
+            seen = fingerprint(self.state_dir)
+            if self._last is None or self._last[0] != seen:
+                self._last = seen, generate_latest(self.registry)
+            return self._last[1]
+
+
 def metrics_blueprint(state_dir: Path) -> Blueprint:
-    """``GET /metrics`` over the state directory ``state_dir``, with a registry of its own (never
-    prometheus_client's global one, so two apps in one process never mix their series)."""
-    registry = CollectorRegistry(auto_describe=False)  # describing would read every file at start
-    registry.register(StateCollector(state_dir))
+    """``GET /metrics`` over the state directory ``state_dir``."""
+    exposition = Exposition(state_dir)
     blueprint = Blueprint("metrics", __name__)
 
     @blueprint.get("/metrics")
     def metrics() -> Response:
-        return Response(generate_latest(registry), content_type=CONTENT_TYPE)
+        return Response(exposition.text(), content_type=CONTENT_TYPE)
 
     return blueprint

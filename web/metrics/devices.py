@@ -12,12 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow as pa
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from appliance.inventory import Device
+from appliance.inventory import Labels
 from collectors import algorithms
 
 
@@ -27,7 +26,6 @@ class Series:
     column: str  # in the store's table
     help: str
     counter: bool = False
-    scale: float = 1.0  # from the column's unit to the name's base unit
     by_algorithm: bool = False  # a hashrate: labelled with the algorithm it is in
 
 
@@ -44,12 +42,10 @@ MINER_SERIES = (
            "The model's rated hashrate, in the miner's algorithm", by_algorithm=True),
     Series("minerwatch_miner_temperature_max_celsius", "temp_max_c", "Hottest board or chip"),
     Series("minerwatch_miner_power_watts", "power_w", "Power drawn"),
-    Series("minerwatch_miner_power_limit_watts", "power_limit_w", "Power limit set in the firmware"),
     Series("minerwatch_miner_uptime_seconds", "uptime_s", "Time since the mining program started"),
     *_shares("minerwatch_miner", "the miner found since its mining program started"),
     Series("minerwatch_miner_hardware_errors", "hw_errors", "Hardware errors since the mining program started",
            counter=True),
-    Series("minerwatch_miner_poll_latency_seconds", "latency_ms", "How long the last poll took", scale=1e-3),
 )
 
 RIG_SERIES = (
@@ -72,7 +68,7 @@ GPU_SERIES = (
 )
 
 
-def miner_families(rows: pa.Table, devices: Mapping[str, Device]) -> Iterator[Metric]:
+def miner_families(rows: pa.Table, devices: Mapping[str, Labels]) -> Iterator[Metric]:
     keys = rows["device"].to_pylist()
     sites = _sites(keys, rows["site"].to_pylist(), devices)
     identity = {"key": keys, "site": sites}
@@ -89,7 +85,7 @@ def miner_families(rows: pa.Table, devices: Mapping[str, Device]) -> Iterator[Me
     })
 
 
-def rig_families(rigs: pa.Table | None, gpus: pa.Table | None, devices: Mapping[str, Device]) -> Iterator[Metric]:
+def rig_families(rigs: pa.Table | None, gpus: pa.Table | None, devices: Mapping[str, Labels]) -> Iterator[Metric]:
     if rigs is not None and rigs.num_rows:
         keys = rigs["rig"].to_pylist()
         identity = {"rig": keys, "site": _sites(keys, rigs["site"].to_pylist(), devices)}
@@ -106,7 +102,7 @@ def rig_families(rigs: pa.Table | None, gpus: pa.Table | None, devices: Mapping[
                     {"name": gpus["name"].to_pylist(), "vendor": gpus["vendor"].to_pylist()})
 
 
-def _sites(keys: list[str], stored: list[str | None], devices: Mapping[str, Device]) -> list[str]:
+def _sites(keys: list[str], stored: list[str | None], devices: Mapping[str, Labels]) -> list[str]:
     """The inventory's site (where a person may have moved the device since), else the stored one."""
     return [d.site if (d := devices.get(key)) else (site or "") for key, site in zip(keys, stored)]
 
@@ -115,21 +111,20 @@ def _either(value: str | None, fallback: str | None) -> str | None:
     return value or fallback  # a miner that does not answer says no make; the inventory remembers
 
 
-def _reading(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and not math.isfinite(value))
-
-
 def _families(rows: pa.Table, series: Sequence[Series], identity: Mapping[str, list[str]],
               written_algorithms: list[str | None]) -> Iterator[Metric]:
-    names = list(identity)
-    labels = list(zip(*identity.values()))
-    by_algorithm = [algorithms.canonical(a) or "" for a in written_algorithms]
+    # One labels dict per device, shared by all its samples (the exposition only reads them):
+    # building them once, not once per series, is a third of the time for 10,000 miners.
+    plain = [dict(zip(identity, values)) for values in zip(*identity.values())]
+    with_algorithm = [{**labels, "algorithm": algorithms.canonical(written) or ""}
+                      for labels, written in zip(plain, written_algorithms)]
     for item in series:
         kind = CounterMetricFamily if item.counter else GaugeMetricFamily
-        family = kind(item.name, item.help, labels=[*names, "algorithm"] if item.by_algorithm else names)
-        for label, value, algorithm in zip(labels, rows[item.column].to_pylist(), by_algorithm):
-            if _reading(value):
-                family.add_metric((*label, algorithm) if item.by_algorithm else label, value * item.scale)
+        family = kind(item.name, item.help, labels=[*identity, "algorithm"] if item.by_algorithm else identity)
+        sample = f"{family.name}_total" if item.counter else family.name
+        for labels, value in zip(with_algorithm if item.by_algorithm else plain, rows[item.column].to_pylist()):
+            if value is not None and math.isfinite(value):  # NaN, inf: a firmware's division by zero
+                family.add_sample(sample, labels, value)
         yield family
 
 

@@ -15,16 +15,14 @@ from typing import TypeVar
 import pyarrow as pa
 
 from appliance import health
-from appliance.alerts.engine import Alert, parse_state
+from appliance.alerts.engine import STATE_FILE as ALERTS_FILE
+from appliance.alerts.engine import Alert, read_alerts
 from appliance.damaged import Damaged, StateFileError
-from appliance.inventory import INVENTORY_FILE, Device, read_devices
+from appliance.inventory import INVENTORY_FILE, Labels, read_labels
 from appliance.snmp import farm_file
 from appliance.store.latest import latest_path, read_latest
 
 T = TypeVar("T")
-
-ALERTS_FILE = "alerts.json"
-
 
 @dataclass
 class Scrape:
@@ -33,7 +31,7 @@ class Scrape:
     miners: pa.Table | None = None  # the store's latest rows, one per device
     rigs: pa.Table | None = None
     gpus: pa.Table | None = None
-    devices: dict[str, Device] = field(default_factory=dict)  # the inventory, by key
+    devices: dict[str, Labels] = field(default_factory=dict)  # the inventory, by key
     farm: farm_file.FarmDocument | None = None
     firing: list[Alert] | None = None
     health: health.Health | None = None
@@ -41,18 +39,37 @@ class Scrape:
     problems: dict[str, str] = field(default_factory=dict)  # file -> one sentence: what is wrong
 
 
+LATEST = ("miners", "rigs", "gpus")
+
+
 def scrape(state_dir: Path) -> Scrape:
     found = Scrape()
     take = _Taker(Path(state_dir), found)
-    found.miners = take(_relative(state_dir, latest_path(state_dir, "miners")), _latest("miners"))
-    found.rigs = take(_relative(state_dir, latest_path(state_dir, "rigs")), _latest("rigs"))
-    found.gpus = take(_relative(state_dir, latest_path(state_dir, "gpus")), _latest("gpus"))
-    devices = take(INVENTORY_FILE, lambda path: read_devices(path.parent))
-    found.devices = {d.key: d for d in devices or ()}
+    found.miners, found.rigs, found.gpus = (
+        take(_relative(state_dir, latest_path(state_dir, table)), _latest(table)) for table in LATEST)
+    found.devices = take(INVENTORY_FILE, lambda path: read_labels(path.parent)) or {}
     found.farm = take(str(farm_file.FARM_FILE), lambda path: farm_file.read(state_dir))
     found.firing = take(ALERTS_FILE, _firing)
     found.health = take(health.HEALTH_FILE, lambda path: health.load(path.parent)[0])
     return found
+
+
+def fingerprint(state_dir: Path) -> tuple[tuple[int, int, int] | None, ...]:
+    """What changes whenever a file that ``scrape`` reads changes: each one's inode, size and time.
+    The commander replaces its files by rename; SQLite writes to the -wal file first."""
+    paths = [latest_path(state_dir, table) for table in LATEST]
+    paths += [Path(state_dir) / name for name in (INVENTORY_FILE, f"{INVENTORY_FILE}-wal", ALERTS_FILE,
+                                                  health.HEALTH_FILE)]
+    paths.append(farm_file.farm_path(state_dir))
+    return tuple(_identity(path) for path in paths)
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 class _Taker:
@@ -95,5 +112,4 @@ def _latest(table: str) -> Callable[[Path], pa.Table]:
 
 
 def _firing(path: Path) -> list[Alert]:
-    alerts, *_ = parse_state(path.read_bytes(), path)
-    return [a for a in alerts.values() if a.state == "firing"]
+    return [a for a in read_alerts(path.parent) if a.state == "firing"]

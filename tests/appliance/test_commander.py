@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -53,11 +54,13 @@ poll_s = {poll_s}
 
 
 @asynccontextmanager
-async def discovered_farm(tmp_path: Path, miners: int, mix: dict[str, int], seed: int):
-    """An emulated farm, and a commander that has discovered it: (farm, its addresses, commander)."""
+async def discovered_farm(tmp_path: Path, miners: int, mix: dict[str, int], seed: int,
+                          extra: Callable[[list[str]], str] = lambda ips: ""):
+    """An emulated farm, and a commander that has discovered it: (farm, its addresses, commander).
+    ``extra``: more configuration (TOML), given the farm's addresses."""
     async with Farm(miners=miners, mix=mix, base=free_base(), seed=seed, web_port=8080) as farm:
         ips = list(farm.miners)
-        config = load(write_config(tmp_path, f"{ips[0]}-{ips[-1]}"))
+        config = load(write_config(tmp_path, f"{ips[0]}-{ips[-1]}", extra=extra(ips)))
         async with Commander(config, web_port=farm.web_port) as commander:
             await commander.scheduler.run_now("discovery", commander.discover)
             yield farm, ips, commander

@@ -67,14 +67,21 @@ def by(series: list[tuple[dict[str, str], float]], *names: str) -> dict[tuple[st
             for labels, value in series}
 
 
+def north(ips: list[str]) -> str:
+    """The first four miners are site "north"; the others are in the default site."""
+    return f'[[sites]]\nname = "north"\nsubnets = ["{ips[0]}-{ips[3]}"]\n'
+
+
 async def test_metrics_of_a_polled_farm_match_the_farm_and_the_store(tmp_path, caplog):
     state = tmp_path / "state"
-    async with discovered_farm(tmp_path, 9, MIX, 11) as (farm, ips, commander):
+    async with discovered_farm(tmp_path, 9, MIX, 11, extra=north) as (farm, ips, commander):
         await commander.scheduler.run_now("poll", commander.poll_cycle)
         offline = ips[2]
         await farm.inject(offline, "offline")
+        await farm.inject(ips[0], "overheating")  # fires at once: the test config holds it 0 s
         await commander.scheduler.run_now("poll", commander.poll_cycle)
         snapshots = commander.last_snapshots
+        firing = [a.severity for a in commander.alerts.engine.firing()]
         keys = {d.ip: d.key for d in commander.inventory.devices()}
         expected = {row["ip"]: row for row in farm.inventory()}
     web = client(state)
@@ -96,21 +103,28 @@ async def test_metrics_of_a_polled_farm_match_the_farm_and_the_store(tmp_path, c
     nominal = by(found["minerwatch_miner_hashrate_nominal_hashes_per_second"], "key")
     for ip, row in expected.items():  # what simfarm says each miner is
         assert (info[keys[ip]]["make"], info[keys[ip]]["model"], info[keys[ip]]["site"]) == (
-            row["make"], row["model"], "default")
+            row["make"], row["model"], "north" if ip in ips[:4] else "default")
         if ip != offline:
             assert nominal[keys[ip]] == row["hashrate_nominal_hs"]
 
     farm_hashrate = by(found["minerwatch_farm_hashrate_hashes_per_second"], "algorithm")
     assert farm_hashrate == algorithms.totals((s.algorithm, s.hashrate_hs) for s in snapshots if s.reachable)
-    per_miner = defaultdict(float)
-    for (_, algorithm), value in hashrate.items():
-        per_miner[algorithm] += value
-    assert farm_hashrate == pytest.approx(per_miner)
-    assert by(found["minerwatch_site_hashrate_hashes_per_second"], "algorithm") == farm_hashrate  # one site
+    per_site: dict[tuple[str, str], float] = defaultdict(float)
+    for labels, value in found["minerwatch_miner_hashrate_hashes_per_second"]:
+        per_site[labels["site"], labels["algorithm"]] += value
+    site_hashrate = by(found["minerwatch_site_hashrate_hashes_per_second"], "site", "algorithm")
+    assert site_hashrate == pytest.approx(per_site) and {site for site, _ in site_hashrate} == {"north", "default"}
+    for algorithm, total in farm_hashrate.items():
+        assert total == pytest.approx(sum(v for (_, a), v in site_hashrate.items() if a == algorithm))
+    assert by(found["minerwatch_site_asics"], "site") == {"north": 4, "default": len(ips) - 4}
     assert found["minerwatch_farm_asics_up"] == [({}, len(ips) - 1)]
-    assert {labels["severity"] for labels, _ in found["minerwatch_alerts_firing"]} >= {"critical", "warning"}
+    assert firing and by(found["minerwatch_alerts_firing"], "severity") == {
+        severity: firing.count(severity) for severity in ("critical", "warning", "info")}
+    poll = json.loads((state / "health.json").read_text())["jobs"]["poll"]
     [(_, polled_at)] = found["minerwatch_commander_last_poll_timestamp_seconds"]
-    assert polled_at == pytest.approx(max(s.polled_at for s in snapshots if s.polled_at), abs=60)
+    assert (polled_at, found["minerwatch_commander_last_poll_duration_seconds"]) == (
+        poll["last_started_at"], [({}, poll["last_duration_s"])])
+    assert by(found["minerwatch_commander_job_runs_total"], "job")["poll"] == poll["runs"] == 2
     assert set(by(found["minerwatch_state_file_ok"], "file").values()) == {1.0}
     assert not any(name.startswith("minerwatch_") for name in _default_registry_names())
 
@@ -163,9 +177,10 @@ def test_every_state_file_damaged_still_answers_with_what_it_can(tmp_path):
     assert [name for name in found if name != "minerwatch_state_file_ok"] == []
 
 
-def test_before_the_first_cycle_there_is_nothing_to_say(tmp_path):
+def test_before_the_first_cycle_there_is_nothing_to_say_and_nothing_is_written(tmp_path):
     found = samples(with_promtool(tmp_path))
     assert found == {}
+    assert list(tmp_path.iterdir()) == []  # the web only reads: no inventory created, no lock file
 
 
 def panels(dashboard: dict) -> list[dict]:

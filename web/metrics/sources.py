@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
@@ -42,26 +42,35 @@ class Scrape:
 LATEST = ("miners", "rigs", "gpus")
 
 
+def files(state_dir: Path) -> dict[str, str]:
+    """Each file a scrape reads, relative to the state directory, by the ``Scrape`` field it fills."""
+    return {**{table: str(latest_path(state_dir, table).relative_to(state_dir)) for table in LATEST},
+            "devices": INVENTORY_FILE, "farm": str(farm_file.FARM_FILE), "firing": ALERTS_FILE,
+            "health": health.HEALTH_FILE}
+
+
 def scrape(state_dir: Path) -> Scrape:
     found = Scrape()
     take = _Taker(Path(state_dir), found)
-    found.miners, found.rigs, found.gpus = (
-        take(_relative(state_dir, latest_path(state_dir, table)), _latest(table)) for table in LATEST)
-    found.devices = take(INVENTORY_FILE, lambda path: read_labels(path.parent)) or {}
-    found.farm = take(str(farm_file.FARM_FILE), lambda path: farm_file.read(state_dir))
-    found.firing = take(ALERTS_FILE, _firing)
-    found.health = take(health.HEALTH_FILE, lambda path: health.load(path.parent)[0])
+    readers: dict[str, Callable[[Path], Any]] = {
+        **{table: _latest(table) for table in LATEST},
+        "devices": lambda path: read_labels(path.parent),
+        "farm": lambda path: farm_file.read(state_dir),
+        "firing": _firing,
+        "health": lambda path: health.load(path.parent)[0],
+    }
+    for name, relative in files(state_dir).items():
+        value = take(relative, readers[name])
+        if value is not None:
+            setattr(found, name, value)
     return found
 
 
 def fingerprint(state_dir: Path) -> tuple[tuple[int, int, int] | None, ...]:
     """What changes whenever a file that ``scrape`` reads changes: each one's inode, size and time.
     The commander replaces its files by rename; SQLite writes to the -wal file first."""
-    paths = [latest_path(state_dir, table) for table in LATEST]
-    paths += [Path(state_dir) / name for name in (INVENTORY_FILE, f"{INVENTORY_FILE}-wal", ALERTS_FILE,
-                                                  health.HEALTH_FILE)]
-    paths.append(farm_file.farm_path(state_dir))
-    return tuple(_identity(path) for path in paths)
+    names = [*files(state_dir).values(), f"{INVENTORY_FILE}-wal"]
+    return tuple(_identity(Path(state_dir) / name) for name in names)
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:
@@ -95,10 +104,6 @@ class _Taker:
             return value
         self.into.problems[relative] = problem
         return None
-
-
-def _relative(state_dir: Path, path: Path) -> str:
-    return str(path.relative_to(state_dir))
 
 
 def _latest(table: str) -> Callable[[Path], pa.Table]:

@@ -188,19 +188,23 @@ class Labels(NamedTuple):
     model: str | None
 
 
-def read_labels(state_dir: str | Path) -> dict[str, Labels]:
-    """Each device's labels by key, as a process that does not own the inventory reads them (the
-    web's /metrics): read-only, so it never creates, migrates or write-locks the file, and without
-    building and sorting Devices (37 ms for 10,000 devices, against 170 ms for ``devices()``). InventoryError (InventoryDamaged for a damaged
-    file) when it cannot be read."""
+def read_labels(state_dir: str | Path, keys: Iterable[str] | None = None) -> dict[str, Labels]:
+    """Each device's labels by key (only ``keys``' when given), as a process that does not own the
+    inventory reads them (the web): read-only, so it never creates, migrates or write-locks the
+    file, and without building and sorting Devices (37 ms for 10,000 devices, against 170 ms for
+    ``devices()``). InventoryError (InventoryDamaged for a damaged file) when it cannot be read."""
     path = Path(state_dir) / INVENTORY_FILE
+    sql, parameters = "SELECT key, site, rack, make, model FROM devices", []
+    if keys is not None:
+        parameters = list(keys)
+        sql += f" WHERE key IN ({','.join('?' * len(parameters))})"
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
     except sqlite3.Error as exc:
         raise InventoryError(f"cannot open the inventory {path}: {exc}") from exc
     try:
         with _damage_named(path):
-            rows = db.execute("SELECT key, site, rack, make, model FROM devices").fetchall()
+            rows = db.execute(sql, parameters).fetchall()
     except sqlite3.Error as exc:
         raise InventoryError(f"cannot read the inventory {path}: {exc}") from exc
     finally:

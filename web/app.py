@@ -20,6 +20,7 @@ from web.audit import AuditLog
 from web.auth.guard import identify
 from web.auth.limiter import LoginLimiter
 from web.files import WebFileError, make_web_dir, secret_key
+from web.metrics import metrics_blueprint
 from web.users import Users
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,6 @@ def create_app(config: Config, test_config: Mapping[str, Any] | None = None) -> 
     app.register_error_handler(HTTPException, security.http_error)
     app.register_error_handler(WebFileError, security.unusable)
     app.register_error_handler(Exception, security.unexpected)
-    for blueprint in (auth.bp, api.bp, health.bp):
+    for blueprint in (auth.bp, api.bp, health.bp, metrics_blueprint(config.state_dir)):
         app.register_blueprint(blueprint)
-    # Further areas register here, each a blueprint (the Prometheus /metrics among them).
     return app

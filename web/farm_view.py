@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import math
 import socket
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +26,7 @@ from typing_extensions import NotRequired, TypedDict  # pydantic reads typing's 
 
 from appliance.alerts.engine import Alert, StateError, read_alerts
 from appliance.damaged import parsed, read_state
-from appliance.inventory import INVENTORY_FILE
+from appliance.inventory import INVENTORY_FILE, InventoryError, read_labels
 from appliance.snmp.farm_file import farm_path
 from appliance.store.latest import read_latest
 
@@ -162,20 +161,14 @@ def _firing(state_dir: Path, problems: list[str]) -> dict[str, str]:
 
 
 def _racks(state_dir: Path, keys: Iterable[str], problems: list[str]) -> dict[str, str | None]:
-    """Each device's rack, read from the inventory without writing to it (read-only SQLite)."""
+    """Each device's rack, read from the inventory without writing to it."""
     keys = list(keys)
-    path = Path(state_dir) / INVENTORY_FILE
-    if not keys or not path.exists():
+    if not keys or not (Path(state_dir) / INVENTORY_FILE).exists():
         return {}
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
-        try:
-            marks = ",".join("?" * len(keys))
-            return dict(db.execute(f"SELECT key, rack FROM devices WHERE key IN ({marks})", keys).fetchall())
-        finally:
-            db.close()
-    except sqlite3.Error as exc:
-        problems.append(f"the inventory {path} cannot be read ({exc}); racks are unknown")
+        return {key: labels.rack for key, labels in read_labels(state_dir, keys).items()}
+    except InventoryError as exc:
+        problems.append(f"{exc}; racks are unknown")
         return {}
 
 

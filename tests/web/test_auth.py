@@ -183,3 +183,13 @@ def test_configured_users_are_seeded_once_and_a_hash_that_is_not_argon2_gives_no
     client = app.test_client()
     assert login(client, "bob", "plain-text").status_code == 401
     assert login(client, "ops", "pw-of-ops").status_code == 302
+
+
+def test_metrics_are_served_to_a_token_and_to_nobody_without_one(app, state):
+    token = Users(state).create_token("prometheus", "viewer")
+    client = app.test_client()
+    scraped = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert scraped.status_code == 200 and scraped.content_type.startswith("text/plain; version=0.0.4")
+    assert "minerwatch_miner_up{" in scraped.get_data(as_text=True)
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {token}x"}).status_code == 401

@@ -3,7 +3,8 @@ decorator that asks for a role.
 
 Every route needs a signed-in user unless it is listed in ``PUBLIC`` (the login page, /healthz,
 static files): a new route is closed until someone opens it on purpose. A bearer token counts on
-/api only; a request that carries one is exempt from CSRF, since a browser never adds it by itself.
+the routes programs call (/api, /metrics) only; a request that carries one is exempt from CSRF,
+since a browser never adds it by itself.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from web.users import RANK, fingerprint
 PUBLIC = {"auth.login", "health.healthz", "static"}
 
 
+def _for_programs(path: str) -> bool:
+    """A route a program calls (an API client, a Prometheus server): a token may open it, and a
+    refusal is a 401 to read, not a redirect to the login page."""
+    return path.startswith("/api/") or path == "/metrics"
+
+
 @dataclass(frozen=True)
 class Identity:
     name: str  # the user, or "token:<name>"
@@ -36,7 +43,7 @@ def identify() -> Response | None:
     """``before_request``: set ``g.identity``, refuse what is not allowed, and check CSRF for the rest."""
     g.identity = None
     header = request.headers.get("Authorization", "")
-    if header and request.path.startswith("/api/"):
+    if header and _for_programs(request.path):
         scheme, _, token = header.partition(" ")
         found = services().users.check_token(token.strip()) if scheme.lower() == "bearer" else None
         if found is None:
@@ -51,7 +58,7 @@ def identify() -> Response | None:
         session.clear()  # the user is gone or has a new password
     services().csrf.protect()
     if g.identity is None and request.endpoint not in PUBLIC:
-        if request.path.startswith("/api/"):
+        if _for_programs(request.path):
             abort(401, "sign in, or send Authorization: Bearer <token>")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return None

@@ -217,7 +217,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 def run_devices(args: argparse.Namespace) -> int:
     """The inventory as it is now; read beside a running daemon (SQLite in WAL mode)."""
-    from appliance.inventory import INVENTORY_FILE, Inventory, InventoryError
+    from appliance.inventory import INVENTORY_FILE, InventoryError, read_devices
 
     directory = state_dir(args)
     if directory is None:
@@ -227,8 +227,7 @@ def run_devices(args: argparse.Namespace) -> int:
               "inventory here (see --config, --state-dir)", file=sys.stderr)
         return 2
     try:
-        with Inventory.open(directory) as inventory:
-            devices = sorted(inventory.devices(), key=lambda d: d.number)
+        devices = read_devices(directory)
     except InventoryError as exc:
         print(f"minerwatch: {exc}", file=sys.stderr)
         return 2

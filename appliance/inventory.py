@@ -190,26 +190,37 @@ class Labels(NamedTuple):
 
 def read_labels(state_dir: str | Path, keys: Iterable[str] | None = None) -> dict[str, Labels]:
     """Each device's labels by key (only ``keys``' when given), as a process that does not own the
-    inventory reads them (the web): read-only, so it never creates, migrates or write-locks the
-    file, and without building and sorting Devices (37 ms for 10,000 devices, against 170 ms for
-    ``devices()``). InventoryError (InventoryDamaged for a damaged file) when it cannot be read."""
-    path = Path(state_dir) / INVENTORY_FILE
+    inventory reads them (the web): without building and sorting Devices (37 ms for 10,000
+    devices, against 170 ms for ``devices()``). Errors as ``_read``."""
     sql, parameters = "SELECT key, site, rack, make, model FROM devices", []
     if keys is not None:
         parameters = list(keys)
         sql += f" WHERE key IN ({','.join('?' * len(parameters))})"
+    return {key: Labels(*labels) for key, *labels in _read(state_dir, sql, parameters)}
+
+
+def read_devices(state_dir: str | Path) -> list[Device]:
+    """Every device in the order of its number, as a process that does not own the inventory reads
+    it (``minerwatch devices``). Errors as ``_read``."""
+    return list(map(_device, _read(state_dir, f"SELECT {_COLUMNS} FROM devices ORDER BY number")))
+
+
+def _read(state_dir: str | Path, sql: str, parameters: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` over a read-only connection: a reader in another process (or another
+    user's) never creates, migrates or write-locks the commander's file. InventoryError
+    (InventoryDamaged for a damaged file) when it cannot be read."""
+    path = Path(state_dir) / INVENTORY_FILE
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
     except sqlite3.Error as exc:
         raise InventoryError(f"cannot open the inventory {path}: {exc}") from exc
     try:
         with _damage_named(path):
-            rows = db.execute(sql, parameters).fetchall()
+            return db.execute(sql, list(parameters)).fetchall()
     except sqlite3.Error as exc:
         raise InventoryError(f"cannot read the inventory {path}: {exc}") from exc
     finally:
         db.close()
-    return {key: Labels(*labels) for key, *labels in rows}
 
 
 class Inventory:

@@ -247,9 +247,11 @@ def test_devices_lists_the_inventory_with_the_numbers_an_nms_sees(tmp_path):
         inventory.upsert_discovered([MinerSnapshot("10.0.3.15", 4028, reachable=True, mac="AA:00:00:00:00:01",
                                                    make="Bitmain", model="Antminer S19")], at=100)
         inventory.sync_rigs([Sentry("10.0.5.7", community="c", rack="R7")])
+    written = (tmp_path / "inventory.sqlite3").read_bytes()
     done = subprocess.run([sys.executable, "-m", "appliance.cli", "devices", "--state-dir", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+    assert (tmp_path / "inventory.sqlite3").read_bytes() == written  # a reader never writes the commander's file
     lines = done.stdout.splitlines()
     assert lines[1].split()[:6] == ["1", "asic", "AA:00:00:00:00:01", "10.0.3.15:4028", "Bitmain", "Antminer"]
     assert lines[2].split()[:4] == ["2", "rig", "10.0.5.7", "10.0.5.7:161"] and "never" in lines[2]

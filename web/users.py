@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from argon2 import PasswordHasher, extract_parameters
+from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import with_config
 
@@ -69,14 +69,6 @@ class _UsersFile:
 class _TokensFile:
     version: int = 1
     tokens: dict[str, Token] = field(default_factory=dict)
-
-
-def _is_argon2(password_hash: str | None) -> bool:
-    try:
-        extract_parameters(password_hash or "")
-    except InvalidHashError:
-        return False
-    return True
 
 
 def new_password() -> str:
@@ -164,12 +156,7 @@ class Users:
         with self._users.update() as data:
             for user in web.users:
                 if user.name not in data.users:
-                    if user.password_hash is not None and not _is_argon2(user.password_hash):
-                        log.warning("the password_hash of web user %s in the secrets is not an argon2 hash; "
-                                    "%s has no password until `minerwatch user passwd %s`", user.name, user.name,
-                                    user.name)
-                    data.users[user.name] = User(user.role, user.password_hash if _is_argon2(user.password_hash)
-                                                 else None)
+                    data.users[user.name] = User(user.role, user.password_hash)  # an Argon2 hash: config checked it
                     created.append(user.name)
             admins = [name for name, user in data.users.items() if user.role == "admin"]
             if not any(data.users[name].password_hash for name in admins):

@@ -15,6 +15,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from argon2 import extract_parameters
+from argon2.exceptions import InvalidHashError
+
 from appliance.alerts.settings import AlertSettings, ChannelSettings
 from appliance.config.model import (
     AUTH_PROTOCOLS, PRIV_PROTOCOLS, ROLES, SNMP_VERSIONS, SNMPV3_MIN_PASSWORD, Config, Discovery, Intervals, Miner,
@@ -288,6 +291,16 @@ def _channels(root: Table, context: Context) -> tuple[ChannelSettings, ...]:
     return tuple(channel for channel in channels if channel is not None)
 
 
+def _argon2_hash(value: Any) -> str:
+    """A web user's password hash as `minerwatch user passwd` makes them: the web could never
+    check a password against anything else, and the user could not sign in."""
+    try:
+        extract_parameters(kinds.string(value))
+    except InvalidHashError:
+        raise Wrong("an Argon2 hash ($argon2id$v=19$m=...)") from None
+    return value
+
+
 def _web(root: Table, context: Context) -> Web:
     table = root.table("web")
     users = []
@@ -304,7 +317,7 @@ def _web(root: Table, context: Context) -> Web:
             user.problem("name", f"web user '{name}' is already defined on line {lines[name]}")
             continue
         lines[name] = user.line()
-        users.append(WebUser(name, role, context.secrets.get(secret)))
+        users.append(WebUser(name, role, context.secrets.table(secret[:-1]).get(secret[-1], _argon2_hash, None)))
     listen = table.get("listen", kinds.listen, Web.listen)
     trusted_proxy = table.get("trusted_proxy", kinds.ip, Web.trusted_proxy)
     table.done()

@@ -164,10 +164,21 @@ def test_a_good_file_loads_into_the_dataclasses(tmp_path: Path) -> None:
     assert (loaded.site_for("10.1.2.3"), loaded.site_for("10.0.4.201")) == ("south", "yard")
 
 
+ARGON2_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2VjcmV0c2FsdA$s3cretHashs3cretHashs3cretHashs3cretHashs3c"
+
+
 def test_no_secret_reaches_a_repr(tmp_path: Path) -> None:
-    loaded = config.load(write(tmp_path, GOOD, GOOD_SECRETS + '[web.users.admin]\npassword_hash = "s3cret-hash"\n'))
-    assert loaded.web.users[0].password_hash == "s3cret-hash"
+    loaded = config.load(write(tmp_path, GOOD, GOOD_SECRETS + f'[web.users.admin]\npassword_hash = "{ARGON2_HASH}"\n'))
+    assert loaded.web.users[0].password_hash == ARGON2_HASH
     assert "s3cret" not in repr(loaded)
+
+
+def test_a_web_password_hash_that_is_not_argon2_is_named_with_its_line(tmp_path: Path) -> None:
+    # The web could never check a password against it, and the user could not sign in.
+    path = write(tmp_path, '[[web.users]]\nname = "bob"\n', '\n[web.users.bob]\npassword_hash = "plain-text"\n')
+    problem = only(config.check(path))
+    assert (problem.file.name, problem.line) == ("secrets.toml", 3)
+    assert "must be an Argon2 hash ($argon2id$v=19$m=...)" in problem.message
 
 
 def test_an_empty_file_is_a_working_configuration(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from appliance.config import Config
-from web import api, auth, health, security
+from web import api, auth, health, pages, security
 from web.audit import AuditLog
 from web.auth.guard import identify
 from web.auth.limiter import LoginLimiter
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Services:
+    config: Config
     state_dir: Path
     users: Users
     audit: AuditLog
@@ -70,7 +71,7 @@ def create_app(config: Config, test_config: Mapping[str, Any] | None = None) -> 
         log.warning("no admin could sign in: the password of web user %s was written to %s", name, path)
     csrf = CSRFProtect(app)
     app.extensions["minerwatch"] = Services(
-        config.state_dir, users, audit,
+        config, config.state_dir, users, audit,
         LoginLimiter(app.config["LOGIN_FAILURES_PER_ADDRESS"], app.config["LOGIN_FAILURES_PER_USER"],
                      app.config["LOGIN_WINDOW_S"]), csrf)
 
@@ -81,4 +82,5 @@ def create_app(config: Config, test_config: Mapping[str, Any] | None = None) -> 
     app.register_error_handler(Exception, security.unexpected)
     for blueprint in (auth.bp, api.bp, health.bp, metrics_blueprint(config.state_dir)):
         app.register_blueprint(blueprint)
+    pages.register(app)
     return app

@@ -62,7 +62,7 @@ async def test_the_web_process_serves_what_the_commander_wrote(tmp_path):
                     token = csrf_token(browser.get("/login").text)
                     signed = browser.post("/login", data={"username": "admin", "password": password,
                                                           "csrf_token": token})
-                    assert (signed.status_code, signed.headers["location"]) == (302, "/account")
+                    assert (signed.status_code, signed.headers["location"]) == (302, "/")
                     farm_now = browser.get("/api/v1/farm").json()
                 stored = pd.read_parquet(state / "latest" / "miners.parquet")
                 stored = stored[stored["reachable"]]

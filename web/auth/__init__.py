@@ -16,14 +16,9 @@ def client() -> str:
     return request.remote_addr or "unknown"
 
 
-@bp.get("/")
-def index():
-    return redirect(url_for("auth.account"))
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    target = local_path(request.args.get("next"), url_for("auth.account"))
+    target = local_path(request.args.get("next"), url_for("dashboard.index"))
     if request.method == "GET":
         return render_template("login.html", error=None)
     name = request.form.get("username", "").strip()

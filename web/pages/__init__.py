@@ -1,0 +1,26 @@
+"""The pages: HTML rendered on the server, one blueprint per page family; htmx refreshes the parts
+that change (``hx-get`` of a fragment route), uPlot draws the charts from the JSON API."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+
+from appliance import ha
+from web.pages import alerts, commander, dashboard, discovery, farm_map, miners
+
+BLUEPRINTS = (dashboard.bp, farm_map.bp, miners.bp, alerts.bp, discovery.bp, commander.bp)
+# The menu, in order: (label, endpoint).
+NAV = (("Dashboard", "dashboard.index"), ("Map", "farm_map.index"), ("Miners", "miners.index"),
+       ("Alerts", "alerts.index"), ("Discovery", "discovery.index"), ("Commander", "commander.index"))
+
+
+def register(app: Flask) -> None:
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    app.context_processor(_layout)
+
+
+def _layout() -> dict:
+    """What every page's frame shows: the menu, who is signed in, and this commander's HA role."""
+    config = current_app.extensions["minerwatch"].config
+    return {"nav": NAV, "identity": g.get("identity"), "ha_role": ha.role(config.alerts.ha_role_file)}

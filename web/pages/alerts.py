@@ -1,0 +1,15 @@
+"""Alerts page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from web.auth.guard import requires
+
+bp = Blueprint("alerts", __name__)
+
+
+@bp.get("/alerts")
+@requires("viewer")
+def index():
+    return render_template("pages/placeholder.html", title="Alerts")

@@ -1,0 +1,15 @@
+"""Discovery page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from web.auth.guard import requires
+
+bp = Blueprint("discovery", __name__)
+
+
+@bp.get("/discovery")
+@requires("viewer")
+def index():
+    return render_template("pages/placeholder.html", title="Discovery")

@@ -3,7 +3,7 @@
 poll (every ASIC) -> inventory (identity, last seen) -> store (Parquet) -> alerts (rules, channels)
 -> the farm document for snmpd (``appliance.snmp.farm_file``); sentries (every rig, over SNMP) ->
 the same; discovery (scan the configured subnets) -> inventory; storage upkeep (rollups, compaction,
-retention); each a job of ``appliance.scheduler`` with the rules it enforces (no overlap, skipped
+retention); people's changes from the web (``appliance.intake``) -> alerts, inventory; each a job of ``appliance.scheduler`` with the rules it enforces (no overlap, skipped
 runs counted, failures contained, health written).
 
 Blocking work (Parquet writes and upkeep, SQLite) runs in worker threads so the event loop keeps
@@ -31,6 +31,7 @@ from appliance.alerts.service import AlertService
 from appliance.config import Config, Sentry
 from appliance.damaged import set_aside
 from appliance.health import Health
+from appliance.intake import INTAKE_S, Intake, handlers
 from appliance.inventory import Device, Inventory, InventoryDamaged
 from appliance.scheduler import Outcome, Scheduler
 from appliance.snmp import farm_file
@@ -81,6 +82,7 @@ class Commander:
         self.inventory: Inventory | None = None
         self.poller: Poller | None = None
         self.alerts: AlertService | None = None
+        self.intake: Intake | None = None
         self.on_cycle: Callable[[Commander], None] | None = None  # after each poll cycle (serve's report)
 
     async def __aenter__(self) -> Commander:
@@ -93,6 +95,7 @@ class Commander:
             self.poller = await Poller(self.settings).__aenter__()
             self.alerts = await AlertService.from_settings(self.config.alerts, self.config.channels,
                                                            self.state_dir).__aenter__()
+            self.intake = Intake(self.state_dir, handlers(self.alerts.engine, lambda: self.inventory))
         except BaseException:
             await self.__aexit__(None, None, None)  # what did open (the poller's sockets) closes
             raise
@@ -148,6 +151,7 @@ class Commander:
         if intervals.discovery_s and self._discovery_targets():
             self.scheduler.add("discovery", intervals.discovery_s, self.discover)
         self.scheduler.add("storage", intervals.compaction_s, self.upkeep, first_run_now=False)
+        self.scheduler.add("changes", INTAKE_S, self.apply_changes)
         self.scheduler.start()
 
     # --- jobs --------------------------------------------------------------------------------
@@ -264,6 +268,14 @@ class Commander:
         assert self.inventory is not None and self.poller is not None
         self.last_discovery = await discover(self.config, self.inventory, self.poller)
         return self.last_discovery.outcome
+
+    @_rebuilds_a_damaged_inventory
+    async def apply_changes(self) -> Outcome:
+        """What people changed through the web since the last look (``appliance.intake``)."""
+        assert self.intake is not None
+        done = self.intake.apply_new(time.time())
+        applied = sum(1 for outcome in done if outcome["outcome"] == "applied")
+        return Outcome(ok=applied, failed=len(done) - applied)
 
     async def upkeep(self) -> Outcome:
         """Rollups, compaction and retention of the Parquet store, in a worker thread."""

@@ -41,7 +41,7 @@ from collectors import units
 from collectors.model import RigSnapshot, sentry_address
 
 INVENTORY_FILE = "inventory.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another before giving up
 
 _SCHEMA = """
@@ -63,7 +63,8 @@ CREATE TABLE IF NOT EXISTS devices (
     last_seen REAL,
     source TEXT NOT NULL CHECK (source IN ('configured', 'discovered')),
     kind TEXT NOT NULL DEFAULT 'asic' CHECK (kind IN ('asic', 'rig')),
-    number INTEGER
+    number INTEGER,
+    placed_by TEXT
 );
 CREATE INDEX IF NOT EXISTS devices_mac ON devices (mac);
 CREATE INDEX IF NOT EXISTS devices_serial ON devices (serial);
@@ -77,6 +78,8 @@ ALTER TABLE devices ADD COLUMN kind TEXT NOT NULL DEFAULT 'asic' CHECK (kind IN 
 ALTER TABLE devices ADD COLUMN number INTEGER;
 UPDATE devices SET number = (SELECT count(*) FROM devices AS earlier WHERE earlier.rowid <= devices.rowid)
 """
+# From schema 2: who placed a discovered device through the web (its site then stays theirs).
+_MIGRATE_2_TO_3 = "ALTER TABLE devices ADD COLUMN placed_by TEXT"
 
 
 class InventoryError(StateFileError):
@@ -125,6 +128,7 @@ class Device:
     source: str  # "configured" (listed in commander.toml) or "discovered"
     kind: str  # "asic" (polled directly) or "rig" (read through its sentry, always configured)
     number: int  # 1, 2, ... in the order devices came; kept for life (MINERWATCH-MIB's mwMinerIndex)
+    placed_by: str | None = None  # who set its site, rack and location through the web; None: discovery's
 
 
 # What discovery may set; site, rack, location and tags of a configured device are the config's.
@@ -256,6 +260,8 @@ class Inventory:
                 if version == 1:
                     for statement in filter(str.strip, _MIGRATE_1_TO_2.split(";")):
                         db.execute(statement)
+                if version in (1, 2):
+                    db.execute(_MIGRATE_2_TO_3)
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -402,6 +408,27 @@ class Inventory:
                 added += 1
         return added
 
+    def place(self, key: str, site: str, rack: str | None, location: str | None, by: str) -> None:
+        """A person's word on where a discovered device stands; discovery no longer moves it."""
+        with self._write() as db:
+            self._update(db, key, {"site": site, "rack": rack, "location": location, "placed_by": by})
+
+    def retag(self, keys: Iterable[str], add: Iterable[str], remove: Iterable[str]) -> int:
+        """Add and remove tags on the devices ``keys``, each tag once, in the order first given;
+        returns how many devices changed."""
+        add, remove, changed = list(add), set(remove), 0
+        with self._write() as db:
+            for key in keys:
+                row = db.execute("SELECT tags FROM devices WHERE key = ?", (key,)).fetchone()
+                if row is None:
+                    continue
+                before = json.loads(row["tags"])
+                after = list(dict.fromkeys(t for t in [*before, *add] if t not in remove))
+                if after != before:
+                    self._update(db, key, {"tags": json.dumps(after)})
+                    changed += 1
+        return changed
+
     @staticmethod
     def _unlist(db: sqlite3.Connection, kind: str, keys: list[str]) -> None:
         """Devices of ``kind`` configured before but not now stay, as discovered."""
@@ -440,7 +467,7 @@ class Inventory:
                     key = row["key"]
                     values["first_seen"] = row["first_seen"] if row["first_seen"] is not None else at
                     values["last_seen"] = max(row["last_seen"] or at, at)
-                    if row["source"] == "discovered":
+                    if row["source"] == "discovered" and row["placed_by"] is None:
                         values["site"] = site_for(sighting.ip)
                     self._update(db, key, values)
                 db.execute("UPDATE devices SET ip = NULL WHERE ip = ? AND key != ? AND kind = 'asic'",

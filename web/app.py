@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from appliance.config import Config
 from web import api, auth, health, pages, security
 from web.audit import AuditLog
+from web.changes import Changes
 from web.auth.guard import identify
 from web.auth.limiter import LoginLimiter
 from web.files import WebFileError, make_web_dir, secret_key
@@ -34,6 +35,7 @@ class Services:
     audit: AuditLog
     limiter: LoginLimiter
     csrf: CSRFProtect
+    changes: Changes  # what people change, for the commander to apply
 
 
 DEFAULTS = {
@@ -73,7 +75,7 @@ def create_app(config: Config, test_config: Mapping[str, Any] | None = None) -> 
     app.extensions["minerwatch"] = Services(
         config, config.state_dir, users, audit,
         LoginLimiter(app.config["LOGIN_FAILURES_PER_ADDRESS"], app.config["LOGIN_FAILURES_PER_USER"],
-                     app.config["LOGIN_WINDOW_S"]), csrf)
+                     app.config["LOGIN_WINDOW_S"]), csrf, Changes(config.state_dir, audit))
 
     app.before_request(identify)
     app.after_request(security.headers)

@@ -10,6 +10,7 @@ State lives in one JSON file, replaced atomically at the end of every ``evaluate
 ``acknowledge``, so a restart neither fires an active alert again nor forgets a pending hold:
 
     {"version": 1, "cycle_at": 1714550400.0, "summary_sent_at": null,
+     "silences": {"<id>": {"until", "by", "reason", "at"}},
      "alerts": {"<id>": {"id", "device", "rule", "part", "severity", "state": "pending"|"firing",
                          "since", "seen_at", "fired_at", "value", "threshold", "message",
                          "acked_by", "acked_at"}},
@@ -24,8 +25,13 @@ fire again (after their hold), and the history stays as it is. One that cannot b
 newer release wrote, stops the start with one sentence (``StateError``) and stays as it is.
 
 History is append-only JSON lines beside it, a file per month (``history.py``), one object per event:
-``{"at", "event": "fired"|"acknowledged"|"resolved", "id", "device", "rule", "part", "severity",
-"value", "threshold", "message", "by"}``; ``history.read_history`` reads it back.
+``{"at", "event": "fired"|"acknowledged"|"resolved"|"silenced"|"unsilenced", "id", "device", "rule", "part", "severity",
+"value", "threshold", "message", "by"}`` (and ``until``, ``reason`` for a silence);
+``history.read_history`` reads it back.
+
+A silence is kept by alert id until its time is up, whether the alert fires, resolves or fires
+again meanwhile: the engine judges and records as ever, and ``AlertService`` sends nothing about
+a silenced alert to the channels.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import ConfigDict, with_config
-from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
+from typing_extensions import NotRequired, TypedDict  # pydantic reads typing's only from Python 3.12
 
 import atomicfile
 from appliance.alerts import history
@@ -89,6 +95,15 @@ class Alert:
     fired_at: float | None = None
     acked_by: str | None = None
     acked_at: float | None = None
+
+
+@with_config(STRICT)
+@dataclass(frozen=True)
+class Silence:
+    until: float  # Unix s
+    by: str
+    reason: str
+    at: float  # Unix s, when it was set
 
 
 @dataclass(frozen=True)
@@ -199,6 +214,7 @@ class AlertEngine:
         self.max_gap_s = max_gap_s
         self.alerts: dict[str, Alert] = {}
         self.devices: dict[str, _Device] = {}
+        self.silences: dict[str, Silence] = {}
         self.cycle_at: float | None = None
         self.summary_sent_at: float | None = None
         self._load()
@@ -232,6 +248,7 @@ class AlertEngine:
                         if rule.event:
                             events.append(_event("resolved", transition.alert, cycle_time))
         self.cycle_at = cycle_time
+        self.silences = {key: s for key, s in self.silences.items() if s.until > cycle_time}
         self._save()
         self._append_history(events)
         return transitions
@@ -273,6 +290,32 @@ class AlertEngine:
         self._save()
         self._append_history([_event("acknowledged", alert, now, by=by)])
         return alert
+
+    def silence(self, alert_id: str, until: float, by: str, reason: str) -> Alert:
+        """Send nothing about ``alert_id`` until ``until``; setting it again moves the end."""
+        alert = self.alerts.get(alert_id)
+        if alert is None:
+            raise UnknownAlert(alert_id)
+        now = self.clock()
+        self.silences[alert_id] = Silence(until=until, by=by, reason=reason, at=now)
+        self._save()
+        self._append_history([_event("silenced", alert, now, by=by) | {"until": until, "reason": reason}])
+        return alert
+
+    def unsilence(self, alert_id: str, by: str) -> bool:
+        """End a silence before its time; False when there was none."""
+        silence = self.silences.pop(alert_id, None)
+        if silence is None:
+            return False
+        self._save()
+        alert = self.alerts.get(alert_id)
+        if alert is not None:
+            self._append_history([_event("unsilenced", alert, self.clock(), by=by)])
+        return True
+
+    def silenced(self, alert_id: str, at: float) -> Silence | None:
+        silence = self.silences.get(alert_id)
+        return silence if silence is not None and silence.until > at else None
 
     def forget(self, device: str, why: str = "removed from the inventory") -> list[Alert]:
         """A device no longer watched under this key: drop what is kept of it, and close its alerts
@@ -324,7 +367,8 @@ class AlertEngine:
         except OSError as exc:
             raise StateError.unreadable(self.state_path, exc) from exc
         try:
-            self.alerts, self.devices, self.cycle_at, self.summary_sent_at = parse_state(data, self.state_path)
+            (self.alerts, self.devices, self.silences, self.cycle_at,
+             self.summary_sent_at) = parse_state(data, self.state_path)
         except Damaged as exc:
             set_aside(self.state_path, str(exc),
                       then="starting with no alerts: those whose condition still holds fire again")
@@ -333,6 +377,7 @@ class AlertEngine:
         state = {"version": STATE_VERSION, "cycle_at": self.cycle_at, "summary_sent_at": self.summary_sent_at,
                  # vars, not asdict: asdict deep-copies every sample list, seconds for a big farm
                  "alerts": {key: vars(a) for key, a in self.alerts.items()},
+                 "silences": {key: vars(s) for key, s in self.silences.items()},
                  "devices": {key: vars(d) for key, d in self.devices.items()}}
         atomicfile.replace(self.state_path, json.dumps(state, separators=(",", ":")))
 
@@ -353,6 +398,7 @@ class _State:
     version: int
     alerts: dict[str, Alert]
     devices: dict[str, _Device]
+    silences: dict[str, Silence] = field(default_factory=dict)  # absent from files written before silences
     cycle_at: float | None = None
     summary_sent_at: float | None = None
 
@@ -365,10 +411,11 @@ class _Version(TypedDict):
 class _Alerts(TypedDict):
     version: int
     alerts: dict[str, Alert]
+    silences: NotRequired[dict[str, Silence]]
 
 
-def parse_state(data: bytes, path: Path) -> tuple[dict[str, Alert], dict[str, _Device], float | None,
-                                                  float | None]:
+def parse_state(data: bytes, path: Path) -> tuple[dict[str, Alert], dict[str, _Device], dict[str, Silence],
+                                                  float | None, float | None]:
     """The alerts, devices, cycle time and summary time the state file ``path`` holding ``data``
     holds; Damaged saying what is wrong when it is not a state file, StateError when it is one of a
     newer version."""
@@ -378,24 +425,30 @@ def parse_state(data: bytes, path: Path) -> tuple[dict[str, Alert], dict[str, _D
         programs = [sample for kept in device.program_hashrates.values() for sample in kept]
         if any(len(sample) != 2 for sample in [*device.hashrates, *device.shares, *programs]):
             raise Damaged(f"device {key!r}: a sample is not a pair of numbers")
-    return state.alerts, state.devices, state.cycle_at, state.summary_sent_at
+    return state.alerts, state.devices, state.silences, state.cycle_at, state.summary_sent_at
 
 
 def read_alerts(state_dir: Path) -> list[Alert]:
-    """The alerts pending and firing as the commander left them, for a reader in another process
-    (``minerwatch alerts``, the web), which leaves the file where it is: StateError in one
-    sentence when it is missing, unreadable, damaged or a newer release's. The devices' samples,
-    most of the file (2 MB for 10,000 miners), are skipped: a tenth of ``parse_state``'s time."""
+    """The alerts pending and firing as the commander left them (``read_alert_state``)."""
+    return read_alert_state(state_dir)[0]
+
+
+def read_alert_state(state_dir: Path) -> tuple[list[Alert], dict[str, Silence]]:
+    """The alerts pending and firing, and the silences, as the commander left them, for a reader
+    in another process (``minerwatch alerts``, the web), which leaves the file where it is:
+    StateError in one sentence when it is missing, unreadable, damaged or a newer release's. The
+    devices' samples, most of the file (2 MB for 10,000 miners), are skipped: a tenth of
+    ``parse_state``'s time."""
     path = Path(state_dir) / STATE_FILE
 
-    def alerts(data: bytes) -> dict[str, Alert]:
+    def alerts(data: bytes) -> _Alerts:
         state = _parsed(_Alerts, data, path)
         _check(state["version"], state["alerts"], path)
-        return state["alerts"]
+        return state
 
-    return list(read_state(path, alerts, StateError,
-                           missing="the commander has not evaluated alerts here yet",
-                           then="the commander sets it aside when it starts").values())
+    state = read_state(path, alerts, StateError, missing="the commander has not evaluated alerts here yet",
+                       then="the commander sets it aside when it starts")
+    return list(state["alerts"].values()), state.get("silences", {})
 
 
 def _parsed(kind: type[T], data: bytes, path: Path) -> T:

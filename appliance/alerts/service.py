@@ -58,7 +58,9 @@ class AlertService:
 
     def cycle(self, cycle_time: float, snapshots: Iterable[Snapshot]) -> list[Transition]:
         transitions = self.engine.evaluate(cycle_time, snapshots)
-        self.dispatcher.submit(messages.from_transition(t) for t in transitions)
+        # A silenced alert is judged and recorded as ever; only the channels hear nothing of it.
+        self.dispatcher.submit(messages.from_transition(t) for t in transitions
+                               if self.engine.silenced(t.alert.id, t.at) is None)
         if self.heartbeat:
             self.heartbeat.beat()
         if self._summary_due(cycle_time):

@@ -8,6 +8,7 @@ from importlib.resources import files
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
 from web import farm_view
+from web.auth import client
 from web.auth.guard import requires, services
 from web.farm_view import SORTABLE, STATUSES, Query, Unavailable
 
@@ -82,6 +83,23 @@ def miner(key: str):
 def alerts():
     found = sorted(farm_view.alerts(_state_dir()), key=lambda a: (a.state != "firing", a.since))
     return jsonify(items=[farm_view.alert_json(alert) for alert in found])
+
+
+@bp.post("/alerts/<path:alert_id>/ack")
+@requires("operator")
+def acknowledge(alert_id: str):
+    """Recorded for the commander, which applies it within seconds (``appliance.intake``);
+    ``GET /api/v1/changes/<id>`` says when it has."""
+    if not any(a.id == alert_id and a.state == "firing" for a in farm_view.alerts(_state_dir())):
+        abort(404, f"no firing alert has the id {alert_id!r}")
+    change = services().changes.record(g.identity.name, client(), "alert_ack", alert=alert_id)
+    return jsonify(change=change, outcome=None), 202
+
+
+@bp.get("/changes/<change_id>")
+@requires("viewer")
+def change(change_id: str):
+    return jsonify(change=change_id, outcome=services().changes.outcome(change_id))
 
 
 @bp.get("/users")

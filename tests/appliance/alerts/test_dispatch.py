@@ -8,11 +8,14 @@ import datetime as dt
 import json
 from functools import partial
 
+import pytest
+
 from appliance import ha
 from appliance.alerts.channels.heartbeat import Heartbeat
 from appliance.alerts.channels.webhook import WebhookChannel
 from appliance.alerts.dispatch import Dispatcher
-from appliance.alerts.engine import AlertEngine
+from appliance.alerts.engine import AlertEngine, UnknownAlert, read_alert_state
+from appliance.alerts.history import read_history
 from appliance.alerts.message import summary
 from appliance.alerts.service import AlertService
 from appliance.alerts.settings import AlertSettings, ChannelSettings
@@ -167,3 +170,44 @@ async def test_the_daily_summary_goes_once_a_day_at_its_time(receiver, tmp_path)
     assert "Devices: 1, 1 answering their last poll" in first and "Firing now: 1 (1 critical)" in first
     assert "Last 24 h: 1 fired, 0 resolved, 0 acknowledged" in first
     assert "10.0.0.5 board:1  temp_chip  since " in first
+
+
+async def test_a_silenced_alert_is_judged_and_recorded_but_never_sent(receiver, tmp_path):
+    """Silenced while firing: neither its resolution nor its firing again within the silence reaches
+    a channel; the history has all of it. Once the silence ends, the next firing is sent."""
+    async with service(tmp_path, [webhook(receiver)]) as alerts:
+        for i, snap in hot_cycles(4):
+            alerts.cycle(cycle_time(i), [snap])
+        (alert,) = alerts.engine.firing()
+        alerts.engine.silence(alert.id, until=cycle_time(20), by="ana", reason="fans on order")
+        # Still hot until cycle 6 (resolves at 7); hot again 9-14 (fires at 11, resolves at 15); the
+        # silence ends at 20; hot again 21-26 (fires at 23, resolves at 27).
+        for i, snap in [*hot_cycles(8)][4:] + [*hot_cycles(10, start=8)] + [*hot_cycles(8, start=20)]:
+            alerts.cycle(cycle_time(i), [snap])
+        await until(lambda: alerts.dispatcher.pending() == {"ops": 0}, "delivery of everything queued")
+    sent = [(r["json"]["kind"], r["json"]["at"]) for r in receiver.posts()]
+    assert sent == [("fired", cycle_time(3)), ("fired", cycle_time(23)), ("resolved", cycle_time(27))]
+    events = [(e["event"], e["at"]) for e in read_history(alerts.engine.state_path)]
+    assert events[:3] == [("fired", cycle_time(3)), ("silenced", cycle_time(0)), ("resolved", cycle_time(7))]
+    assert ("fired", cycle_time(11)) in events and ("resolved", cycle_time(15)) in events
+
+
+def test_a_silence_survives_a_restart_and_ends_by_itself_or_on_request(tmp_path):
+    settings = AlertSettings.from_mapping({}, "test")
+    engine = AlertEngine(settings.rules, tmp_path / "alerts.json", clock=lambda: cycle_time(0))
+    for i, snap in hot_cycles(4):
+        engine.evaluate(cycle_time(i), [snap])
+    (alert,) = engine.firing()
+    engine.silence(alert.id, until=cycle_time(10), by="ana", reason="fans on order")
+    with pytest.raises(UnknownAlert):
+        engine.silence("10.0.0.5/fan_slow/fan:0", until=cycle_time(10), by="ana", reason="typo")
+
+    engine = AlertEngine(settings.rules, tmp_path / "alerts.json", clock=lambda: cycle_time(5))
+    assert engine.silenced(alert.id, cycle_time(5)).reason == "fans on order"
+    assert engine.silenced(alert.id, cycle_time(10)) is None  # up at its time, even before a cycle drops it
+    assert engine.unsilence(alert.id, by="bo") and not engine.unsilence(alert.id, by="bo")
+    assert read_alert_state(tmp_path)[1] == {}
+    engine.silence(alert.id, until=cycle_time(6), by="ana", reason="short")
+    assert read_alert_state(tmp_path)[1][alert.id].by == "ana"
+    engine.evaluate(cycle_time(7), [miner(7)])
+    assert engine.silences == {} and read_alert_state(tmp_path)[1] == {}

@@ -161,18 +161,8 @@ class Commander:
         """Poll every known miner once; store the samples; evaluate the alerts."""
         assert self.inventory is not None and self.poller is not None and self.alerts is not None
         started = time.time()
-        devices = [d for d in self.inventory.devices() if d.ip and d.kind == "asic"]
-        polled = await asyncio.gather(*(self._poll_device(d) for d in devices))
-        snapshots = [p.snapshot for p in polled]
-        # A miner that answered is the device its MAC or serial says (two that swapped addresses are
-        # told apart); one that did not is the device polled at that address.
-        found = self.inventory.upsert_discovered(snapshots, at=started, site_for=self.config.site_for)
-        # One identified by this poll (unidentified at discovery, or configured without a driver)
-        # keeps its driver and port: the next polls go straight to it.
-        identified = [p.found for p in polled if p.found is not None and p.found.driver and p.snapshot.reachable]
-        if identified:
-            self.inventory.upsert_discovered(identified, at=started, site_for=self.config.site_for)
-        keys = [key or device.key for key, device in zip(found, devices)]
+        devices, snapshots, keys = await poll_known(self.inventory, self.poller, self.identities,
+                                                    self.config.site_for, started)
         cycle_time = datetime.fromtimestamp(started, UTC)
         try:
             await asyncio.to_thread(store_cycle, self.state_dir, snapshots, cycle_time, self.config.site_for,
@@ -194,16 +184,6 @@ class Commander:
             raise not_stored  # the job's failure: counted, logged, shown by `minerwatch status`
         ok = sum(1 for s in snapshots if s.reachable)
         return Outcome(ok=ok, failed=len(snapshots) - ok)
-
-    async def _poll_device(self, device: Device) -> Polled:
-        """One device's poll; one without a driver is identified first."""
-        assert self.poller is not None and device.ip is not None
-        driver = device.driver if device.driver in DRIVERS else None
-        polled = await poll_target(self.poller, Target(device.ip, device.port), driver,
-                                   self.identities.get(device.key))
-        if polled.identity is not None:
-            self.identities[device.key] = polled.identity
-        return polled
 
     @_rebuilds_a_damaged_inventory
     async def sentries_cycle(self) -> Outcome:
@@ -284,6 +264,33 @@ class Commander:
 
     def _discovery_targets(self) -> Sequence[Target]:
         return discovery_targets(self.config)
+
+
+async def poll_known(inventory: Inventory, poller: Poller, identities: dict[str, Any], site_for: Callable[[str], str],
+                     started: float) -> tuple[list[Device], list[MinerSnapshot], list[str]]:
+    """Poll every ASIC of the inventory once (the commander's cycle, and an ASIC sentry's): the
+    devices, their snapshots and the keys their samples are filed under, in one order.
+    ``identities`` (device key -> identity replies: MAC, serial) is filled on first contact."""
+    devices = [d for d in inventory.devices() if d.ip and d.kind == "asic"]
+
+    async def one(device: Device) -> Polled:
+        driver = device.driver if device.driver in DRIVERS else None
+        polled = await poll_target(poller, Target(device.ip, device.port), driver, identities.get(device.key))
+        if polled.identity is not None:
+            identities[device.key] = polled.identity
+        return polled
+
+    polled = await asyncio.gather(*(one(d) for d in devices))
+    snapshots = [p.snapshot for p in polled]
+    # A miner that answered is the device its MAC or serial says (two that swapped addresses are
+    # told apart); one that did not is the device polled at that address.
+    found = inventory.upsert_discovered(snapshots, at=started, site_for=site_for)
+    # One identified by this poll (unidentified at discovery, or configured without a driver)
+    # keeps its driver and port: the next polls go straight to it.
+    identified = [p.found for p in polled if p.found is not None and p.found.driver and p.snapshot.reachable]
+    if identified:
+        inventory.upsert_discovered(identified, at=started, site_for=site_for)
+    return devices, snapshots, [key or device.key for key, device in zip(found, devices)]
 
 
 def discovery_targets(config: Config) -> Sequence[Target]:

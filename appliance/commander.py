@@ -271,7 +271,7 @@ async def poll_known(inventory: Inventory, poller: Poller, identities: dict[str,
     """Poll every ASIC of the inventory once (the commander's cycle, and an ASIC sentry's): the
     devices, their snapshots and the keys their samples are filed under, in one order.
     ``identities`` (device key -> identity replies: MAC, serial) is filled on first contact."""
-    devices = [d for d in inventory.devices() if d.ip and d.kind == "asic"]
+    devices = [d for d in inventory.devices() if d.ip and d.kind == "asic" and d.sentry is None]
 
     async def one(device: Device) -> Polled:
         driver = device.driver if device.driver in DRIVERS else None

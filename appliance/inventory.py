@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS devices (
     source TEXT NOT NULL CHECK (source IN ('configured', 'discovered')),
     kind TEXT NOT NULL DEFAULT 'asic' CHECK (kind IN ('asic', 'rig')),
     number INTEGER,
-    placed_by TEXT
+    placed_by TEXT,
+    sentry TEXT
 );
 CREATE INDEX IF NOT EXISTS devices_mac ON devices (mac);
 CREATE INDEX IF NOT EXISTS devices_serial ON devices (serial);
@@ -78,8 +79,12 @@ ALTER TABLE devices ADD COLUMN kind TEXT NOT NULL DEFAULT 'asic' CHECK (kind IN 
 ALTER TABLE devices ADD COLUMN number INTEGER;
 UPDATE devices SET number = (SELECT count(*) FROM devices AS earlier WHERE earlier.rowid <= devices.rowid)
 """
-# From schema 2: who placed a discovered device through the web (its site then stays theirs).
-_MIGRATE_2_TO_3 = "ALTER TABLE devices ADD COLUMN placed_by TEXT"
+# From schema 2: who placed a discovered device through the web (its site then stays theirs), and
+# the ASIC sentry that polls a device (the commander then only ingests it).
+_MIGRATE_2_TO_3 = """
+ALTER TABLE devices ADD COLUMN placed_by TEXT;
+ALTER TABLE devices ADD COLUMN sentry TEXT
+"""
 
 
 class InventoryError(StateFileError):
@@ -129,6 +134,7 @@ class Device:
     kind: str  # "asic" (polled directly) or "rig" (read through its sentry, always configured)
     number: int  # 1, 2, ... in the order devices came; kept for life (MINERWATCH-MIB's mwMinerIndex)
     placed_by: str | None = None  # who set its site, rack and location through the web; None: discovery's
+    sentry: str | None = None  # the ASIC sentry that polls it ([[asic_sentries]] name); None: the commander
 
 
 # What discovery may set; site, rack, location and tags of a configured device are the config's.
@@ -261,7 +267,8 @@ class Inventory:
                     for statement in filter(str.strip, _MIGRATE_1_TO_2.split(";")):
                         db.execute(statement)
                 if version in (1, 2):
-                    db.execute(_MIGRATE_2_TO_3)
+                    for statement in filter(str.strip, _MIGRATE_2_TO_3.split(";")):
+                        db.execute(statement)
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -436,14 +443,15 @@ class Inventory:
                    f"AND key NOT IN ({','.join('?' * len(keys))})", [kind, *keys])
 
     def upsert_discovered(self, items: Iterable[Any], at: float | None = None,
-                          site_for: Callable[[str], str] | None = None) -> list[str | None]:
+                          site_for: Callable[[str], str] | None = None, sentry: str | None = None) -> list[str | None]:
         """Record what discovery or a poll found (``Identity`` or ``MinerSnapshot`` objects).
 
         Returns each item's device key, in order; None for an item that found nothing (an address
         that did not answer, or answered as nothing we know). ``site_for`` (``Config.site_for``)
         gives a discovered device's site from its address; a configured device keeps the
         configuration's site, rack, location and tags. All items are one transaction, so two miners
-        that swapped addresses are matched by their MACs, not crossed.
+        that swapped addresses are matched by their MACs, not crossed. ``sentry``: the ASIC sentry
+        that polled them (None: the commander itself).
         """
         at = time.time() if at is None else at
         site_for = site_for or (lambda ip: Config.default_site)
@@ -456,7 +464,7 @@ class Inventory:
                     keys.append(None)
                     continue
                 row = self._match(db, sighting, claimed)
-                values: dict[str, Any] = {"ip": sighting.ip, "last_seen": at}
+                values: dict[str, Any] = {"ip": sighting.ip, "last_seen": at, "sentry": sentry}
                 values.update({name: getattr(sighting, name) for name in _IDENTITY
                                if getattr(sighting, name) is not None})
                 if row is None:

@@ -93,6 +93,31 @@ class Web:
 
 
 @dataclass(frozen=True)
+class AsicSentry:
+    """[asic_sentry]: this machine is an ASIC sentry, polling its site for a commander."""
+
+    name: str  # as its certificate names it (`minerwatch pki issue NAME --for sentry`)
+    listen: tuple[str, int]  # where the commander pulls from (HTTPS, mutual TLS)
+    tls_cert: Path  # its certificate, its key, and the farm CA's certificate (clients must bear one it signed)
+    tls_key: Path
+    tls_ca: Path
+    # 7 days of 5,000 miners at 30 s take 16.4 GB: 163 bytes a miner a cycle (1,724 as JSON, zstd), measured
+    # over 300 of simfarm's miners of every make.
+    buffer_max_bytes: int = 24 * 2**30
+    buffer_reserve_bytes: int = 512 * 2**20  # free space the buffer leaves to the rest of the system
+
+
+@dataclass(frozen=True)
+class AsicSentryLink:
+    """[[asic_sentries]]: an ASIC sentry this commander pulls from."""
+
+    name: str
+    url: str  # "https://10.2.0.2:8443"
+    fingerprint: str  # "sha256:<64 hex>", its certificate's: a certificate of another sentry is refused
+    site: str = "default"  # the site of the miners it polls
+
+
+@dataclass(frozen=True)
 class Config:
     sites: tuple[Site, ...]
     discovery: Discovery
@@ -104,6 +129,8 @@ class Config:
     alerts: AlertSettings
     channels: tuple[ChannelSettings, ...]
     web: Web
+    asic_sentry: AsicSentry | None = None  # set: this machine is an ASIC sentry
+    asic_sentries: tuple[AsicSentryLink, ...] = ()
     state_dir: Path = DEFAULT_STATE_DIR
     default_site: str = "default"  # the site of a device no [[sites]] subnet holds
     name: str | None = None  # the farm's name, for the NMS (MINERWATCH-MIB mwFarmName); None: the host name

@@ -9,19 +9,21 @@ reads it alone.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from argon2 import extract_parameters
 from argon2.exceptions import InvalidHashError
 
 from appliance.alerts.settings import AlertSettings, ChannelSettings
 from appliance.config.model import (
-    AUTH_PROTOCOLS, PRIV_PROTOCOLS, ROLES, SNMP_VERSIONS, SNMPV3_MIN_PASSWORD, Config, Discovery, Intervals, Miner,
-    Sentry, Site, Web, WebUser, site_of,
+    AUTH_PROTOCOLS, PRIV_PROTOCOLS, ROLES, SNMP_VERSIONS, SNMPV3_MIN_PASSWORD, AsicSentry, AsicSentryLink, Config,
+    Discovery, Intervals, Miner, Sentry, Site, Web, WebUser, site_of,
 )
 from appliance.config.secrets_file import Secrets
 from appliance.store.settings import StorageSettings
@@ -324,6 +326,60 @@ def _web(root: Table, context: Context) -> Web:
     return Web(tuple(users), listen, trusted_proxy)
 
 
+_FINGERPRINT = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def _fingerprint(value: Any) -> str:
+    text = kinds.string(value).lower()
+    if not _FINGERPRINT.fullmatch(text):
+        raise Wrong("a certificate's fingerprint as `minerwatch pki list` prints it (sha256:<64 hex digits>)")
+    return text
+
+
+def _https_url(value: Any) -> str:
+    text = kinds.string(value)
+    parts = urlsplit(text)
+    if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise Wrong("an https:// address and port, nothing after them (https://10.2.0.2:8443)")
+    return text.rstrip("/")
+
+
+def _asic_sentry(root: Table, context: Context) -> AsicSentry | None:
+    if "asic_sentry" not in root.data:
+        return None
+    table = root.table("asic_sentry")
+    section = AsicSentry(
+        name=table.get("name", kinds.name), listen=table.get("listen", kinds.listen),
+        tls_cert=table.get("tls_cert", kinds.path), tls_key=table.get("tls_key", kinds.path),
+        tls_ca=table.get("tls_ca", kinds.path),
+        buffer_max_bytes=table.get("buffer_max_bytes", kinds.count, AsicSentry.buffer_max_bytes),
+        buffer_reserve_bytes=table.get("buffer_reserve_bytes", kinds.count, AsicSentry.buffer_reserve_bytes))
+    table.done()
+    return section
+
+
+def _asic_sentries(root: Table, context: Context) -> tuple[AsicSentryLink, ...]:
+    links, lines = [], {}
+    for table in root.tables("asic_sentries"):
+        name = table.get("name", kinds.name)
+        url = table.get("url", _https_url)
+        fingerprint = table.get("fingerprint", _fingerprint)
+        site = table.get("site", kinds.name, context.commander.site)
+        sites = context.site_names
+        if site not in sites:
+            table.problem("site", f"unknown site '{site}'{did_you_mean(site, sites)}: "
+                                  f"name one of the [[sites]] or '{context.commander.site}'")
+        table.done()
+        if None in (name, url, fingerprint):
+            continue
+        if name in lines:
+            table.problem("name", f"ASIC sentry '{name}' is already listed on line {lines[name]}")
+            continue
+        lines[name] = table.line("name")
+        links.append(AsicSentryLink(name, url, fingerprint, site))
+    return tuple(links)
+
+
 # Reading order: sites before those that name a site, miners before credentials offered at their sites.
 SECTIONS: dict[str, Callable[[Table, Context], Any]] = {
     "sites": _sites,
@@ -336,4 +392,6 @@ SECTIONS: dict[str, Callable[[Table, Context], Any]] = {
     "alerts": _alerts,
     "channels": _channels,
     "web": _web,
+    "asic_sentry": _asic_sentry,
+    "asic_sentries": _asic_sentries,
 }

@@ -322,6 +322,20 @@ MISTAKES = {
     "a quoted key": (
         '[intervals]\n"poll s" = 30\n',
         2, "unknown key 'poll s' in [intervals]"),
+    "an ASIC sentry reached over plain HTTP": (
+        '[[asic_sentries]]\nname = "north"\nurl = "http://10.2.0.2:8443"\n'
+        'fingerprint = "sha256:' + "ab" * 32 + '"\n',
+        3, "'url' in [[asic_sentries]] must be an https:// address and port"),
+    "an ASIC sentry pinned by no fingerprint": (
+        '[[asic_sentries]]\nname = "north"\nurl = "https://10.2.0.2:8443"\nfingerprint = "AB:CD"\n',
+        4, "must be a certificate's fingerprint as `minerwatch pki list` prints it"),
+    "an ASIC sentry at an unknown site": (
+        '[[asic_sentries]]\nname = "north"\nurl = "https://10.2.0.2:8443"\n'
+        'fingerprint = "sha256:' + "ab" * 32 + '"\nsite = "mars"\n',
+        5, "unknown site 'mars'"),
+    "an ASIC sentry without its name": (
+        '[asic_sentry]\nlisten = "0.0.0.0:8443"\ntls_cert = "/a"\ntls_key = "/b"\ntls_ca = "/c"\n',
+        1, "missing required key 'name' in [asic_sentry]"),
     "a syntax error": (
         '[intervals]\npoll_s = 30\nsentries_s = \n',
         3, "invalid value"),

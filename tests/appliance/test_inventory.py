@@ -233,13 +233,16 @@ def test_an_inventory_of_schema_1_gains_kinds_and_numbers(tmp_path: Path) -> Non
         assert inventory.get(key).number == 3
 
 
-def test_an_inventory_of_schema_2_gains_who_placed_a_device(tmp_path: Path) -> None:
+def test_an_inventory_of_schema_2_gains_who_placed_a_device_and_which_sentry_polls_it(tmp_path: Path) -> None:
     with Inventory.open(tmp_path) as inventory:
         [key] = inventory.upsert_discovered([snapshot("10.0.3.10", "AA:00:00:00:00:0A")], at=100)
     db = sqlite3.connect(tmp_path / INVENTORY_FILE)
-    db.executescript("ALTER TABLE devices DROP COLUMN placed_by; PRAGMA user_version = 2;")
+    db.executescript("ALTER TABLE devices DROP COLUMN placed_by; ALTER TABLE devices DROP COLUMN sentry; "
+                     "PRAGMA user_version = 2;")
     db.close()
     with Inventory.open(tmp_path) as inventory:
         assert inventory.get(key).placed_by is None
         inventory.place(key, "north", "R1", "1-1", by="ana")
-        assert inventory.get(key).placed_by == "ana"
+        assert inventory.get(key).placed_by == "ana" and inventory.get(key).sentry is None
+        inventory.upsert_discovered([snapshot("10.0.3.10", "AA:00:00:00:00:0A")], at=200, sentry="site-north")
+        assert inventory.get(key).sentry == "site-north"

@@ -21,15 +21,16 @@ from collectors.model import MinerSnapshot, RigSnapshot
 
 def store_cycle(state_dir: Path, snapshots: Iterable[MinerSnapshot], cycle_time: datetime,
                 site: str | Callable[[str], str] | None = None, rigs: Iterable[RigSnapshot] = (),
-                keys: Sequence[str] | None = None) -> list[Path]:
+                keys: Sequence[str] | None = None, source: str | None = None) -> list[Path]:
     """One cycle's miner (and rig) snapshots written to ``metrics/`` and folded into ``latest/``.
 
     ``keys``: each miner's device key, as the inventory knows it (the commander's case); without
-    them the store derives its own (``schema.device_key``)."""
+    them the store derives its own (``schema.device_key``). ``source``: the ASIC sentry that polled
+    the cycle (``write_cycle``)."""
     known = None if keys is not None else keys_by_address(state_dir, cycle_time)
     tables = rows_from_snapshots(snapshots, cycle_time, site, known_keys=known, keys=keys)
     tables.update(rows_from_rigs(rigs, cycle_time, site))
-    written = write_cycle(state_dir, tables, cycle_time)
+    written = write_cycle(state_dir, tables, cycle_time, source)
     update_latest(state_dir, {name: t for name, t in tables.items() if t.num_rows})
     return written
 

@@ -3,7 +3,7 @@
 ::
 
     <state_dir>/
-      metrics/<table>/date=YYYY-MM-DD/cycle-YYYYMMDDTHHMMSS.fffZ.parquet   one cycle, as written
+      metrics/<table>/date=YYYY-MM-DD/cycle-YYYYMMDDTHHMMSS.fffZ[-SENTRY].parquet   one cycle, as written
       metrics/<table>/date=YYYY-MM-DD/min5-HHMM.parquet                    5 minutes, compacted
       metrics/<table>/date=YYYY-MM-DD/hour-HH.b03of12.parquet              an hour, compacted: bucket 3 of 12
       rollups/<table>_5m/date=YYYY-MM-DD/hour-HH.parquet | day[.bNNofMM].parquet   5-minute buckets
@@ -36,7 +36,8 @@ STEPS = {"5m": timedelta(minutes=5), "1h": timedelta(hours=1)}
 FIVE_MINUTES = timedelta(minutes=5)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-_CYCLE = re.compile(r"cycle-(\d{8}T\d{6}\.\d{3})Z\.parquet")
+# A cycle an ASIC sentry polled carries its name: two sources' cycles in the same millisecond are two files.
+_CYCLE = re.compile(r"cycle-(\d{8}T\d{6}\.\d{3})Z(?:-[A-Za-z0-9][A-Za-z0-9._-]*)?\.parquet")
 _FIVE = re.compile(r"min5-([01]\d|2[0-3])([0-5][05])\.parquet")
 _HOUR = re.compile(r"hour-([01]\d|2[0-3])\.parquet")
 _DAY_NAME = "day.parquet"
@@ -94,8 +95,10 @@ def partition_dir(root: Path, day: date) -> Path:
     return root / f"date={day.isoformat()}"
 
 
-def cycle_name(moment: datetime) -> str:
-    return f"cycle-{moment.astimezone(UTC):%Y%m%dT%H%M%S}.{moment.microsecond // 1000:03d}Z.parquet"
+def cycle_name(moment: datetime, source: str | None = None) -> str:
+    """``source``: the ASIC sentry that polled the cycle; None for the commander's own."""
+    suffix = f"-{source}" if source else ""
+    return f"cycle-{moment.astimezone(UTC):%Y%m%dT%H%M%S}.{moment.microsecond // 1000:03d}Z{suffix}.parquet"
 
 
 def span_name(start: datetime, size: timedelta) -> str:

@@ -22,10 +22,13 @@ from appliance.store.schema import TABLES, utc
 CYCLE_ROW_GROUP = 2048
 
 
-def write_cycle(state_dir: Path, tables: Mapping[str, pa.Table], cycle_time: datetime) -> list[Path]:
-    """Write each non-empty table to ``metrics/<table>/date=<day>/cycle-<time>.parquet``.
+def write_cycle(state_dir: Path, tables: Mapping[str, pa.Table], cycle_time: datetime,
+                source: str | None = None) -> list[Path]:
+    """Write each non-empty table to ``metrics/<table>/date=<day>/cycle-<time>[-<source>].parquet``.
 
-    Writing the same cycle again replaces its files (the same rows). Returns the files written.
+    Writing the same cycle of the same source again replaces its files (the same rows), so an ASIC
+    sentry's cycle ingested twice (a crash before the cursor was saved) is stored once. Returns the
+    files written.
     """
     moment = utc(cycle_time, "cycle_time")
     for name, table in tables.items():
@@ -38,7 +41,7 @@ def write_cycle(state_dir: Path, tables: Mapping[str, pa.Table], cycle_time: dat
         for name, table in tables.items():
             if table.num_rows == 0:
                 continue
-            path = partition_dir(dataset(name).root(state_dir), moment.date()) / cycle_name(moment)
+            path = partition_dir(dataset(name).root(state_dir), moment.date()) / cycle_name(moment, source)
             write_table(table.sort_by(TABLES[name].sort_keys), path, row_group_size=CYCLE_ROW_GROUP)
             written.append(path)
     return written

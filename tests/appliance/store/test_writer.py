@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
+from appliance.store.compaction import compact
 from appliance.store.durable import recover
-from appliance.store.layout import cycle_name
+from appliance.store.layout import cycle_name, dataset
+from appliance.store.query import miner_history
 from appliance.store.schema import rows_from_snapshots
 from appliance.store.writer import write_cycle
 
@@ -87,3 +91,17 @@ def test_each_miner_is_stored_under_its_own_site(tmp_path):
     tables = rows_from_snapshots(snaps, T0, sites.get)
     assert tables["miners"].column("site").to_pylist() == ["north", "south"]
     assert set(tables["boards"].column("site").to_pylist()) == {"north", "south"}
+
+
+def test_a_sentrys_cycle_is_its_own_file_and_storing_it_again_stores_it_once(state):
+    ours = rows_from_snapshots([snapshot(i, T0) for i in range(3)], T0, "north")
+    theirs = rows_from_snapshots([snapshot(i, T0) for i in range(3, 6)], T0, "south")
+    write_cycle(state, ours, T0)
+    write_cycle(state, theirs, T0, source="site-south")
+    write_cycle(state, theirs, T0, source="site-south")  # a crash before the cursor was saved
+    names = [p.name for p in (state / "metrics" / "miners").rglob("*.parquet")]
+    assert sorted(names) == sorted([cycle_name(T0), cycle_name(T0, "site-south")])
+    assert len(pd.read_parquet(state / "metrics" / "miners")) == 6
+    compact(state, dataset("miners"), T0 + timedelta(hours=2))
+    assert len(pd.read_parquet(state / "metrics" / "miners")) == 6
+    assert len(miner_history(state, key(4), T0, T0 + CYCLE)) == 1

@@ -138,7 +138,7 @@ class _Device:
             self.boards_seen = max(self.boards_seen, len(snap.boards))
             if snap.uptime_s is not None:
                 self.uptime_s = snap.uptime_s
-        elif snap.reachable:
+        elif snap.reachable and isinstance(snap, RigSnapshot):
             self.gpus_seen = sorted(set(self.gpus_seen) | {gpu.bus_id for gpu in snap.gpus})
         programs_seen = dict(self.programs_seen)  # the rules judge against what was known before now
         if snap.reachable and isinstance(snap, RigSnapshot):

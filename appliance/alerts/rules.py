@@ -27,17 +27,33 @@ if TYPE_CHECKING:
     from appliance.alerts.settings import RuleSettings
 
 
-Snapshot = MinerSnapshot | RigSnapshot
+@dataclass(frozen=True, slots=True)
+class SentryLink:
+    """One pull from an ASIC sentry ([[asic_sentries]]): whether the commander reached it. Its
+    miners' own snapshots arrive through it, judged at their own times; while it cannot be
+    reached, they simply do not arrive, and this one alert stands for all of them."""
+
+    name: str
+    url: str
+    reachable: bool
+    error: str | None = None
+
+    @property
+    def address(self) -> str:
+        return f"asic-sentry:{self.name}"
+
+
+Snapshot = MinerSnapshot | RigSnapshot | SentryLink
 
 
 def device_of(snap: Snapshot) -> str:
     """The key a device's alerts are filed under: a miner's IP, a rig's sentry address (the same
-    whether it answers or not; the hostname is known only when it does)."""
+    whether it answers or not; the hostname is known only when it does), an ASIC sentry's name."""
     return snap.ip if isinstance(snap, MinerSnapshot) else snap.address
 
 
 def kind_of(snap: Snapshot) -> str:
-    return "miner" if isinstance(snap, MinerSnapshot) else "rig"
+    return "miner" if isinstance(snap, MinerSnapshot) else "rig" if isinstance(snap, RigSnapshot) else "asic_sentry"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +91,7 @@ Check = Callable[[Any, DeviceContext, "RuleSettings", Container[str]], Iterator[
 @dataclass(frozen=True)
 class Rule:
     name: str
-    kind: str  # "miner" | "rig": which snapshots it reads
+    kind: str  # "miner" | "rig" | "asic_sentry": which snapshots it reads
     title: str  # what the alert says, for people
     unit: str  # of value and threshold
     check: Check
@@ -267,6 +283,15 @@ def sentry_unreachable(snap: RigSnapshot, ctx: DeviceContext, rs: RuleSettings,
                   f"sentry missed {missed} poll(s) in a row (limit {rs.threshold:g}){why}")
 
 
+def asic_sentry_unreachable(link: SentryLink, ctx: DeviceContext, rs: RuleSettings,
+                            active: Container[str]) -> Iterator[Finding]:
+    missed = ctx.missed_polls
+    why = f": {link.error}" if missed and link.error else ""
+    yield Finding("", missed >= rs.threshold, missed, rs.threshold,
+                  f"ASIC sentry {link.name} ({link.url}) missed {missed} pull(s) in a row (limit {rs.threshold:g}); "
+                  f"its miners' samples wait in its buffer{why}")
+
+
 def gpu_lost(snap: RigSnapshot, ctx: DeviceContext, rs: RuleSettings, active: Container[str]) -> Iterator[Finding]:
     if not snap.reachable:
         return
@@ -353,6 +378,8 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
     Rule("wrong_pool", "miner", "hashing for an untrusted pool", "", wrong_pool, "critical", 0, None, 0,
          options={"trusted_urls": [], "trusted_users": []}),
     Rule("sentry_unreachable", "rig", "sentry unreachable", "polls", sentry_unreachable, "critical", 0, 3, 0),
+    Rule("asic_sentry_unreachable", "asic_sentry", "ASIC sentry unreachable", "pulls", asic_sentry_unreachable,
+         "critical", 0, 3, 0),
     Rule("gpu_lost", "rig", "GPU lost", "", gpu_lost, "critical", 60, None, 0),
     Rule("temp_gpu", "rig", "GPU temperature high", "°C", temp_gpu, "warning", 60, 85, 5),
     Rule("program_down", "rig", "mining program down", "", program_down, "critical", 60, None, 0,

@@ -22,7 +22,7 @@ from appliance.alerts.channels.heartbeat import Heartbeat
 from appliance.alerts.dispatch import Dispatcher
 from appliance.alerts.engine import AlertEngine, Transition
 from appliance.alerts.history import read_history
-from appliance.alerts.rules import Snapshot
+from appliance.alerts.rules import RULES, Snapshot
 from appliance.alerts.settings import AlertSettings, ChannelSettings
 
 DAY_S = 86400.0
@@ -57,10 +57,7 @@ class AlertService:
             await self.heartbeat.aclose()
 
     def cycle(self, cycle_time: float, snapshots: Iterable[Snapshot]) -> list[Transition]:
-        transitions = self.engine.evaluate(cycle_time, snapshots)
-        # A silenced alert is judged and recorded as ever; only the channels hear nothing of it.
-        self.dispatcher.submit(messages.from_transition(t) for t in transitions
-                               if self.engine.silenced(t.alert.id, t.at) is None)
+        transitions = self.catch_up([(cycle_time, snapshots)])
         if self.heartbeat:
             self.heartbeat.beat()
         if self._summary_due(cycle_time):
@@ -69,6 +66,28 @@ class AlertService:
                 self.engine.firing())])
             self.engine.mark_summary(cycle_time)
         return transitions
+
+    def catch_up(self, cycles: Sequence[tuple[float, Iterable[Snapshot]]]) -> list[Transition]:
+        """Cycles that arrive late and together (an ASIC sentry's backlog after its link came back),
+        oldest first, each judged at its own time. The channels hear what is true at the newest:
+        an alert firing now that was not before, once; one the channels heard fire that is over now.
+        What came and went within the backlog is in the history only. A silenced alert is judged and
+        recorded as ever; only the channels hear nothing of it."""
+        if not cycles:
+            return []
+        before = {a.id for a in self.engine.firing()}
+        older = [t for at, snapshots in cycles[:-1] for t in self.engine.evaluate(at, snapshots)]
+        newest = self.engine.evaluate(*cycles[-1])
+        now = {a.id for a in self.engine.firing()}
+        told = [t for t in newest if RULES[t.alert.rule].event]  # an event is news only when it is new
+        last = {t.alert.id: t for t in [*older, *newest] if not RULES[t.alert.rule].event}
+        for alert_id, transition in last.items():
+            if (transition.kind == "fired" and alert_id in now and alert_id not in before) or (
+                    transition.kind == "resolved" and alert_id in before and alert_id not in now):
+                told.append(transition)
+        self.dispatcher.submit(messages.from_transition(t) for t in sorted(told, key=lambda t: t.at)
+                               if self.engine.silenced(t.alert.id, t.at) is None)
+        return [*older, *newest]
 
     def _summary_due(self, now: float) -> bool:
         if self.summary_at is None:

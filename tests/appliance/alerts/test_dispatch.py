@@ -211,3 +211,32 @@ def test_a_silence_survives_a_restart_and_ends_by_itself_or_on_request(tmp_path)
     assert read_alert_state(tmp_path)[1][alert.id].by == "ana"
     engine.evaluate(cycle_time(7), [miner(7)])
     assert engine.silences == {} and read_alert_state(tmp_path)[1] == {}
+
+
+async def test_a_backlog_tells_the_channels_what_is_true_at_its_newest_sample_only(receiver, tmp_path):
+    """Three miners behind an ASIC sentry whose link was down for 12 cycles: one ran hot and cooled
+    within the outage (history only), one is hot at the end (fired once), one was hot and told
+    before the outage and has cooled since (resolved once)."""
+    came_and_went, still_hot, told_before = "10.0.0.5", "10.0.0.6", "10.0.0.7"
+
+    def cycle(i: int) -> list:
+        snaps = [miner(i, came_and_went), miner(i, still_hot), miner(i, told_before)]
+        if 2 <= i <= 6:
+            snaps[0].boards[1].temp_chip_c = 95.0
+        if i >= 8:
+            snaps[1].boards[1].temp_chip_c = 95.0
+        if i <= 1:
+            snaps[2].boards[1].temp_chip_c = 95.0
+        return snaps
+
+    async with service(tmp_path, [webhook(receiver)]) as alerts:
+        alerts.engine.evaluate(cycle_time(-3), cycle(-3))
+        alerts.engine.evaluate(cycle_time(-2), cycle(-2))
+        alerts.cycle(cycle_time(-1), cycle(-1))  # told_before fires, live
+        alerts.catch_up([(cycle_time(i), cycle(i)) for i in range(0, 13)])
+        await until(lambda: alerts.dispatcher.pending() == {"ops": 0}, "delivery of everything queued")
+    sent = [(r["json"]["kind"], r["json"]["alert_id"].split("/")[0], r["json"]["at"]) for r in receiver.posts()]
+    assert sent == [("fired", told_before, cycle_time(-1)), ("resolved", told_before, cycle_time(2)),
+                    ("fired", still_hot, cycle_time(10))]
+    history = [(e["event"], e["device"]) for e in read_history(alerts.engine.state_path)]
+    assert ("fired", came_and_went) in history and ("resolved", came_and_went) in history

@@ -13,6 +13,7 @@ import pytest
 
 from appliance.alerts.engine import AlertEngine, UnknownAlert
 from appliance.alerts.history import read_history
+from appliance.alerts.rules import SentryLink
 from appliance.alerts.settings import AlertSettings
 from collectors.model import Board, MinerSnapshot, RigSnapshot, unreachable
 from tests.appliance.alerts.conftest import STEP_S, cycle_time, miner, rig
@@ -123,6 +124,8 @@ SCRIPTS = [
            {1: [("fired", "")]}, config={"trusted_users": ["farm"]}),
     Script("sentry_unreachable", 6, over(range(1, 4), lambda s, i: None),
            {3: [("fired", "")], 4: [("resolved", "")]}, device=rig),
+    Script("asic_sentry_unreachable", 6, over(range(1, 4), lambda s, i: None),
+           {3: [("fired", "")], 4: [("resolved", "")]}, device=lambda i: SentryLink("north", "https://10.2.0.2:8443", True)),
     Script("gpu_lost", 6, over(range(1, 4), lambda s, i: s.gpus.pop(1)),
            {3: [("fired", "gpu:0000:02:00.0")], 4: [("resolved", "gpu:0000:02:00.0")]}, device=rig),
     Script("temp_gpu", 7, {**over(range(1, 4), gpu_temp(90)), 4: gpu_temp(82), 5: gpu_temp(79)},
@@ -149,7 +152,9 @@ def snapshot(script: Script, i: int) -> MinerSnapshot | RigSnapshot:
     change = script.changes.get(i)
     if change is None:
         return snap
-    if script.rule in ("offline", "sentry_unreachable"):
+    if script.rule in ("offline", "sentry_unreachable", "asic_sentry_unreachable"):
+        if isinstance(snap, SentryLink):
+            return SentryLink(snap.name, snap.url, False, "connection refused")
         if isinstance(snap, MinerSnapshot):
             return unreachable(snap.ip, snap.port, f"no answer on {snap.ip}:4028 within 3 s", polled_at=cycle_time(i))
         # As collectors.rig reports a sentry that did not answer: the rig's hostname is unknown.

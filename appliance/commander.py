@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,11 +28,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from appliance import ha
+from appliance.alerts.rules import SentryLink
+from appliance.asic_sentries import Cursor, Cycle, client_context, load_cursors, pull_all, save_cursors
 from appliance.alerts.service import AlertService
-from appliance.config import Config, Sentry
+from appliance.config import AsicSentryLink, Config, Sentry
 from appliance.damaged import set_aside
 from appliance.health import Health
 from appliance.intake import INTAKE_S, Intake, handlers
+from appliance.pki import pki_dir
 from appliance.inventory import Device, Inventory, InventoryDamaged
 from appliance.scheduler import Outcome, Scheduler
 from appliance.snmp import farm_file
@@ -83,6 +87,8 @@ class Commander:
         self.poller: Poller | None = None
         self.alerts: AlertService | None = None
         self.intake: Intake | None = None
+        self.asic_cursors = load_cursors(self.state_dir)
+        self.asic_latest: dict[str, dict[str, MinerSnapshot]] = {}  # sentry -> address -> its newest snapshot
         self.on_cycle: Callable[[Commander], None] | None = None  # after each poll cycle (serve's report)
 
     async def __aenter__(self) -> Commander:
@@ -152,6 +158,8 @@ class Commander:
             self.scheduler.add("discovery", intervals.discovery_s, self.discover)
         self.scheduler.add("storage", intervals.compaction_s, self.upkeep, first_run_now=False)
         self.scheduler.add("changes", INTAKE_S, self.apply_changes)
+        if self.config.asic_sentries:
+            self.scheduler.add("asic_sentries", intervals.poll_s, self.pull_asic_sentries)
         self.scheduler.start()
 
     # --- jobs --------------------------------------------------------------------------------
@@ -202,6 +210,42 @@ class Commander:
         ok = sum(1 for r in rigs if r.reachable)
         return Outcome(ok=ok, failed=len(rigs) - ok)
 
+    @_rebuilds_a_damaged_inventory
+    async def pull_asic_sentries(self) -> Outcome:
+        """Every ASIC sentry's cycles since the last pull, stored under their own poll times and
+        judged at them (``appliance.asic_sentries``); one alert per sentry that cannot be reached."""
+        assert self.alerts is not None
+        started = time.time()
+        links = list(self.config.asic_sentries)
+        try:
+            context = await asyncio.to_thread(client_context, self.state_dir)
+        except (OSError, ssl.SSLError) as exc:
+            reached = {link.name: False for link in links}
+            why = f"the commander's certificate in {pki_dir(self.state_dir)} cannot be used ({exc}): " \
+                  "`minerwatch pki issue commander --for commander` makes it"
+            for link in links:
+                self.asic_cursors.setdefault(link.name, Cursor()).error = why
+        else:
+            reached = await pull_all(links, self.asic_cursors, context, self._ingest_asic_sentry, started)
+        self.alerts.cycle(started, [SentryLink(link.name, link.url, reached[link.name],
+                                               self.asic_cursors[link.name].error) for link in links])
+        await asyncio.to_thread(save_cursors, self.state_dir, self.asic_cursors)
+        await self._publish_farm()
+        ok = sum(reached.values())
+        return Outcome(ok=ok, failed=len(links) - ok)
+
+    async def _ingest_asic_sentry(self, link: AsicSentryLink, cycles: list[Cycle]) -> None:
+        assert self.inventory is not None and self.alerts is not None
+        for cycle in cycles:
+            found = self.inventory.upsert_discovered(cycle.snapshots, at=cycle.polled_at,
+                                                     site_for=lambda ip: link.site, sentry=link.name)
+            keys = [key or theirs for key, theirs in zip(found, cycle.keys)]
+            await asyncio.to_thread(store_cycle, self.state_dir, cycle.snapshots,
+                                    datetime.fromtimestamp(cycle.polled_at, UTC), lambda ip: link.site,
+                                    keys=keys, source=link.name)
+        self.alerts.catch_up([(cycle.polled_at, cycle.snapshots) for cycle in cycles])
+        self.asic_latest[link.name] = {snap.ip: snap for snap in cycles[-1].snapshots}
+
     def _log_warnings(self, snapshots: Iterable[MinerSnapshot]) -> None:
         """A miner's warnings (a login it refuses) are not alerts: each is logged when it begins,
         and one line when they end; a miner that did not answer says nothing either way."""
@@ -220,7 +264,11 @@ class Commander:
         """Alerts are filed under a miner's address: when a miner moves (DHCP) or leaves, nothing is
         polled at its old address any more, and its alerts there would fire forever. Close them."""
         assert self.alerts is not None
+        assert self.inventory is not None
         watched = set(polled_ips) | {sentry_address(s.host, s.port) for s in self.config.sentries}
+        # Miners behind an ASIC sentry are watched through it, even while its link is down.
+        watched |= {d.ip for d in self.inventory.devices() if d.sentry} | {
+            SentryLink(link.name, link.url, True).address for link in self.config.asic_sentries}
         stale = self.alerts.engine.unwatched(watched)
         if stale:
             closed = self.alerts.engine.forget_all(stale, "no longer polled at this address")
@@ -234,7 +282,8 @@ class Commander:
         state = FarmState(name=self.config.name, ha_role=ha.nms_role(self.config.alerts.ha_role_file),
                           alerts_active=len(self.alerts.engine.firing()), poll_duration_ms=took_ms, polled_at=started)
         devices = self.inventory.devices()
-        miners = {s.ip: s for s in self.last_snapshots}
+        miners = {ip: snap for latest in self.asic_latest.values() for ip, snap in latest.items()}
+        miners.update({s.ip: s for s in self.last_snapshots})
         rigs = {r.address: r for r in self.last_rigs}
         try:
             await asyncio.to_thread(lambda: farm_file.write(

@@ -36,8 +36,8 @@ from pathlib import Path
 
 from appliance.config import sections
 from appliance.config.model import (
-    AUTH_PROTOCOLS, PRIV_PROTOCOLS, ROLES, SNMP_VERSIONS, SNMPV3_MIN_PASSWORD, Config, Discovery, Intervals, Miner,
-    Sentry, Site, Web, WebUser,
+    AUTH_PROTOCOLS, PRIV_PROTOCOLS, ROLES, SNMP_VERSIONS, SNMPV3_MIN_PASSWORD, AsicSentry, AsicSentryLink, Config,
+    Discovery, Intervals, Miner, Sentry, Site, Web, WebUser,
 )
 from appliance.config.secrets_file import ENV_PREFIX, SECRETS_NAME, Secrets, secret_env_name, user_name
 from appliance.store.settings import DEFAULT_STATE_DIR
@@ -47,7 +47,7 @@ from configfile import ConfigError, Document, Problem, ordered
 
 __all__ = [
     "AUTH_PROTOCOLS", "DEFAULT_PATH", "DEFAULT_STATE_DIR", "ENV_PREFIX", "PRIV_PROTOCOLS", "ROLES", "SECRETS_NAME",
-    "SNMPV3_MIN_PASSWORD", "SNMP_VERSIONS", "Config", "ConfigError", "Credential", "Discovery", "Intervals", "Miner",
+    "SNMPV3_MIN_PASSWORD", "SNMP_VERSIONS", "AsicSentry", "AsicSentryLink", "Config", "ConfigError", "Credential", "Discovery", "Intervals", "Miner",
     "Problem", "Sentry", "Site", "Subnet", "Web", "WebUser", "check", "load", "load_state_dir", "secret_env_name",
     "unwritable",
 ]

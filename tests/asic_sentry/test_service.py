@@ -41,6 +41,13 @@ def cycles(client: httpx.Client, after: int) -> tuple[str, list[tuple[int, float
         table["seq"].to_pylist(), table["polled_at"].to_pylist(), table["cycle"].to_pylist())]
 
 
+def sentry_section(name: str, port: int, pki: Path) -> str:
+    """[asic_sentry] for a sentry on loopback with the certificate ``minerwatch pki`` issued it."""
+    issued = pki / "issued"
+    return (f'[asic_sentry]\nname = "{name}"\nlisten = "127.0.0.1:{port}"\ntls_cert = "{issued / f"{name}.crt"}"\n'
+            f'tls_key = "{issued / f"{name}.key"}"\ntls_ca = "{pki / "ca.crt"}"\n')
+
+
 @pytest.fixture
 def pki(tmp_path) -> Path:
     init(tmp_path / "commander", "test")
@@ -54,15 +61,8 @@ async def test_the_sentry_polls_its_site_and_serves_every_cycle_to_the_commander
     async with Farm(miners=6, mix={"antminer": 1, "whatsminer": 1, "avalon": 1}, base=free_base(), seed=9,
                     web_port=8080) as farm:
         ips = list(farm.miners)
-        issued = pki / "issued"
-        path = write_config(tmp_path, f"{ips[0]}-{ips[-1]}", poll_s=1, discovery_s=3600, extra=f"""
-[asic_sentry]
-name = "site-north"
-listen = "127.0.0.1:{port}"
-tls_cert = "{issued / 'site-north.crt'}"
-tls_key = "{issued / 'site-north.key'}"
-tls_ca = "{pki / 'ca.crt'}"
-""")
+        path = write_config(tmp_path, f"{ips[0]}-{ips[-1]}", poll_s=1, discovery_s=3600,
+                            extra=sentry_section("site-north", port, pki))
         log = tmp_path / "sentry.log"
 
         def start() -> subprocess.Popen:

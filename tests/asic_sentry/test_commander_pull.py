@@ -1,0 +1,137 @@
+"""The commander and an ASIC sentry as real processes over real mutual TLS, the sentry polling
+its own simfarm site. Its link is cut (iptables rejects the commander's connections to the
+sentry's port) for several cycles while the sentry keeps polling, then restored: every cycle the
+sentry polled lands in the commander's store once, under the time it was polled; "ASIC sentry
+unreachable" fires and resolves once; none of the miners behind it is called offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from appliance.alerts.history import read_history
+from appliance.inventory import read_devices
+from appliance.pki import init, issue, issued, pki_dir
+from asic_sentry.buffer import read_cycle
+from simfarm.farm import Farm
+from tests.appliance.test_commander import write_config
+from tests.asic_sentry.test_service import MINERWATCH, sentry_section
+from tests.conftest import until
+from tests.simfarm.conftest import free_base
+from tests.web.test_web_process import free_port
+
+UNREACHABLE = "asic-sentry:north/asic_sentry_unreachable"
+
+
+@pytest.fixture
+def iptables():
+    if shutil.which("iptables") is None or os.geteuid() != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail("cutting the link needs iptables and root (scripts/setup-system installs iptables)")
+        pytest.skip("cutting the link needs iptables and root")
+    rules = []
+
+    def cut(port: int) -> None:
+        rule = ["INPUT", "-i", "lo", "-p", "tcp", "--dport", str(port), "-j", "REJECT", "--reject-with", "tcp-reset"]
+        subprocess.run(["iptables", "-I", *rule], check=True)
+        rules.append(rule)
+
+    def restore() -> None:
+        while rules:
+            subprocess.run(["iptables", "-D", *rules.pop()], check=True)
+
+    cut.restore = restore
+    yield cut
+    restore()
+
+
+def stored_times(state: Path) -> pd.DataFrame:
+    files = sorted((state / "metrics" / "miners").rglob("*.parquet"))
+    if not files:
+        return pd.DataFrame({"device": [], "time": [], "site": []})
+    frame = pd.concat(pd.read_parquet(f, columns=["device", "time", "site"]) for f in files)
+    return frame[frame["site"] == "north"]
+
+
+async def test_a_cut_link_loses_no_cycle_doubles_none_and_fires_one_alert(tmp_path, iptables):
+    port = free_port()
+    commander_dir, sentry_dir = tmp_path / "commander", tmp_path / "sentry"
+    commander_dir.mkdir()
+    sentry_dir.mkdir()
+    init(commander_dir / "state", "test")
+    issue(commander_dir / "state", "north", "sentry", ["127.0.0.1"])
+    issue(commander_dir / "state", "commander", "commander", [])
+    pki = pki_dir(commander_dir / "state")
+    pinned = next(made for made in issued(commander_dir / "state") if made.name == "north").fingerprint
+    async with Farm(miners=5, mix={"antminer": 1, "whatsminer": 1}, base=free_base(), seed=13,
+                    web_port=8080) as farm:
+        ips = list(farm.miners)
+        await farm.inject(ips[0], "overheating")
+        sentry_config = write_config(sentry_dir, f"{ips[0]}-{ips[-1]}", poll_s=1, discovery_s=3600,
+                                     extra=sentry_section("north", port, pki))
+        commander_config = write_config(commander_dir, "127.0.0.1", poll_s=1, extra=f"""
+[[sites]]
+name = "north"
+
+[alerts.rules.asic_sentry_unreachable]
+threshold = 2
+
+[[asic_sentries]]
+name = "north"
+url = "https://127.0.0.1:{port}"
+fingerprint = "{pinned}"
+site = "north"
+""")
+        log = tmp_path / "processes.log"
+        processes = [
+            subprocess.Popen([*MINERWATCH, "asic-sentry", "--config", str(sentry_config), "--web-port", "8080"],
+                             stdout=log.open("a"), stderr=subprocess.STDOUT),
+            subprocess.Popen([*MINERWATCH, "serve", "--config", str(commander_config)], stdout=log.open("a"),
+                             stderr=subprocess.STDOUT)]
+        state = commander_dir / "state"
+        try:
+            await until(lambda: stored_times(state)["time"].nunique() >= 3,
+                        "three of the sentry's cycles stored by the commander", limit_s=60)
+            iptables(port)
+            alerts = state / "alerts.json"
+            await until(lambda: UNREACHABLE in json.loads(alerts.read_text())["alerts"]
+                        and json.loads(alerts.read_text())["alerts"][UNREACHABLE]["state"] == "firing",
+                        "the sentry's alert firing", limit_s=60)
+            cut_at = len(list((sentry_dir / "state" / "buffer").glob("*.cycle")))
+            await until(lambda: len(list((sentry_dir / "state" / "buffer").glob("*.cycle"))) >= cut_at + 4,
+                        "the sentry polling on through the outage", limit_s=60)
+            iptables.restore()
+            await until(lambda: UNREACHABLE not in json.loads(alerts.read_text())["alerts"],
+                        "the sentry's alert resolving", limit_s=60)
+            # Caught up: every cycle the sentry holds up to the newest pulled.
+            await until(lambda: json.loads((state / "asic-sentries.json").read_text())["north"]["seq"] >= cut_at + 4,
+                        "the backlog ingested", limit_s=60)
+        finally:
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            for process in processes:
+                assert process.wait(timeout=30) == 0
+    cursor = json.loads((state / "asic-sentries.json").read_text())["north"]
+    polled = sorted(int(path.name.split("-")[1].split(".")[0]) / 1000
+                    for path in (sentry_dir / "state" / "buffer").glob("*.cycle")
+                    if int(path.name[:12]) <= cursor["seq"] and read_cycle(path.read_bytes()))  # not before discovery
+    stored = stored_times(state)
+    times = sorted(t.timestamp() for t in stored["time"].unique())
+    assert times == pytest.approx(polled, abs=0.002)  # every cycle, under the time it was polled (to the ms)
+    assert not stored.duplicated(["device", "time"]).any()  # none twice
+    history = read_history(state / "alerts.json")
+    sentry_events = [e["event"] for e in history if e["id"] == UNREACHABLE]
+    assert sentry_events == ["fired", "resolved"]
+    assert not [e for e in history if e["rule"] == "offline"]
+    hot = [(e["id"], e["event"]) for e in history if e["device"] == ips[0] and e["rule"] == "temp_chip"]
+    assert hot and sorted(hot) == sorted({(alert, "fired") for alert, _ in hot})  # each board's alert fired once
+    devices = {d.ip: d for d in read_devices(state)}
+    assert all(devices[ip].sentry == "north" and devices[ip].site == "north" for ip in ips)
+    assert "Traceback" not in log.read_text()

@@ -54,6 +54,9 @@ class Cursor:
     behind: int | None = None  # cycles the sentry held beyond the cursor at that pull
     error: str | None = None  # why the last pull failed; None when it succeeded
     failing_since: float | None = None
+    newest_polled_at: float | None = None  # Unix s, the sentry's newest cycle at the last pull
+    buffer_bytes: int | None = None  # the sentry's buffer, as it said at the last pull
+    buffer_max_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,19 @@ async def pull(client: httpx.AsyncClient, link: AsicSentryLink, cursor: Cursor) 
     return buffer_id, cycles
 
 
+async def _sentry_status(client: httpx.AsyncClient, link: AsicSentryLink, cursor: Cursor) -> None:
+    """How far behind the commander is, and how full the sentry's buffer: for ``minerwatch status``."""
+    try:
+        answer = await client.get(f"{link.url}/v1/status")
+        _check_pin(answer, link)
+        buffer = answer.json()["buffer"]
+        cursor.behind = max(0, int(buffer["newest_seq"] or 0) - cursor.seq)
+        cursor.newest_polled_at = buffer["newest_polled_at"]
+        cursor.buffer_bytes, cursor.buffer_max_bytes = int(buffer["bytes"]), int(buffer["max_bytes"])
+    except (httpx.HTTPError, PullError, ValueError, KeyError, TypeError) as exc:
+        log.debug("ASIC sentry %s: no status (%s)", link.name, exc)
+
+
 def _check_pin(answer: httpx.Response, link: AsicSentryLink) -> None:
     from cryptography import x509
 
@@ -175,13 +191,13 @@ async def pull_all(links: list[AsicSentryLink], cursors: dict[str, Cursor], cont
                         return True
                     continue  # a new buffer: read it from its start
                 if not cycles:
-                    cursor.behind = 0
+                    await _sentry_status(client, link, cursor)
                     return True
                 async with lock:
                     await ingest(link, cycles)
                 cursor.buffer, cursor.seq, cursor.polled_at = buffer_id, cycles[-1].seq, cycles[-1].polled_at
-                if time.time() - started > CATCH_UP_S:
-                    cursor.behind = None  # unknown until the next pull
+                if time.time() - started > CATCH_UP_S:  # the next run goes on from here
+                    await _sentry_status(client, link, cursor)
                     return True
 
     reached = await asyncio.gather(*(one(link) for link in links))

@@ -9,6 +9,7 @@ import json
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import uvloop
@@ -208,11 +209,38 @@ def run_status(args: argparse.Namespace) -> int:
             rows.append([name, str(channel.delivered), str(channel.pending), str(channel.dropped), state])
         print()
         _print_table(rows)
+    _print_asic_sentries(directory)
     if verdict.warnings:
         print()
         for warning in verdict.warnings:
             print(f"WARNING: {warning}")
     return status
+
+
+def _print_asic_sentries(directory: Path) -> None:
+    """The commander's ASIC sentries (their last pull, how far behind, their buffers); on an ASIC
+    sentry, its own buffer."""
+    from appliance.asic_sentries import load_cursors
+    from asic_sentry.buffer import listing, summary
+
+    cursors = load_cursors(directory)
+    if cursors:
+        rows = [["ASIC SENTRY", "LAST PULL", "BEHIND", "BUFFER", "STATE"]]
+        for name, cursor in sorted(cursors.items()):
+            lag = "-" if cursor.behind is None else (
+                f"{cursor.behind} cycles, {max(0.0, (cursor.newest_polled_at or 0) - (cursor.polled_at or 0)):.0f} s")
+            fill = "-" if not cursor.buffer_max_bytes else (
+                f"{cursor.buffer_bytes / 2**20:,.0f} of {cursor.buffer_max_bytes / 2**20:,.0f} MiB")
+            last = time.strftime("%H:%M:%S", time.localtime(cursor.pulled_at)) if cursor.pulled_at else "never"
+            rows.append([name, last, lag, fill, "ok" if cursor.error is None else cursor.error])
+        print()
+        _print_table(rows)
+    if (directory / "buffer").is_dir():
+        stats = summary(listing(directory / "buffer"))
+        oldest = f", from {time.strftime('%Y-%m-%d %H:%M', time.localtime(stats['oldest_polled_at']))}" \
+            if stats["oldest_polled_at"] else ""
+        print(f"\nbuffer: {stats['cycles']:,} cycles, {stats['bytes'] / 2**20:,.1f} MiB{oldest} "
+              f"(the commander pulls them; the oldest go first when it is full)")
 
 
 def run_devices(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ import re
 import secrets
 import shutil
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +62,7 @@ class Buffer:
         atomicfile.make_dirs(self.directory)
         self.id = self._id()
         self._lock = threading.Lock()  # the poll job writes while the API reads
-        self._cycles: list[Cycle] = sorted(self._scan(), key=lambda c: c.seq)
+        self._cycles = listing(self.directory)
         self.drops = Drops()
 
     def _id(self) -> str:
@@ -75,12 +75,6 @@ class Buffer:
             text = secrets.token_hex(8)
             atomicfile.replace(path, text + "\n")
         return text
-
-    def _scan(self) -> Iterator[Cycle]:
-        for entry in os.scandir(self.directory):
-            match = _NAME.fullmatch(entry.name)
-            if match:  # anything else (a temporary file a crash left) is not a cycle
-                yield Cycle(int(match[1]), int(match[2]) / 1000, Path(entry.path), entry.stat().st_size)
 
     # --- writing (the poll job) --------------------------------------------------------------
 
@@ -150,12 +144,27 @@ class Buffer:
     def stats(self) -> dict:
         with self._lock:
             cycles = list(self._cycles)
-        return {"id": self.id, "cycles": len(cycles), "bytes": sum(c.size for c in cycles),
-                "max_bytes": self.max_bytes, "oldest_seq": cycles[0].seq if cycles else None,
-                "newest_seq": cycles[-1].seq if cycles else None,
-                "oldest_polled_at": cycles[0].polled_at if cycles else None,
-                "newest_polled_at": cycles[-1].polled_at if cycles else None,
-                "dropped_cycles": self.drops.cycles, "last_drop": self.drops.last}
+        return summary(cycles) | {"id": self.id, "max_bytes": self.max_bytes, "dropped_cycles": self.drops.cycles,
+                                  "last_drop": self.drops.last}
+
+
+def listing(directory: Path) -> list[Cycle]:
+    """The cycles in a buffer's directory, oldest first, from its listing alone (``minerwatch
+    status`` reads a running sentry's this way); anything else there, such as the temporary file
+    a crash left, is not a cycle."""
+    found = []
+    for entry in os.scandir(directory):
+        match = _NAME.fullmatch(entry.name)
+        if match:
+            found.append(Cycle(int(match[1]), int(match[2]) / 1000, Path(entry.path), entry.stat().st_size))
+    return sorted(found, key=lambda c: c.seq)
+
+
+def summary(cycles: list[Cycle]) -> dict:
+    return {"cycles": len(cycles), "bytes": sum(c.size for c in cycles),
+            "oldest_seq": cycles[0].seq if cycles else None, "newest_seq": cycles[-1].seq if cycles else None,
+            "oldest_polled_at": cycles[0].polled_at if cycles else None,
+            "newest_polled_at": cycles[-1].polled_at if cycles else None}
 
 
 class BadCycle(ValueError):

@@ -135,3 +135,8 @@ site = "north"
     devices = {d.ip: d for d in read_devices(state)}
     assert all(devices[ip].sentry == "north" and devices[ip].site == "north" for ip in ips)
     assert "Traceback" not in log.read_text()
+    said = subprocess.run([*MINERWATCH, "status", "--config", str(commander_config)], capture_output=True, text=True)
+    row = next(line.split() for line in said.stdout.splitlines() if line.startswith("north "))
+    assert row[2:5] == ["0", "cycles,", "0"] and row[-1] == "ok"  # caught up when it stopped
+    said = subprocess.run([*MINERWATCH, "status", "--config", str(sentry_config)], capture_output=True, text=True)
+    assert f"buffer: {len(list((sentry_dir / 'state' / 'buffer').glob('*.cycle')))} cycles" in said.stdout

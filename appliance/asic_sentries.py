@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 CURSORS_FILE = "asic-sentries.json"
 TIMEOUT_S = 20.0
 MAX_ANSWER_BYTES = MAX_PULL_BYTES + 1024 * 1024  # the sentry's largest batch, and the Arrow framing
+MAX_BACKLOG_S = 8 * 86400.0  # longer than a sentry's buffer holds by default: rollups wait no longer
 CATCH_UP_S = 20.0  # one job run pulls batch after batch for this long, then the next run goes on
 _SNAPSHOT = TypeAdapter(MinerSnapshot)
 

@@ -29,7 +29,8 @@ from typing import Any
 
 from appliance import ha
 from appliance.alerts.rules import SentryLink
-from appliance.asic_sentries import Cursor, Cycle, client_context, load_cursors, pull_all, save_cursors
+from appliance.asic_sentries import (MAX_BACKLOG_S, Cursor, Cycle, client_context, load_cursors, pull_all,
+                                     save_cursors)
 from appliance.alerts.service import AlertService
 from appliance.config import AsicSentryLink, Config, Sentry
 from appliance.damaged import set_aside
@@ -308,11 +309,21 @@ class Commander:
 
     async def upkeep(self) -> Outcome:
         """Rollups, compaction and retention of the Parquet store, in a worker thread."""
-        done = await asyncio.to_thread(maintain, self.config.storage, datetime.now(UTC))
+        done = await asyncio.to_thread(maintain, self.config.storage, datetime.now(UTC), self._complete_until())
         return Outcome(ok=len(done.rolled_up) + len(done.compacted) + len(done.removed), failed=0)
 
     def _discovery_targets(self) -> Sequence[Target]:
         return discovery_targets(self.config)
+
+    def _complete_until(self) -> datetime | None:
+        """Until when the store is complete: an ASIC sentry that is behind (its link cut) still
+        holds the samples after the last one ingested. A sentry silent for longer than a buffer
+        holds (MAX_BACKLOG) is not waited for."""
+        now = time.time()
+        behind = [cursor.polled_at or now for name, cursor in self.asic_cursors.items()
+                  if name in {link.name for link in self.config.asic_sentries}
+                  and (cursor.error is not None or cursor.behind)]
+        return datetime.fromtimestamp(max(min(behind), now - MAX_BACKLOG_S), UTC) if behind else None
 
 
 async def poll_known(inventory: Inventory, poller: Poller, identities: dict[str, Any], site_for: Callable[[str], str],

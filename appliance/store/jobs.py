@@ -42,13 +42,17 @@ class Maintenance:
     removed: list[Path]  # expired partitions deleted
 
 
-def maintain(settings: StorageSettings, now: datetime) -> Maintenance:
+def maintain(settings: StorageSettings, now: datetime, complete_until: datetime | None = None) -> Maintenance:
     """Roll up closed hours, compact closed hours and days, delete expired partitions.
 
-    Rollups run first so that they read the raw hours before retention can remove them."""
+    Rollups run first so that they read the raw hours before retention can remove them.
+    ``complete_until``: the raw rows are known complete only before this time (an ASIC sentry's
+    backlog still to come): later hours are rolled up once it has arrived, since an hour is rolled
+    up once."""
     now = utc(now, "now")
     state_dir = settings.state_dir
-    rolled = [path for table in TABLES for path in rollup(state_dir, table, now)]
+    until = min(now, utc(complete_until, "complete_until")) if complete_until is not None else now
+    rolled = [path for table in TABLES for path in rollup(state_dir, table, until)]
     compacted = []
     if settings.compaction:
         compacted = [path for name in dataset_names() for path in compact(state_dir, dataset(name), now)]

@@ -140,3 +140,32 @@ site = "north"
     assert row[2:5] == ["0", "cycles,", "0"] and row[-1] == "ok"  # caught up when it stopped
     said = subprocess.run([*MINERWATCH, "status", "--config", str(sentry_config)], capture_output=True, text=True)
     assert f"buffer: {len(list((sentry_dir / 'state' / 'buffer').glob('*.cycle')))} cycles" in said.stdout
+
+
+def test_rollups_wait_for_a_sentry_that_is_behind_but_not_for_ever(tmp_path):
+    from datetime import UTC, datetime
+
+    from appliance.asic_sentries import MAX_BACKLOG_S, Cursor
+    from appliance.commander import Commander
+    from appliance.config import load
+
+    path = write_config(tmp_path, "127.0.0.1", extra=f"""
+[[asic_sentries]]
+name = "north"
+url = "https://127.0.0.1:1"
+fingerprint = "sha256:{'ab' * 32}"
+
+[[asic_sentries]]
+name = "south"
+url = "https://127.0.0.1:2"
+fingerprint = "sha256:{'cd' * 32}"
+""")
+    commander = Commander(load(path))
+    now = datetime.now(UTC).timestamp()
+    commander.asic_cursors = {"north": Cursor(polled_at=now - 10, behind=0),
+                              "south": Cursor(polled_at=now - 3600, error="cannot be reached")}
+    assert commander._complete_until().timestamp() == pytest.approx(now - 3600)
+    commander.asic_cursors["south"] = Cursor(polled_at=now - 30 * 86400, error="cannot be reached")
+    assert commander._complete_until().timestamp() == pytest.approx(now - MAX_BACKLOG_S, abs=5)
+    commander.asic_cursors["south"] = Cursor(polled_at=now - 10, behind=0)
+    assert commander._complete_until() is None

@@ -35,3 +35,23 @@ def test_a_day_of_maintenance_rolls_up_compacts_and_expires(state):
     assert len(pd.read_parquet(state / "metrics" / "miners")) == 125 * 3
     again = maintain(settings, T0 + timedelta(hours=1, minutes=4))
     assert (again.rolled_up, again.compacted, again.removed) == ([], [], [])
+
+
+def test_an_hour_an_asic_sentrys_backlog_still_owes_is_rolled_up_once_the_backlog_is_in(state):
+    """The sentry's link is cut from 00:40: its cycles of 00:40-01:00 arrive at 01:30. The hour is
+    rolled up then, with them, and not before without them."""
+    settings = StorageSettings.from_mapping({"state_dir": str(state)}, "test")
+    for c in range(80):
+        moment = T0 + c * CYCLE
+        store_cycle(state, [snapshot(0, moment)], moment, source="north")
+    cut_at = T0 + 80 * CYCLE
+    held = maintain(settings, T0 + timedelta(hours=1, minutes=10), complete_until=cut_at)
+    assert held.rolled_up == [] and held.compacted  # compaction need not wait: late files are merged later
+    for c in range(80, 120):
+        moment = T0 + c * CYCLE
+        store_cycle(state, [snapshot(0, moment)], moment, source="north")
+    done = maintain(settings, T0 + timedelta(hours=1, minutes=30))
+    assert done.rolled_up
+    [hour] = pd.read_parquet(state / "rollups" / "miners_1h").to_dict("records")
+    assert hour["samples"] == 120
+    assert len(pd.read_parquet(state / "metrics" / "miners")) == 120

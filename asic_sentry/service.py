@@ -3,7 +3,8 @@ the commander pulls it.
 
 The same inventory, drivers, credentials, discovery and snapshot as the commander
 (``appliance.commander.poll_known`` and ``discover``), in the sentry's own state directory; no
-store, no alerts, no web: those are the commander's. Its jobs follow the commander's scheduler
+store, no alerts, no web: those are the commander's. It writes the site's farm document for its
+own snmpd, as the commander does for the farm. Its jobs follow the commander's scheduler
 rules and write its health, so ``minerwatch status --config asic-sentry.toml`` reads it.
 """
 
@@ -15,10 +16,13 @@ import time
 
 from appliance.commander import discover, discovery_targets, poll_known, poll_settings
 from appliance.config import Config
-from appliance.inventory import Inventory
+from appliance.inventory import Device, Inventory
 from appliance.scheduler import Outcome, Scheduler
+from appliance.snmp import farm_file
+from appliance.snmp.farm_file import FarmState
 from asic_sentry.api import Api, tls_context
 from asic_sentry.buffer import Buffer
+from collectors.model import MinerSnapshot
 from collectors.poll import Poller
 
 log = logging.getLogger(__name__)
@@ -80,7 +84,20 @@ class AsicSentryService:
         await asyncio.to_thread(self.buffer.append, started, rows)
         answered = sum(1 for s in snapshots if s.reachable)
         self.last_poll = (started, round((time.time() - started) * 1000, 1), answered, len(snapshots))
+        await self._publish_site(devices, snapshots)
         return Outcome(ok=answered, failed=len(snapshots) - answered)
+
+    async def _publish_site(self, devices: list[Device], snapshots: list[MinerSnapshot]) -> None:
+        """The site as MINERWATCH-MIB's farm and miner tables, for the site's own snmpd
+        (``minerwatch snmpd-conf``): a local NMS sees the site while the link to the commander is down."""
+        started, took_ms, _, _ = self.last_poll
+        state = FarmState(name=self.settings.name, ha_role="standalone", alerts_active=0, poll_duration_ms=took_ms,
+                          polled_at=started)
+        document = farm_file.document(state, devices, {s.ip: s for s in snapshots}, {}, time.time())
+        try:
+            await asyncio.to_thread(farm_file.write, self.state_dir, document)
+        except OSError as exc:
+            log.warning("cannot write %s for snmpd: %s", farm_file.farm_path(self.state_dir), exc)
 
     async def discover(self) -> Outcome:
         assert self.inventory is not None and self.poller is not None

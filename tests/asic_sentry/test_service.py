@@ -20,7 +20,9 @@ from asic_sentry.api import BUFFER_HEADER
 from asic_sentry.buffer import read_cycle
 from simfarm.farm import Farm
 from tests.appliance.test_commander import write_config
+from tests.appliance.snmp.conftest import start_farm_snmpd
 from tests.conftest import until
+from tests.net_snmp import mib_args, stop_snmpd
 from tests.simfarm.conftest import free_base
 from tests.web.test_web_process import free_port
 
@@ -89,6 +91,16 @@ async def test_the_sentry_polls_its_site_and_serves_every_cycle_to_the_commander
             assert [seq for seq, _, _ in cycles(client, 2)[1]][:1] == [3]
             status = client.get("/v1/status").json()
             assert status["name"] == "site-north" and status["buffer"]["newest_seq"] >= 3
+
+            # The site's own snmpd serves the site's miners from the sentry's farm document.
+            (tmp_path / "snmpd").mkdir()
+            agent = start_farm_snmpd(tmp_path / "snmpd", tmp_path / "state" / "snmp" / "farm.json")
+            try:
+                walked = agent.query("snmpwalk", "MINERWATCH-MIB::mwMinerAddress", options=mib_args())
+            finally:
+                stop_snmpd(agent)
+            assert walked.returncode == 0, walked.stderr
+            assert sorted(line.split("STRING: ")[1].split(":")[0] for line in walked.stdout.splitlines()) == sorted(ips)
 
             nobody = httpx.Client(verify=ssl.create_default_context(cafile=pki / "ca.crt"), timeout=10)
             with pytest.raises(httpx.TransportError):

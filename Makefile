@@ -28,6 +28,7 @@ bench: $(STAMP)
 	@./scripts/setup-system
 	.venv-bench/bin/python -m bench.snmp
 	.venv-bench/bin/python -m bench.commander
+	.venv-bench/bin/python -m bench.asic_sentry
 
 clean:
 	rm -rf $(VENV) .venv-bench .demo bench/results.json

@@ -30,7 +30,7 @@ from typing import Any
 from appliance import ha
 from appliance.alerts.rules import SentryLink
 from appliance.asic_sentries import (MAX_BACKLOG_S, Cursor, Cycle, client_context, load_cursors, pull_all,
-                                     save_cursors)
+                                     save_cursors, to_judge)
 from appliance.alerts.service import AlertService
 from appliance.config import AsicSentryLink, Config, Sentry
 from appliance.damaged import set_aside
@@ -42,7 +42,7 @@ from appliance.scheduler import Outcome, Scheduler
 from appliance.snmp import farm_file
 from appliance.snmp.farm_file import FarmState
 from appliance.store.durable import recover
-from appliance.store.jobs import maintain, store_cycle
+from appliance.store.jobs import maintain, store_backlog, store_cycle
 from appliance.store.latest import load_latest
 from collectors.asic import DRIVERS
 from collectors.credentials import Credentials
@@ -236,16 +236,20 @@ class Commander:
         return Outcome(ok=ok, failed=len(links) - ok)
 
     async def _ingest_asic_sentry(self, link: AsicSentryLink, cycles: list[Cycle]) -> None:
+        """A batch of one sentry's cycles: its miners' identities from the newest (the inventory),
+        every cycle stored, the alerts judged (``to_judge``)."""
         assert self.inventory is not None and self.alerts is not None
-        for cycle in cycles:
-            found = self.inventory.upsert_discovered(cycle.snapshots, at=cycle.polled_at,
-                                                     site_for=lambda ip: link.site, sentry=link.name)
-            keys = [key or theirs for key, theirs in zip(found, cycle.keys)]
-            await asyncio.to_thread(store_cycle, self.state_dir, cycle.snapshots,
-                                    datetime.fromtimestamp(cycle.polled_at, UTC), lambda ip: link.site,
-                                    keys=keys, source=link.name)
-        self.alerts.catch_up([(cycle.polled_at, cycle.snapshots) for cycle in cycles])
-        self.asic_latest[link.name] = {snap.ip: snap for snap in cycles[-1].snapshots}
+        newest = cycles[-1]
+        self.inventory.upsert_discovered(newest.snapshots, at=newest.polled_at, site_for=lambda ip: link.site,
+                                         sentry=link.name)
+        devices = [d for d in self.inventory.devices() if d.sentry == link.name]
+        by_mac = {d.mac: d.key for d in devices if d.mac}
+        by_ip = {d.ip: d.key for d in devices if d.ip}
+        batch = [(datetime.fromtimestamp(cycle.polled_at, UTC), cycle.snapshots,
+                  [by_mac.get(s.mac) or by_ip.get(s.ip) or s.ip for s in cycle.snapshots]) for cycle in cycles]
+        await asyncio.to_thread(store_backlog, self.state_dir, batch, lambda ip: link.site, link.name)
+        self.alerts.catch_up([(cycle.polled_at, cycle.snapshots) for cycle in to_judge(cycles)])
+        self.asic_latest[link.name] = {snap.ip: snap for snap in newest.snapshots}
 
     def _log_warnings(self, snapshots: Iterable[MinerSnapshot]) -> None:
         """A miner's warnings (a login it refuses) are not alerts: each is logged when it begins,

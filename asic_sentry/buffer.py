@@ -174,14 +174,21 @@ class BadCycle(ValueError):
 def read_cycle(data: bytes) -> list[dict]:
     """A cycle file's snapshots, as ``Buffer.append`` was given them; BadCycle for anything else,
     without ever inflating it past ``MAX_CYCLE_BYTES``."""
+    try:
+        return [json.loads(line) for line in cycle_lines(data).splitlines()]
+    except ValueError as exc:
+        raise BadCycle(f"it cannot be read ({exc})") from exc
+
+
+def cycle_lines(data: bytes) -> bytes:
+    """A cycle file's JSON lines, one snapshot each (``read_cycle``, without parsing them)."""
     if len(data) < 8:
         raise BadCycle(f"it is {len(data)} bytes long, too short for a cycle")
     size = int.from_bytes(data[:8], "big")
     if size > MAX_CYCLE_BYTES:
         raise BadCycle(f"it says it holds {size:,} bytes, more than the {MAX_CYCLE_BYTES:,} a cycle may")
     try:
-        lines = pa.decompress(data[8:], decompressed_size=size, codec=CODEC, asbytes=True)
-        return [json.loads(line) for line in lines.splitlines()]
+        return pa.decompress(data[8:], decompressed_size=size, codec=CODEC, asbytes=True)
     except (pa.ArrowException, OSError, ValueError) as exc:  # pyarrow says a bad frame with OSError
         raise BadCycle(f"it cannot be read ({exc})") from exc
 

@@ -78,10 +78,9 @@ class AsicSentryService:
         """Poll every miner once; keep the cycle for the commander."""
         assert self.inventory is not None and self.poller is not None and self.buffer is not None
         started = time.time()
-        devices, snapshots, keys = await poll_known(self.inventory, self.poller, self.identities,
+        devices, snapshots, _ = await poll_known(self.inventory, self.poller, self.identities,
                                                     self.config.site_for, started)
-        rows = [snap.to_dict() | {"key": key} for snap, key in zip(snapshots, keys)]
-        await asyncio.to_thread(self.buffer.append, started, rows)
+        await asyncio.to_thread(self.buffer.append, started, [snap.to_dict() for snap in snapshots])
         answered = sum(1 for s in snapshots if s.reachable)
         self.last_poll = (started, round((time.time() - started) * 1000, 1), answered, len(snapshots))
         await self._publish_site(devices, snapshots)

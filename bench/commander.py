@@ -21,7 +21,7 @@ import uvloop
 
 from appliance.commander import Commander
 from appliance.config import load
-from bench.procs import Farm, cpu_plan, farm_capacity
+from bench.procs import cpu_plan, farm_capacity, start_farms
 
 QUICK = bool(os.environ.get("BENCH_QUICK"))
 MINERS = 1000 if QUICK else 10_000
@@ -83,18 +83,11 @@ def _an_hour_of_alert_state(commander: Commander) -> dict:
 
 def main() -> int:
     farm_cpu, client_cpu, plan = cpu_plan()
-    capacity, why = farm_capacity()
-    per_farm = min(MINERS, capacity or MINERS)
+    _, why = farm_capacity()
     with tempfile.TemporaryDirectory(prefix="minerwatch-bench-commander-") as folder:
         root = Path(folder)
-        farms, miners = [], []
+        farms, miners = start_farms(MINERS, 93, MIX, farm_cpu, root)
         try:
-            for index, start in enumerate(range(0, MINERS, per_farm)):
-                (root / f"farm{index}").mkdir()
-                farm = Farm(min(per_farm, MINERS - start), f"127.{93 + index}.0.1", MIX, farm_cpu, root / f"farm{index}")
-                farm.__enter__()
-                farms.append(farm)
-                miners += farm.inventory["miners"]
             if client_cpu is not None:
                 os.sched_setaffinity(0, {client_cpu})
             result = uvloop.run(_measure(_config(root, miners), farms[0].inventory.get("web_port", 80)))

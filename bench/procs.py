@@ -149,6 +149,26 @@ class Farm:
             self.leftover = f"{first['ip']}:{first['ports']['rpc']} still accepts connections after the farm stopped"
 
 
+def start_farms(miners: int, first_octet: int, mix: str, cpu: int | None, root: Path) -> tuple[list[Farm], list[dict]]:
+    """``miners`` in as many farm processes as the open-files limit asks, the n-th from
+    127.<first_octet + n>.0.1; the farms (stop each) and every miner's inventory row."""
+    capacity, _ = farm_capacity()
+    per_farm = min(miners, capacity or miners)
+    farms, rows = [], []
+    try:
+        for index, start in enumerate(range(0, miners, per_farm)):
+            (root / f"farm{index}").mkdir()
+            farm = Farm(min(per_farm, miners - start), f"127.{first_octet + index}.0.1", mix, cpu, root / f"farm{index}")
+            farm.__enter__()
+            farms.append(farm)
+            rows += farm.inventory["miners"]
+    except BaseException:
+        for farm in farms:
+            farm.stop()
+        raise
+    return farms, rows
+
+
 def _accepts(ip: str, port: int) -> bool:
     try:
         with socket.create_connection((ip, port), timeout=1):

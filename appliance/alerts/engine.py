@@ -221,7 +221,9 @@ class AlertEngine:
 
     # --- the cycle -----------------------------------------------------------------------------
 
-    def evaluate(self, cycle_time: float, snapshots: Iterable[Snapshot]) -> list[Transition]:
+    def evaluate(self, cycle_time: float, snapshots: Iterable[Snapshot], save: bool = True) -> list[Transition]:
+        """``save=False`` leaves the state file for a later evaluate to write (a backlog's older
+        cycles: the history has every event as ever)."""
         transitions: list[Transition] = []
         events: list[dict[str, Any]] = []
         firing: dict[tuple[str, str], set[str]] = {}
@@ -249,7 +251,8 @@ class AlertEngine:
                             events.append(_event("resolved", transition.alert, cycle_time))
         self.cycle_at = cycle_time
         self.silences = {key: s for key, s in self.silences.items() if s.until > cycle_time}
-        self._save()
+        if save:
+            self._save()
         self._append_history(events)
         return transitions
 

@@ -76,7 +76,7 @@ class AlertService:
         if not cycles:
             return []
         before = {a.id for a in self.engine.firing()}
-        older = [t for at, snapshots in cycles[:-1] for t in self.engine.evaluate(at, snapshots)]
+        older = [t for at, snapshots in cycles[:-1] for t in self.engine.evaluate(at, snapshots, save=False)]
         newest = self.engine.evaluate(*cycles[-1])
         now = {a.id for a in self.engine.firing()}
         told = [t for t in newest if RULES[t.alert.rule].event]  # an event is news only when it is new

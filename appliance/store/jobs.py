@@ -35,6 +35,19 @@ def store_cycle(state_dir: Path, snapshots: Iterable[MinerSnapshot], cycle_time:
     return written
 
 
+def store_backlog(state_dir: Path, cycles: Sequence[tuple[datetime, Sequence[MinerSnapshot], Sequence[str]]],
+                  site: Callable[[str], str], source: str) -> list[Path]:
+    """Cycles of one ASIC sentry, oldest first ((time, snapshots, keys) each): every cycle written
+    as ``store_cycle`` writes it, and ``latest/`` folded once, with the newest."""
+    written, newest = [], None
+    for cycle_time, snapshots, keys in cycles:
+        newest = rows_from_snapshots(snapshots, cycle_time, site, keys=keys)
+        written += write_cycle(state_dir, newest, cycle_time, source)
+    if newest is not None:
+        update_latest(state_dir, {name: t for name, t in newest.items() if t.num_rows})
+    return written
+
+
 @dataclass(frozen=True)
 class Maintenance:
     rolled_up: list[Path]  # rollup files written

@@ -169,3 +169,13 @@ fingerprint = "sha256:{'cd' * 32}"
     assert commander._complete_until().timestamp() == pytest.approx(now - MAX_BACKLOG_S, abs=5)
     commander.asic_cursors["south"] = Cursor(polled_at=now - 10, behind=0)
     assert commander._complete_until() is None
+
+
+def test_a_backlog_is_judged_every_two_minutes_of_its_samples_and_at_its_newest():
+    from appliance.asic_sentries import Cycle, to_judge
+
+    hour = [Cycle(seq, 1_800_000_000 + 30 * seq, []) for seq in range(121)]
+    judged = [c.seq for c in to_judge(hour)]
+    assert judged[:3] == [0, 4, 8] and judged[-1] == 120 and len(judged) == 31
+    late = hour[:3]  # a pull that came a minute late: every cycle
+    assert to_judge(late) == late

@@ -19,10 +19,10 @@ import pytest
 from appliance.alerts.history import read_history
 from appliance.inventory import read_devices
 from appliance.pki import init, issue, issued, pki_dir
-from asic_sentry.buffer import read_cycle
+from asic_sentry.buffer import listing, read_cycle
 from simfarm.farm import Farm
 from tests.appliance.test_commander import write_config
-from tests.asic_sentry.test_service import MINERWATCH, sentry_section
+from tests.asic_sentry.test_service import MINERWATCH, link_section, sentry_section
 from tests.conftest import until
 from tests.simfarm.conftest import free_base
 from tests.web.test_web_process import free_port
@@ -76,19 +76,8 @@ async def test_a_cut_link_loses_no_cycle_doubles_none_and_fires_one_alert(tmp_pa
         await farm.inject(ips[0], "overheating")
         sentry_config = write_config(sentry_dir, f"{ips[0]}-{ips[-1]}", poll_s=1, discovery_s=3600,
                                      extra=sentry_section("north", port, pki))
-        commander_config = write_config(commander_dir, "127.0.0.1", poll_s=1, extra=f"""
-[[sites]]
-name = "north"
-
-[alerts.rules.asic_sentry_unreachable]
-threshold = 2
-
-[[asic_sentries]]
-name = "north"
-url = "https://127.0.0.1:{port}"
-fingerprint = "{pinned}"
-site = "north"
-""")
+        commander_config = write_config(commander_dir, "127.0.0.1", poll_s=1, extra=(
+            "[alerts.rules.asic_sentry_unreachable]\nthreshold = 2\n" + link_section("north", port, pinned, "north")))
         log = tmp_path / "processes.log"
         processes = [
             subprocess.Popen([*MINERWATCH, "asic-sentry", "--config", str(sentry_config), "--web-port", "8080"],
@@ -149,17 +138,8 @@ def test_rollups_wait_for_a_sentry_that_is_behind_but_not_for_ever(tmp_path):
     from appliance.commander import Commander
     from appliance.config import load
 
-    path = write_config(tmp_path, "127.0.0.1", extra=f"""
-[[asic_sentries]]
-name = "north"
-url = "https://127.0.0.1:1"
-fingerprint = "sha256:{'ab' * 32}"
-
-[[asic_sentries]]
-name = "south"
-url = "https://127.0.0.1:2"
-fingerprint = "sha256:{'cd' * 32}"
-""")
+    path = write_config(tmp_path, "127.0.0.1", extra=link_section("north", 1, f"sha256:{'ab' * 32}")
+                        + link_section("south", 2, f"sha256:{'cd' * 32}"))
     commander = Commander(load(path))
     now = datetime.now(UTC).timestamp()
     commander.asic_cursors = {"north": Cursor(polled_at=now - 10, behind=0),
@@ -179,3 +159,76 @@ def test_a_backlog_is_judged_every_two_minutes_of_its_samples_and_at_its_newest(
     assert judged[:3] == [0, 4, 8] and judged[-1] == 120 and len(judged) == 31
     late = hour[:3]  # a pull that came a minute late: every cycle
     assert to_judge(late) == late
+
+
+def sentry_cycles(state: Path, upto: int | None = None) -> list[float]:
+    """The poll times of a sentry's cycles that hold miners (the first, before discovery, holds none)."""
+    return sorted(cycle.polled_at for cycle in listing(state / "buffer")
+                  if (upto is None or cycle.seq <= upto) and read_cycle(cycle.path.read_bytes()))
+
+
+async def test_two_sentries_and_kill_9_on_both_sides_lose_nothing_and_double_nothing(tmp_path):
+    commander_dir = tmp_path / "commander"
+    commander_dir.mkdir()
+    state = commander_dir / "state"
+    init(state, "test")
+    issue(state, "commander", "commander", [])
+    pki = pki_dir(state)
+    log = tmp_path / "processes.log"
+    sites, links = {}, ""
+    async with Farm(miners=3, mix={"antminer": 1}, base=free_base(), seed=17, web_port=8080) as north, \
+            Farm(miners=3, mix={"whatsminer": 1}, base=free_base(), seed=19, web_port=8080) as south:
+        for name, farm in (("north", north), ("south", south)):
+            issue(state, name, "sentry", ["127.0.0.1"])
+            port = free_port()
+            ips = list(farm.miners)
+            (tmp_path / name).mkdir()
+            sites[name] = write_config(tmp_path / name, f"{ips[0]}-{ips[-1]}", poll_s=1, discovery_s=3600,
+                                       extra=sentry_section(name, port, pki))
+            fingerprint = next(made for made in issued(state) if made.name == name).fingerprint
+            links += link_section(name, port, fingerprint, name)
+        config = write_config(commander_dir, "127.0.0.1", poll_s=1, extra=links)
+
+        def start(*argv: str) -> subprocess.Popen:
+            return subprocess.Popen([*MINERWATCH, *argv], stdout=log.open("a"), stderr=subprocess.STDOUT)
+
+        sentries = {name: start("asic-sentry", "--config", str(path), "--web-port", "8080")
+                    for name, path in sites.items()}
+        commander = start("serve", "--config", str(config))
+        cursors = state / "asic-sentries.json"
+
+        def seq(name: str) -> int:
+            try:
+                return json.loads(cursors.read_text()).get(name, {}).get("seq", 0)
+            except (OSError, ValueError):
+                return 0
+
+        try:
+            await until(lambda: seq("north") >= 3 and seq("south") >= 3, "both sentries pulled", limit_s=60)
+            sentries["north"].send_signal(signal.SIGKILL)  # in the middle of whatever it was doing
+            sentries["north"].wait()
+            sentries["north"] = start("asic-sentry", "--config", str(sites["north"]), "--web-port", "8080")
+            commander.send_signal(signal.SIGKILL)
+            commander.wait()
+            # Down for a while: a backlog builds on both sentries; then killed again mid-ingest.
+            await until(lambda: len(listing(tmp_path / "south" / "state" / "buffer")) >= seq("south") + 6,
+                        "a backlog on the south sentry", limit_s=60)
+            commander = start("serve", "--config", str(config))
+            await until(lambda: seq("south") > 3, "the commander ingesting again", limit_s=60)
+            commander.send_signal(signal.SIGKILL)
+            commander.wait()
+            commander = start("serve", "--config", str(config))
+            await until(lambda: all(seq(n) >= len(listing(tmp_path / n / "state" / "buffer")) - 1 for n in sites),
+                        "the commander caught up", limit_s=60)
+        finally:
+            for process in [*sentries.values(), commander]:
+                process.send_signal(signal.SIGTERM)
+            for process in [*sentries.values(), commander]:
+                process.wait(timeout=30)
+    stored = pd.concat(pd.read_parquet(f, columns=["device", "time", "site"])
+                       for f in (state / "metrics" / "miners").rglob("*.parquet"))
+    assert not stored.duplicated(["device", "time"]).any()  # nothing twice
+    for name in sites:
+        times = sorted(t.timestamp() for t in stored[stored["site"] == name]["time"].unique())
+        assert times == pytest.approx(sentry_cycles(tmp_path / name / "state", seq(name)), abs=0.002)  # nothing lost
+    assert "Traceback" not in log.read_text()

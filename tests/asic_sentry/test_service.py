@@ -50,6 +50,13 @@ def sentry_section(name: str, port: int, pki: Path) -> str:
             f'tls_key = "{issued / f"{name}.key"}"\ntls_ca = "{pki / "ca.crt"}"\n')
 
 
+def link_section(name: str, port: int, fingerprint: str, site: str | None = None) -> str:
+    """[[asic_sentries]] for the commander, and the [[sites]] entry of its site when given."""
+    sites = f'[[sites]]\nname = "{site}"\n' if site else ""
+    return (f'{sites}[[asic_sentries]]\nname = "{name}"\nurl = "https://127.0.0.1:{port}"\n'
+            f'fingerprint = "{fingerprint}"\n' + (f'site = "{site}"\n' if site else ""))
+
+
 @pytest.fixture
 def pki(tmp_path) -> Path:
     init(tmp_path / "commander", "test")

@@ -5,6 +5,7 @@ restart; a client without a certificate gets nothing."""
 
 from __future__ import annotations
 
+import os
 import signal
 import ssl
 import subprocess
@@ -17,11 +18,11 @@ import pytest
 
 from appliance.pki import init, issue, pki_dir
 from asic_sentry.api import BUFFER_HEADER
-from asic_sentry.buffer import read_cycle
+from asic_sentry.buffer import listing, read_cycle
 from simfarm.farm import Farm
 from tests.appliance.test_commander import write_config
 from tests.appliance.snmp.conftest import start_farm_snmpd
-from tests.conftest import until
+from tests.conftest import require, until
 from tests.net_snmp import mib_args, stop_snmpd
 from tests.simfarm.conftest import free_base
 from tests.web.test_web_process import free_port
@@ -156,3 +157,38 @@ tls_ca = "{tmp_path / 'ca.crt'}"
     assert garbage.returncode == 1 and garbage.stderr.startswith(
         f"minerwatch: the certificate {tmp_path / 'none.crt'}, its key {tmp_path / 'none.key'} or the farm CA's "
         "certificate") and garbage.stderr.count("\n") == 1
+
+
+async def test_a_full_disk_keeps_the_sentry_polling_and_it_says_so(tmp_path, pki):
+    """The sentry's state on a real 8 MiB file system whose free space falls under the buffer's
+    reserve: it drops its oldest cycles, says so once per drop, and goes on polling."""
+    require(os.geteuid() == 0, "root, to mount a tmpfs")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], check=True)
+    try:
+        async with Farm(miners=3, mix={"antminer": 1}, base=free_base(), seed=29, web_port=8080) as farm:
+            ips = list(farm.miners)
+            path = write_config(tmp_path, f"{ips[0]}-{ips[-1]}", poll_s=1, discovery_s=3600,
+                                extra=sentry_section("site-north", free_port(), pki) + "buffer_reserve_bytes = 6291456\n")
+            path.write_text(path.read_text().replace(f'state_dir = "{tmp_path / "state"}"', f'state_dir = "{disk}"'))
+            log = tmp_path / "sentry.log"
+            sentry = subprocess.Popen([*MINERWATCH, "asic-sentry", "--config", str(path), "--web-port", "8080"],
+                                      stdout=log.open("w"), stderr=subprocess.STDOUT)
+            try:
+                await until(lambda: (disk / "buffer").exists() and len(listing(disk / "buffer")) >= 2,
+                            "two cycles kept", limit_s=60)
+                (disk / "filler").write_bytes(os.urandom(2 * 2**20))  # free space now under the 6 MiB reserve
+                await until(lambda: "dropped the" in log.read_text(), "the sentry saying it drops cycles",
+                            limit_s=60)
+                newest = listing(disk / "buffer")[-1].seq
+                await until(lambda: listing(disk / "buffer")[-1].seq >= newest + 3, "polling going on",
+                            limit_s=60)
+            finally:
+                sentry.send_signal(signal.SIGTERM)
+                assert sentry.wait(timeout=30) == 0
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+    text = log.read_text()
+    assert "MiB free and the buffer leaves 6 MiB to the rest of the system: dropped the" in text
+    assert "Traceback" not in text

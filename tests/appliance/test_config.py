@@ -14,7 +14,7 @@ import pytest
 from appliance import config, config_cli
 from appliance.alerts.settings import AlertSettings
 from appliance.config import (
-    Config, Credential, Discovery, Intervals, Miner, Problem, Sentry, Site, Subnet, Web, WebUser,
+    AsicSentry, Config, Credential, Discovery, Intervals, Miner, Problem, Sentry, Site, Subnet, Web, WebUser,
 )
 from appliance.store.settings import StorageSettings
 from collectors.credentials import Credentials
@@ -664,3 +664,16 @@ def test_config_check_says_ok_with_counts(tmp_path: Path, capsys: pytest.Capture
     assert capsys.readouterr().out == (f"{path}: OK (2 miners, 2 sentries, 2 channels)\n"
                                        f"{path}: `minerwatch web` serves on [::]:8443, behind the proxy at "
                                        "10.0.0.5\n")
+
+
+def test_the_asic_sentry_sample_loads_as_shipped_and_with_every_key_shown(tmp_path: Path) -> None:
+    sample = REPO / "packaging" / "asic-sentry.toml"
+    path = tmp_path / "asic-sentry.toml"
+    path.write_text(sample.read_text())
+    assert config.check(path) == []
+    loaded = config.load(write(tmp_path, uncommented(sample.read_text())))
+    assert loaded.asic_sentry == AsicSentry(name="north", listen=("0.0.0.0", 8443),
+                                            tls_cert=Path("/etc/minerwatch/pki/north.crt"),
+                                            tls_key=Path("/etc/minerwatch/pki/north.key"),
+                                            tls_ca=Path("/etc/minerwatch/pki/ca.crt"))
+    assert loaded.intervals == Intervals()

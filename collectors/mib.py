@@ -163,6 +163,7 @@ ARCS: dict[str, Oid] = {
     "mwMinerAlgorithm": (2, 2, 1, 18),
     "mwMinerHashrateFixed": (2, 2, 1, 19),
     "mwMinerHashrateFixedUnit": (2, 2, 1, 20),
+    "mwMinerSentry": (2, 2, 1, 21),
 
     "mwFarmAlgoTable": (2, 3),
     "mwFarmAlgoEntry": (2, 3, 1),
@@ -209,6 +210,7 @@ ARCS: dict[str, Oid] = {
     "mwRigAlgoGroup": (4, 2, 13),
     "mwFarmGroupV2": (4, 2, 14),
     "mwFarmAlgoGroup": (4, 2, 15),
+    "mwMinerSentryGroup": (4, 2, 16),
 }
 
 # The enumerations, as the MIB numbers them.

@@ -252,4 +252,5 @@ def _base(device: Device, kind: str, reachable: bool) -> dict[str, Any]:
     return {"index": device.number, "address": f"{device.ip}{port}" if device.ip else None, "kind": kind,
             "hostname": device.hostname, "make": device.make, "model": device.model, "firmware": None,
             "algorithm": None, "reachable": reachable, "hashrate_hs": None, "power_w": None, "temp_max_c": None,
-            "uptime_s": None, "accepted": None, "rejected": None, "error": None, "polled_at": None}
+            "uptime_s": None, "accepted": None, "rejected": None, "error": None, "polled_at": None,
+            "sentry": device.sentry}

@@ -73,6 +73,7 @@ MINER: tuple[Field, ...] = (
     ("mwMinerPolledAt", "polled_at", gauge),
     ("mwMinerAlgorithm", "algorithm", display),
     ("mwMinerHashrateFixed", "hashrate_hs", FIXED),
+    ("mwMinerSentry", "sentry", display),
 )
 
 ALGORITHM: tuple[Field, ...] = (

@@ -12,7 +12,7 @@ S19 = {"index": 1, "address": "10.0.0.5:4028", "kind": "asic", "hostname": "s19-
        "model": "Antminer S19 Pro", "firmware": "stock 2023-03-01", "algorithm": "SHA256", "reachable": True,
        "hashrate_hs": 1.1e14,
        "power_w": 3250.0, "temp_max_c": 71.5, "uptime_s": 86400, "accepted": 1234, "rejected": 5, "error": None,
-       "polled_at": 1_764_230_400.1}
+       "polled_at": 1_764_230_400.1, "sentry": "north"}
 RIG = {"index": 2, "address": "10.0.5.7", "kind": "rig", "hostname": "rig-07", "make": None,
        "model": "12 GPU (NVIDIA GeForce RTX 3080)", "firmware": "trex 0.26.8", "algorithm": "KawPow", "reachable": True,
        "hashrate_hs": 62e6, "power_w": 2704.8, "temp_max_c": 66.0, "uptime_s": 9000, "accepted": 12066,

@@ -123,6 +123,8 @@ async def test_a_cut_link_loses_no_cycle_doubles_none_and_fires_one_alert(tmp_pa
     assert hot and sorted(hot) == sorted({(alert, "fired") for alert, _ in hot})  # each board's alert fired once
     devices = {d.ip: d for d in read_devices(state)}
     assert all(devices[ip].sentry == "north" and devices[ip].site == "north" for ip in ips)
+    farm_doc = json.loads((state / "snmp" / "farm.json").read_text())  # what the NMS sees (mwMinerSentry)
+    assert sorted(r["address"].split(":")[0] for r in farm_doc["miners"] if r["sentry"] == "north") == sorted(ips)
     assert "Traceback" not in log.read_text()
     said = subprocess.run([*MINERWATCH, "status", "--config", str(commander_config)], capture_output=True, text=True)
     row = next(line.split() for line in said.stdout.splitlines() if line.startswith("north "))

@@ -80,7 +80,7 @@ def test_asics_and_rigs_under_their_numbers_with_a_total_per_algorithm():
         "index": 1, "address": "10.0.0.1:4028", "kind": "asic", "hostname": None, "make": "Bitmain",
         "model": "Antminer S19", "firmware": "stock 2023-03-01", "algorithm": "SHA256", "reachable": True,
         "hashrate_hs": 110e12, "power_w": 3250.0, "temp_max_c": 71.5, "uptime_s": 600, "accepted": 10, "rejected": 1,
-        "error": None, "polled_at": 1_764_230_400.2}
+        "error": None, "polled_at": 1_764_230_400.2, "sentry": None}
     assert (records[2]["reachable"], records[2]["hashrate_hs"], records[2]["algorithm"], records[2]["error"]) == (
         False, None, "SHA256", "no answer on 10.0.0.2:4028 within 3 s")
     assert (records[9]["algorithm"], records[9]["hashrate_hs"]) == (None, 29e12)

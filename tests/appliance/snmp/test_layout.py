@@ -68,6 +68,7 @@ def test_every_column_of_an_asic_row():
         "mwMinerAlgorithm": ("string", "SHA256"),
         "mwMinerHashrateFixed": ("gauge", 11_000),  # 110.00 TH/s: SHA256 in hundredths of TH/s
         "mwMinerHashrateFixedUnit": ("integer", 5),
+        "mwMinerSentry": ("string", "north"),
     }
 
 

@@ -58,6 +58,7 @@ def test_snmpwalk_reads_the_farm_and_its_devices_by_mib_name(farm_agent: Agent):
         "mwMinerAlgorithm.1": "STRING: SHA256",
         "mwMinerHashrateFixed.1": "Gauge32: 110.00",  # DISPLAY-HINT "d-2": hundredths of TH/s
         "mwMinerHashrateFixedUnit.1": "INTEGER: teraHashesPerSecond(5)",
+        "mwMinerSentry.1": "STRING: north",  # polled by the ASIC sentry "north"
     }
     # The farm's hashrate, a row per algorithm under the algorithm's number: SHA256 is 1, KawPow 8.
     assert {key: value for key, value in cells.items() if key.startswith("mwFarmAlgo")} == {

@@ -62,8 +62,9 @@ def test_get_and_getnext(farm_file):
 def test_a_walk_gives_every_cell_once_in_order(farm_file):
     cells = walk(farm_file)
     keys = [tuple(int(arc) for arc in name.lstrip(".").split(".")) for name, _, _ in cells]
-    # the farm's scalars, the cells of its four miners, and of its two algorithms
-    assert keys == sorted(keys) and len(set(keys)) == len(keys) == 10 + 18 + 17 + 8 + 2 + 2 * 8
+    # the farm's scalars, the cells of its four miners (the first polled by an ASIC sentry), and of its
+    # two algorithms
+    assert keys == sorted(keys) and len(set(keys)) == len(keys) == 10 + 19 + 17 + 8 + 2 + 2 * 8
     assert (ROLE, "integer", "1") in cells
 
 

@@ -63,10 +63,21 @@ class _FarmRow(TypedDict):
 
 
 @with_config(_OPEN)
+class _SiteRow(TypedDict):
+    site: str
+    asics: int
+    asics_up: int
+    rigs: int
+    power_w: float | None
+    algorithms: list[_AlgorithmRow]
+
+
+@with_config(_OPEN)
 class _FarmDocument(TypedDict):
     written_at: float
     farm: _FarmRow
     algorithms: list[_AlgorithmRow]
+    sites: NotRequired[list[_SiteRow]]  # absent from documents of older commanders
 
 
 def efficiency_jth(power_w: float | None, hashrate_hs: float | None) -> float | None:
@@ -83,16 +94,23 @@ def farm(state_dir: Path) -> dict[str, Any]:
                      then="the commander rewrites it after its next cycle")
     totals = doc["farm"]
     return {
-        "algorithms": [{"algorithm": row["algorithm"], "hashrate_hs": row["hashrate_hs"],
-                        "hashrate_nominal_hs": row.get("hashrate_nominal_hs"), "power_w": row["power_w"],
-                        "efficiency_jth": efficiency_jth(row["power_w"], row["hashrate_hs"]),
-                        "miners": row["miners"]} for row in doc["algorithms"]],
+        "algorithms": _algorithms(doc["algorithms"]),
         "power_w": totals["power_w"],
         "miners_total": totals["asics"], "miners_online": totals["asics_up"],
         "miners_offline": totals["asics"] - totals["asics_up"],
         "rigs_total": totals["rigs"], "alerts_firing": totals["alerts_active"],
         "polled_at": totals["polled_at"], "written_at": doc["written_at"],
+        "sites": [{"site": row["site"], "algorithms": _algorithms(row["algorithms"]), "power_w": row["power_w"],
+                   "miners_total": row["asics"], "miners_online": row["asics_up"], "rigs_total": row["rigs"]}
+                  for row in doc.get("sites", [])],
     }
+
+
+def _algorithms(rows: list[_AlgorithmRow]) -> list[dict[str, Any]]:
+    return [{"algorithm": row["algorithm"], "hashrate_hs": row["hashrate_hs"],
+             "hashrate_nominal_hs": row.get("hashrate_nominal_hs"), "power_w": row["power_w"],
+             "efficiency_jth": efficiency_jth(row["power_w"], row["hashrate_hs"]), "miners": row["miners"]}
+            for row in rows]
 
 
 def alerts(state_dir: Path) -> list[Alert]:
@@ -176,8 +194,7 @@ def miners(state_dir: Path, query: Query) -> Page:
     """``GET /api/v1/miners``: the latest row of every miner, filtered, sorted and cut to a page
     before any row becomes Python (10,000 miners: the filters and sort run in Arrow)."""
     problems: list[str] = []
-    rows = _latest(state_dir, "miners")
-    rows = rows.append_column("status", _statuses(rows, _firing(state_dir, problems)))
+    rows = with_statuses(state_dir, problems)
     keep = None
     for column, wanted in (("site", query.site), ("make", query.make), ("status", query.status)):
         if wanted:
@@ -200,6 +217,12 @@ def miners(state_dir: Path, query: Query) -> Page:
     start = (query.page - 1) * query.per_page
     items = snapshot_items(state_dir, rows.slice(start, query.per_page), problems)
     return Page(rows.num_rows, items, problems)
+
+
+def with_statuses(state_dir: Path, problems: list[str]) -> pa.Table:
+    """The latest row of every miner, with its ``status`` (``STATUSES``) as the last column."""
+    rows = _latest(state_dir, "miners")
+    return rows.append_column("status", _statuses(rows, _firing(state_dir, problems)))
 
 
 def _address(ip: str | None) -> int:

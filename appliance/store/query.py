@@ -24,12 +24,12 @@ import pyarrow.parquet as pq
 from appliance.damaged import skip
 from appliance.store.files import OnDamaged, each_sound, read_range, reread_on_swap
 from appliance.store.latest import read_latest
-from appliance.store.layout import STEPS, dataset, parts_between
+from appliance.store.layout import HOUR, STEPS, dataset, parts_between
 from appliance.store.schema import TIME, utc
 from collectors import algorithms
 from collectors.asic.models import lookup_model
 
-__all__ = ["farm_totals", "latest", "miner_history", "read_range"]
+__all__ = ["farm_history", "farm_totals", "latest", "miner_history", "read_range"]
 
 
 def miner_history(state_dir: Path, device: str, since: datetime, until: datetime, *, table: str = "miners",
@@ -83,8 +83,36 @@ def farm_totals(state_dir: Path, since: datetime, until: datetime, step: str = "
     the model); a miner of an algorithm nobody knows is in no row. Hours not yet rolled up are absent."""
     if step not in STEPS:
         raise ValueError(f"step must be one of {', '.join(STEPS)}, not {step!r}")
-    rows = read_range(state_dir, f"miners_{step}", since, until,
-                      columns=["time", "algorithm", "model", "hashrate_hs_avg", "power_w_avg"])
+    return _per_algorithm(read_range(state_dir, f"miners_{step}", since, until, columns=_ROLLED))
+
+
+def farm_history(state_dir: Path, since: datetime, until: datetime, step: str = "1h") -> pd.DataFrame:
+    """``farm_totals``, and after its last rolled-up hour the raw rows' 5-minute buckets: the hour
+    in progress, and the closed one waiting for the commander's next upkeep, which a chart of the
+    last day must not show as a gap. Same columns and order."""
+    rolled = farm_totals(state_dir, since, until, step)
+    tail = since
+    if not rolled.empty:
+        tail = max(since, rolled["time"].max().to_pydatetime().replace(minute=0, second=0, microsecond=0) + HOUR)
+    if tail >= until:
+        return rolled
+    raw = read_range(state_dir, "miners", tail, until, columns=["device", "time", "algorithm", "model",
+                                                                  "hashrate_hs", "power_w"])
+    bucket = pc.floor_temporal(raw["time"], multiple=5, unit="minute")
+    per_device = raw.append_column("bucket", bucket).group_by(["bucket", "device", "algorithm", "model"]).aggregate(
+        [("hashrate_hs", "mean"), ("power_w", "mean")])
+    recent = pa.table({"time": per_device["bucket"], "algorithm": per_device["algorithm"],
+                       "model": per_device["model"], "hashrate_hs_avg": per_device["hashrate_hs_mean"],
+                       "power_w_avg": per_device["power_w_mean"]})
+    frames = [frame for frame in (rolled, _per_algorithm(recent)) if not frame.empty]
+    return pd.concat(frames, ignore_index=True) if frames else rolled
+
+
+_ROLLED = ["time", "algorithm", "model", "hashrate_hs_avg", "power_w_avg"]
+
+
+def _per_algorithm(rows: pa.Table) -> pd.DataFrame:
+    """``farm_totals``' frame from devices' averages per bucket (``_ROLLED``' columns)."""
     # Grouped by the algorithm as written and the model first: few groups, so naming each is cheap.
     written = rows.group_by(["time", "algorithm", "model"]).aggregate([
         ("hashrate_hs_avg", "count"), ("hashrate_hs_avg", "sum"), ("power_w_avg", "sum")])
@@ -92,7 +120,8 @@ def farm_totals(state_dir: Path, since: datetime, until: datetime, step: str = "
                       in zip(written["algorithm"].to_pylist(), written["model"].to_pylist())], pa.string())
     written = written.append_column("name", names).filter(pc.is_valid(names))
     totals = written.group_by(["time", "name"]).aggregate([
-        ("hashrate_hs_avg_count", "sum"), ("hashrate_hs_avg_sum", "sum"), ("power_w_avg_sum", "sum")])
+        ("hashrate_hs_avg_count", "sum"), ("hashrate_hs_avg_sum", "sum"),
+        ("power_w_avg_sum", "sum")])
     frame = pa.table({"time": totals["time"], "algorithm": totals["name"],
                       "miners": pc.cast(totals["hashrate_hs_avg_count_sum"], pa.int64()),
                       "hashrate_hs": totals["hashrate_hs_avg_sum_sum"],

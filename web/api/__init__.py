@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import math
+import time
+from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
-from web import farm_view
+from web import dashboard_view, farm_view
 from web.auth import client
 from web.auth.guard import requires, services
 from web.farm_view import SORTABLE, STATUSES, Query, Unavailable
@@ -41,6 +44,36 @@ def me():
 @requires("viewer")
 def farm():
     return jsonify(farm_view.farm(_state_dir()))
+
+
+@bp.get("/dashboard")
+@requires("viewer")
+def dashboard():
+    return jsonify(dashboard_view.summary(_state_dir()))
+
+
+MAX_HISTORY = timedelta(days=400)
+
+
+@bp.get("/farm/history")
+@requires("viewer")
+def farm_history():
+    until = _moment("to", time.time())
+    since = _moment("from", until.timestamp() - 86_400)
+    if not timedelta(0) < until - since <= MAX_HISTORY:
+        abort(400, f"from must be before to, and at most {MAX_HISTORY.days} days before it")
+    return jsonify(dashboard_view.history(_state_dir(), since, until))
+
+
+def _moment(name: str, default: float) -> datetime:
+    text = request.args.get(name)
+    try:
+        seconds = default if text is None else float(text)
+        if not math.isfinite(seconds):
+            raise ValueError(text)
+        return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError):
+        abort(400, f"{name} must be a time in Unix seconds, not {text!r}")
 
 
 def _number(name: str, default: int, most: int) -> int:

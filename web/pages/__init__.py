@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 
 from appliance import ha
+from web import display
 from web.pages import alerts, commander, dashboard, discovery, farm_map, miners
 
 BLUEPRINTS = (dashboard.bp, farm_map.bp, miners.bp, alerts.bp, discovery.bp, commander.bp)
@@ -18,6 +19,7 @@ def register(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.context_processor(_layout)
+    display.register(app)
 
 
 def _layout() -> dict:

@@ -11,7 +11,7 @@ import pytest
 from appliance.store.compaction import compact
 from appliance.store.jobs import store_cycle
 from appliance.store.layout import dataset
-from appliance.store.query import farm_totals, miner_history, read_range
+from appliance.store.query import farm_history, farm_totals, miner_history, read_range
 from appliance.store.rollup import rollup
 from collectors.model import Gpu, MinerSnapshot, RigSnapshot
 
@@ -84,6 +84,19 @@ def test_farm_totals_sum_the_devices_per_bucket(farm):
     assert len(farm_totals(farm, T0, T0 + timedelta(days=1), step="5m")) == 24
     with pytest.raises(ValueError, match="step"):
         farm_totals(farm, T0, T0 + timedelta(days=1), step="1d")
+
+
+def test_farm_history_fills_the_hours_not_rolled_up_yet_from_the_raw_rows(farm):
+    history = farm_history(farm, T0, T0 + timedelta(days=1))
+    hours = [pd.Timestamp(T0 + timedelta(hours=h)) for h in range(2)]
+    tail = [pd.Timestamp(T0 + timedelta(hours=2, minutes=m)) for m in (0, 5)]  # 02:00-02:10, raw only
+    assert list(history["time"]) == hours + tail
+    reachable = [i for i in range(MINERS) if i % 7 != 6]
+    assert list(history["miners"]) == [len(reachable)] * 4
+    assert history["hashrate_hs"].iloc[-1] == pytest.approx(sum(110e12 + i for i in reachable))
+    assert history["power_w"].iloc[-1] == pytest.approx(3250.0 * len(reachable))
+    recent = farm_history(farm, T0 + timedelta(hours=2), T0 + timedelta(hours=3), step="5m")
+    assert list(recent["time"]) == tail
 
 
 def test_history_still_right_after_the_files_it_cached_were_merged(farm, tmp_path):

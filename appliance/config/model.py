@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from appliance.alerts.settings import AlertSettings, ChannelSettings
+from appliance.placement import PlaceRule
 from appliance.store.settings import DEFAULT_STATE_DIR, StorageSettings
 from collectors.credentials import Credential
 from collectors.targets import Subnet
@@ -27,6 +28,7 @@ class Site:
     name: str
     subnets: tuple[Subnet, ...] = ()  # addresses that belong to the site (a discovered device's site)
     racks: tuple[str, ...] = ()  # when given, a device's rack must be one of these
+    place_by: PlaceRule | None = None  # where a device nobody placed stands, from its address or name
 
 
 @dataclass(frozen=True)

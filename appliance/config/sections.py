@@ -26,6 +26,7 @@ from appliance.config.model import (
     Discovery, Intervals, Miner, Sentry, Site, Web, WebUser, site_of,
 )
 from appliance.config.secrets_file import Secrets
+from appliance.placement import PlaceRule, place_rule
 from appliance.store.settings import StorageSettings
 from collectors.asic import DRIVERS
 from collectors.credentials import Credential
@@ -99,6 +100,7 @@ def _sites(root: Table, context: Context) -> tuple[Site, ...]:
     for table in root.tables("sites"):
         name = table.get("name", kinds.name)
         racks = table.get("racks", kinds.texts, ())
+        place_by = table.get("place_by", _place_rule, None)
         subnets = []
         for subnet, place in _subnets(table):
             for other, owner, other_place in claimed:
@@ -113,8 +115,15 @@ def _sites(root: Table, context: Context) -> tuple[Site, ...]:
             table.problem("name", f"site '{name}' is already defined on line {lines[name]}")
         elif name is not None:
             lines[name] = table.line()
-            sites.append(Site(name, tuple(subnets), racks))
+            sites.append(Site(name, tuple(subnets), racks, place_by))
     return tuple(sites)
+
+
+def _place_rule(value: Any) -> PlaceRule:
+    try:
+        return place_rule(kinds.string(value))
+    except ValueError as exc:
+        raise Wrong(str(exc)) from None
 
 
 def _discovery(root: Table, context: Context) -> Discovery:

@@ -277,6 +277,12 @@ MISTAKES = {
     "rack not of the site": (
         '[[sites]]\nname = "north"\nracks = ["A1", "A2"]\n[[miners]]\nip = "10.0.3.15"\nsite = "north"\nrack = "A3"\n',
         7, "rack 'A3' is not one of site 'north''s racks"),
+    "a placement rule without a rack": (
+        '[[sites]]\nname = "north"\nplace_by = "ip:10.1.{row}.{slot}"\n',
+        3, "'place_by' in [[sites]] must be a pattern with {rack}, and {slot} or both {row} and {column}"),
+    "a placement rule on neither address nor host name": (
+        '[[sites]]\nname = "north"\nplace_by = "mac:{rack}"\n',
+        3, "'place_by' in [[sites]] must be \"ip:\" or \"host:\" and a pattern"),
     "duplicate site": (
         '[[sites]]\nname = "north"\n[[sites]]\nname = "north"\n',
         4, "site 'north' is already defined on line 1"),

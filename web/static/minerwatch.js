@@ -34,3 +34,85 @@ const minerwatch = (() => {
   });
   return { feature, dark };
 })();
+
+// ---- Dashboard: the last day's hashrate and power, one chart per algorithm (their hashrates
+// never share an axis), from GET /api/v1/farm/history; fetched again every minute, since the
+// newest 5-minute bucket grows with every cycle, and redrawn for the theme and the width.
+minerwatch.feature((root) => {
+  const PREFIXES = ["", "k", "M", "G", "T", "P", "E"];
+  const REFRESH_MS = 60_000;
+
+  // A CSS colour variable resolved for the theme in force (light-dark() is resolved only on an element).
+  function colour(variable) {
+    const probe = document.createElement("span");
+    probe.className = `chart-colour-${variable}`;
+    document.body.append(probe);
+    const value = getComputedStyle(probe).color;
+    probe.remove();
+    return value;
+  }
+
+  function hashUnit(values) {
+    const most = Math.max(0, ...values.filter((v) => v !== null));
+    const power = most > 0 ? Math.min(PREFIXES.length - 1, Math.floor(Math.log10(most) / 3)) : 0;
+    return { divisor: 1000 ** power, name: `${PREFIXES[power]}H/s` };
+  }
+
+  function draw(box, series) {
+    const unit = hashUnit(series.hashrate_hs);
+    const text = colour("text"), line = colour("line");
+    const axis = (scale, side, label) => ({ scale, side, label, stroke: text, grid: { stroke: line, width: 1 },
+                                             ticks: { stroke: line } });
+    const options = {
+      width: Math.max(240, box.clientWidth), height: 220,
+      scales: { x: { time: true } },
+      series: [{},
+        { label: `${series.algorithm} (${unit.name})`, scale: "hashrate", stroke: colour("accent"), width: 2,
+          value: (u, v) => (v === null ? "–" : v.toFixed(2)) },
+        { label: "power (kW)", scale: "power", stroke: colour("warning"), width: 1,
+          value: (u, v) => (v === null ? "–" : v.toFixed(2)) }],
+      axes: [axis("x", 2), axis("hashrate", 3, unit.name), axis("power", 1, "kW")],
+    };
+    const data = [series.time, series.hashrate_hs.map((v) => (v === null ? null : v / unit.divisor)),
+                  series.power_w.map((v) => (v === null ? null : v / 1000))];
+    return new uPlot(options, data, box);
+  }
+
+  for (const holder of root.querySelectorAll("[data-farm-chart]")) {
+    let charts = [];
+    let last = null;
+    const empty = holder.querySelector("[data-chart-empty]");
+    const render = () => {
+      for (const chart of charts) chart.destroy();
+      holder.querySelectorAll(".farm-chart").forEach((box) => box.remove());
+      charts = [];
+      if (last === null) return;
+      empty.hidden = last.algorithms.length > 0;
+      for (const series of last.algorithms) {
+        const box = document.createElement("div");
+        box.className = "farm-chart";
+        box.dataset.algorithm = series.algorithm;
+        holder.append(box);
+        charts.push(draw(box, series));
+      }
+    };
+    const load = async () => {
+      try {
+        const answer = await fetch(holder.dataset.farmChart, { headers: { Accept: "application/json" } });
+        if (answer.ok) {
+          last = await answer.json();
+          render();
+        }
+      } finally {
+        setTimeout(load, REFRESH_MS);
+      }
+    };
+    document.addEventListener("minerwatch:theme", render);
+    let resizing = null;
+    addEventListener("resize", () => {
+      clearTimeout(resizing);
+      resizing = setTimeout(render, 200);
+    });
+    load();
+  }
+});

@@ -209,6 +209,21 @@ def read_labels(state_dir: str | Path, keys: Iterable[str] | None = None) -> dic
     return {key: Labels(*labels) for key, *labels in _read(state_dir, sql, parameters)}
 
 
+class Place(NamedTuple):
+    """Where a device stands, as the farm map reads it (``appliance.placement`` says how)."""
+
+    site: str
+    rack: str | None
+    location: str | None
+    hostname: str | None
+
+
+def read_places(state_dir: str | Path) -> dict[str, Place]:
+    """Every device's place by key, read as ``read_labels`` reads. Errors as ``_read``."""
+    return {key: Place(*place) for key, *place in _read(state_dir, "SELECT key, site, rack, location, hostname "
+                                                                   "FROM devices")}
+
+
 def read_devices(state_dir: str | Path) -> list[Device]:
     """Every device in the order of its number, as a process that does not own the inventory reads
     it (``minerwatch devices``). Errors as ``_read``."""

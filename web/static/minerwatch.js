@@ -116,3 +116,11 @@ minerwatch.feature((root) => {
     load();
   }
 });
+
+// ---- Farm map: the metric and site pickers show the map as soon as one changes (the form's
+// button stays for keyboards and for browsers without scripts).
+minerwatch.feature((root) => {
+  for (const form of root.querySelectorAll("form[data-autosubmit]")) {
+    for (const select of form.querySelectorAll("select")) select.addEventListener("change", () => form.requestSubmit());
+  }
+});

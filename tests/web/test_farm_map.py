@@ -1,0 +1,108 @@
+"""The farm map over a state directory a real commander filled from simfarm (nine miners, the
+first overheating): one cell per miner, where the inventory or the site's rule puts it, coloured
+by the metric picked, linking to the miner."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from appliance.config import load
+from appliance.inventory import Inventory
+from appliance.store.latest import read_latest
+from tests.web.conftest import login, web_config
+from web import create_app
+from web.map_view import METRICS
+
+CELL = re.compile(r'<a class="cell ([^"]*)" href="/miners/([^"]+)" title="([^"]*)" data-key="([^"]+)"></a>')
+
+
+@pytest.fixture
+def viewer(signed_in):
+    return signed_in("viewer")
+
+
+def cells(html: str) -> dict[str, tuple[str, str]]:
+    """key -> (classes, title) of every cell on the page."""
+    found = CELL.findall(html)
+    assert len({key for *_, key in found}) == len(found), "a miner drawn twice"
+    return {key: (classes, title) for classes, _, title, key in found}
+
+
+def rack(html: str, name: str) -> str:
+    return re.search(rf"<figure class=\"rack\"><figcaption>{re.escape(name)}</figcaption>(.*?)</figure>", html, re.S)[1]
+
+
+def test_every_miner_is_one_cell_that_opens_it(viewer, state):
+    html = viewer.get("/map").get_data(as_text=True)
+    keys = read_latest(state, "miners")["device"].to_pylist()
+    drawn = cells(html)
+    assert sorted(drawn) == sorted(keys)
+    for classes, link, _, key in CELL.findall(html):
+        assert link.replace("%3A", ":") == key
+    assert f"<span data-cells>{len(keys)}</span>" in html
+
+
+def test_a_cell_stands_where_the_inventory_places_it(viewer, state):
+    keys = read_latest(state, "miners")["device"].to_pylist()
+    with Inventory.open(state) as inventory:
+        inventory.place(keys[0], "default", "C1/R2", "R2-C3", "test")
+        inventory.place(keys[1], "default", "C1/R2", "R1-C1", "test")
+        inventory.place(keys[2], "default", "R10", "2", "test")
+        inventory.place(keys[3], "default", "R10", "1", "test")
+    html = viewer.get("/map").get_data(as_text=True)
+    assert "<h3>C1</h3>" in html
+    shelves = re.findall(r'<div class="shelf">(.*?)</div>', rack(html, "R2"))
+    assert len(shelves) == 2  # rows 1 and 2, three columns each
+    first, second = ([key for *_, key in CELL.findall(shelf)] for shelf in shelves)
+    assert first == [keys[1]] and shelves[0].count('class="gap"') == 2
+    assert second == [keys[0]] and shelves[1].index('class="gap"') < shelves[1].index(keys[0])
+    assert [key for *_, key in CELL.findall(rack(html, "R10"))] == [keys[3], keys[2]]  # by slot
+    unplaced = re.search(r'<figure class="rack unplaced">(.*?)</figure>', html, re.S)[1]
+    assert len(CELL.findall(unplaced)) == len(keys) - 4
+
+
+def test_the_sites_rule_places_the_miners_nobody_placed(state, tmp_path, passwords, filled):
+    first, second, third, _ = filled[1][0].split(".")
+    rule = (f'[[sites]]\nname = "farm"\nsubnets = ["{first}.{second}.0.0/16"]\n'
+            f'place_by = "ip:{first}.{second}.{{rack}}.{{slot}}"\n')
+    client = create_app(load(web_config(tmp_path, state, rule)), {"TESTING": True}).test_client()
+    assert login(client, "victor", passwords["viewer"]).status_code == 302
+    # The commander filed these miners under the default site, which has no rule.
+    assert 'class="rack unplaced"' in client.get("/map").get_data(as_text=True)
+    keys = read_latest(state, "miners")["device"].to_pylist()
+    with Inventory.open(state) as inventory:
+        for key in keys:
+            inventory.place(key, "farm", None, None, "test")
+    html = client.get("/map").get_data(as_text=True)
+    assert 'class="rack unplaced"' not in html
+    assert sorted(key for *_, key in CELL.findall(rack(html, third))) == sorted(keys)
+
+
+def test_the_overheating_miner_is_the_hottest_colour(viewer, state, filled):
+    html = viewer.get("/map?metric=temp").get_data(as_text=True)
+    hot_ip = filled[1][0]
+    drawn = cells(html)
+    hot = next(classes for classes, title in drawn.values() if title.startswith(hot_ip + " "))
+    others = [classes for classes, title in drawn.values() if not title.startswith(hot_ip + " ")]
+    bucket = lambda classes: int(re.search(r"\bc(\d)\b", classes)[1]) if re.search(r"\bc\d\b", classes) else -1
+    assert bucket(hot) > max(map(bucket, others))
+    assert "°C" in drawn[next(iter(drawn))][1]
+
+
+@pytest.mark.parametrize("metric", list(METRICS))
+def test_each_metric_colours_every_cell_by_class(viewer, metric):
+    html = viewer.get(f"/map?metric={metric}").get_data(as_text=True)
+    for classes, _ in cells(html).values():
+        assert re.match(r"(c\d|cx|s-[a-z_]+)( b-(off|alert|sleep))?$", classes), classes
+    assert " style=" not in html
+
+
+def test_an_unknown_metric_is_refused(viewer):
+    answer = viewer.get("/map?metric=colour")
+    assert answer.status_code == 400 and "metric must be one of" in answer.get_data(as_text=True)
+
+
+def test_the_map_needs_a_sign_in(client):
+    assert client.get("/map").status_code == 302

@@ -129,6 +129,8 @@ def _put(rack: Rack, where: Spot, cell: dict[str, Any]) -> None:
 
 
 def _cell(key: str, row: dict[str, Any], temp_c: float | None, chosen: Metric, metric: str) -> dict[str, Any]:
+    if row["status"] == "offline":
+        temp_c = None  # its boards' last readings, from before it went quiet: not how it is now
     share = (100.0 * (row["hashrate_hs"] or 0.0) / row["hashrate_nominal_hs"]
              if row["hashrate_nominal_hs"] and row["status"] != "offline" else None)
     reading = {"temp": temp_c, "hashrate": share, "power": row["power_w"]}.get(metric)

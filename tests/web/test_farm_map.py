@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 
+import pyarrow as pa
 import pytest
 
 from appliance.config import load
 from appliance.inventory import Inventory
-from appliance.store.latest import read_latest
+from appliance.store.files import write_table
+from appliance.store.latest import latest_path, read_latest
 from tests.web.conftest import login, web_config
 from web import create_app
 from web.map_view import METRICS
@@ -106,3 +108,14 @@ def test_an_unknown_metric_is_refused(viewer):
 
 def test_the_map_needs_a_sign_in(client):
     assert client.get("/map").status_code == 302
+
+
+def test_an_unreachable_miner_has_no_reading_now(viewer, state):
+    rows = read_latest(state, "miners")
+    reachable = rows["reachable"].to_pylist()
+    reachable[0] = False
+    rows = rows.set_column(rows.schema.get_field_index("reachable"), "reachable", pa.array(reachable))
+    write_table(rows, latest_path(state, "miners"), row_group_size=rows.num_rows)
+    html = viewer.get("/map?metric=temp").get_data(as_text=True)
+    classes, title = cells(html)[rows["device"][0].as_py()]
+    assert classes == "cx b-off" and "–" in title and title.endswith("offline")

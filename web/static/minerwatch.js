@@ -58,14 +58,14 @@ minerwatch.feature((root) => {
     return { divisor: 1000 ** power, name: `${PREFIXES[power]}H/s` };
   }
 
-  function draw(box, series) {
+  function draw(box, series, from, to) {
     const unit = hashUnit(series.hashrate_hs);
     const text = colour("text"), line = colour("line");
     const axis = (scale, side, label) => ({ scale, side, label, stroke: text, grid: { stroke: line, width: 1 },
                                              ticks: { stroke: line } });
     const options = {
       width: Math.max(240, box.clientWidth), height: 220,
-      scales: { x: { time: true } },
+      scales: { x: { time: true, range: () => [from, to] } },  // the whole day, however little is stored yet
       series: [{},
         { label: `${series.algorithm} (${unit.name})`, scale: "hashrate", stroke: colour("accent"), width: 2,
           value: (u, v) => (v === null ? "–" : v.toFixed(2)) },
@@ -93,7 +93,7 @@ minerwatch.feature((root) => {
         box.className = "farm-chart";
         box.dataset.algorithm = series.algorithm;
         holder.append(box);
-        charts.push(draw(box, series));
+        charts.push(draw(box, series, last.from, last.to));
       }
     };
     const load = async () => {

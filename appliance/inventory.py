@@ -216,12 +216,14 @@ class Place(NamedTuple):
     rack: str | None
     location: str | None
     hostname: str | None
+    ip: str | None
+    source: str  # "configured": its place is the configuration's, which the web cannot change
 
 
 def read_places(state_dir: str | Path) -> dict[str, Place]:
     """Every device's place by key, read as ``read_labels`` reads. Errors as ``_read``."""
-    return {key: Place(*place) for key, *place in _read(state_dir, "SELECT key, site, rack, location, hostname "
-                                                                   "FROM devices")}
+    return {key: Place(*place) for key, *place in _read(
+        state_dir, "SELECT key, site, rack, location, hostname, ip, source FROM devices")}
 
 
 def read_devices(state_dir: str | Path) -> list[Device]:

@@ -4,16 +4,22 @@ by the metric picked, linking to the miner."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import time
+from html import unescape
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from appliance.config import load
+from appliance.intake import CHANGES_FILE, Intake, handlers
 from appliance.inventory import Inventory
 from appliance.store.files import write_table
 from appliance.store.latest import latest_path, read_latest
-from tests.web.conftest import login, web_config
+from tests.web.conftest import csrf_token, login, web_config
 from web import create_app
 from web.map_view import METRICS
 
@@ -119,3 +125,48 @@ def test_an_unreachable_miner_has_no_reading_now(viewer, state):
     html = viewer.get("/map?metric=temp").get_data(as_text=True)
     classes, title = cells(html)[rows["device"][0].as_py()]
     assert classes == "cx b-off" and "–" in title and title.endswith("offline")
+
+
+def upload(client, text: str):
+    page = client.get("/map/import").get_data(as_text=True)
+    return client.post("/map/import", data={"csrf_token": csrf_token(page), "csv": (io.BytesIO(text.encode()), "p.csv")},
+                       content_type="multipart/form-data")
+
+
+def test_a_csv_import_is_previewed_then_applied_by_the_commander(signed_in, state, filled):
+    operator = signed_in("operator")
+    ips = filled[1]
+    text = (f"ip,site,rack,location\n{ips[0]},default,C1/R4,R1-C2\n{ips[1]},,R6,7\n10.9.9.9,default,R1,1\n"
+            f"{ips[2]},nowhere,R1,1\n{ips[3]},default,R1,shelf three\n{ips[0]},default,R5,1\n")
+    preview = upload(operator, text)
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "2 miners to place" in html
+    for why in ("line 4: no miner has the address 10.9.9.9", f"line 5: {ips[2]}: unknown site 'nowhere'",
+                f"line 6: {ips[3]}: location 'shelf three' is neither R<row>-C<column>",
+                f"line 7: {ips[0]} is placed on line 2 already"):
+        assert why in unescape(html), why
+    assert not (state / CHANGES_FILE).exists(), "a preview records nothing"
+
+    applied = operator.post("/map/import", data={"csrf_token": csrf_token(html), "csv_text": text, "apply": "1"})
+    assert 'data-recorded="2"' in applied.get_data(as_text=True)
+    changes = [json.loads(line) for line in (state / CHANGES_FILE).read_text().splitlines()]
+    assert [(c["kind"], c["by"], c["rack"], c["location"]) for c in changes] == [
+        ("place", "olga", "C1/R4", "R1-C2"), ("place", "olga", "R6", "7")]
+
+    with Inventory.open(state) as inventory:  # the commander's next intake
+        outcomes = Intake(state, handlers(None, lambda: inventory)).apply_new(time.time())
+    assert [o["outcome"] for o in outcomes] == ["applied", "applied"]
+    html = operator.get("/map").get_data(as_text=True)
+    key = read_latest(state, "miners").filter(pc.equal(read_latest(state, "miners")["ip"], ips[0]))["device"][0]
+    assert key.as_py() in rack(html, "R4") and "<h3>C1</h3>" in html
+
+
+def test_a_viewer_cannot_import_places(signed_in):
+    viewer = signed_in("viewer")
+    assert viewer.get("/map/import").status_code == 403
+    assert 'href="/map/import"' not in viewer.get("/map").get_data(as_text=True)
+
+
+def test_a_csv_without_a_key_or_ip_column_is_refused_whole(signed_in):
+    html = upload(signed_in("operator"), "serial,rack\nX1,R1\n").get_data(as_text=True)
+    assert "line 1: the header must name a key or an ip column" in html and "to place" not in html

@@ -27,9 +27,8 @@ BUCKETS = 10
 @dataclass(frozen=True)
 class Metric:
     label: str
-    unit: str
-    bucket: Callable[[float], int]  # a reading -> its class, 0 (best or least) to 9
-    legend: tuple[str, ...]  # what each class means, c0 first
+    bucket: Callable[[float], int] | None  # a reading -> its class, 0 (best or least) to 9; None: by status
+    legend: tuple[str, ...] = ()  # what each class means, c0 first
 
 
 def _steps(first: float, step: float, unit: str) -> tuple[str, ...]:
@@ -44,13 +43,13 @@ def _clamp(n: float) -> int:
 
 METRICS = {
     # 5 °C a class from 50 °C: chips run 60-80 °C, and firmwares cut out around 90-95.
-    "temp": Metric("chip temperature", " °C", lambda c: _clamp((c - 45) // 5), _steps(50, 5, " °C")),
+    "temp": Metric("chip temperature", lambda c: _clamp((c - 45) // 5), _steps(50, 5, " °C")),
     # 10 % a class below the rating; c0 is at or above it.
-    "hashrate": Metric("hashrate, % of rated", " %", lambda pct: _clamp((100 - pct) // 10 + 1 if pct < 100 else 0),
+    "hashrate": Metric("hashrate, % of rated", lambda pct: _clamp((100 - pct) // 10 + 1 if pct < 100 else 0),
                        ("≥ 100 %", *(f"{high - 10}-{high} %" for high in range(100, 20, -10)), "< 20 %")),
     # 500 W a class: a hobby board to a 5 kW hydro unit.
-    "power": Metric("power", " W", lambda w: _clamp(w // 500), _steps(500, 500, " W")),
-    "status": Metric("status", "", lambda n: 0, ()),
+    "power": Metric("power", lambda w: _clamp(w // 500), _steps(500, 500, " W")),
+    "status": Metric("status", None),
 }
 BORDERS = {"offline": "b-off", "critical": "b-alert", "warning": "b-alert", "not_hashing": "b-sleep"}
 
@@ -134,7 +133,7 @@ def _cell(key: str, row: dict[str, Any], temp_c: float | None, chosen: Metric, m
     share = (100.0 * (row["hashrate_hs"] or 0.0) / row["hashrate_nominal_hs"]
              if row["hashrate_nominal_hs"] and row["status"] != "offline" else None)
     reading = {"temp": temp_c, "hashrate": share, "power": row["power_w"]}.get(metric)
-    if metric == "status":
+    if chosen.bucket is None:
         colour = f"s-{row['status']}"
     else:
         colour = "cx" if reading is None else f"c{chosen.bucket(reading)}"

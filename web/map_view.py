@@ -119,6 +119,7 @@ def farm_map(state_dir: Path, sites: tuple[Site, ...], metric: str, only_site: s
 
 
 def _put(rack: Rack, where: Spot, cell: dict[str, Any]) -> None:
+    cell.update(row=where.row, column=where.column, slot=where.slot)
     if where.row is not None and where.column is not None:
         rack.grid.setdefault((where.row, where.column), []).append(cell)
     elif where.slot is not None:
@@ -141,7 +142,8 @@ def _cell(key: str, row: dict[str, Any], temp_c: float | None, chosen: Metric, m
     title = " · ".join((row["ip"] or key, row["model"] or "?", display.number(temp_c, 0, " °C"),
                         display.hashrate(row["hashrate_hs"]), display.number(share, 0, " % of rated"),
                         display.power(row["power_w"]), row["status"].replace("_", " ")))
-    return {"key": key, "ip": row["ip"], "classes": f"{colour} {border}".strip(), "title": title}
+    return {"key": key, "ip": row["ip"], "classes": f"{colour} {border}".strip(), "title": title,
+            "row": None, "column": None, "slot": None}
 
 
 def _places(state_dir: Path, problems: list[str]) -> dict[str, Place]:
@@ -162,3 +164,17 @@ def _chip_temps(state_dir: Path, rows: pa.Table, problems: list[str]) -> list[fl
     at = pc.index_in(rows["device"], value_set=hottest["device"])
     chip = pc.take(hottest["temp_chip_c_max"], at)
     return pc.coalesce(chip, rows["temp_max_c"]).to_pylist()
+
+
+def as_json(farm: dict[str, Any]) -> dict[str, Any]:
+    """``GET /api/v1/map``: ``farm_map``'s answer with each rack's cells in one list, top left first."""
+    def rack(r: Rack) -> dict[str, Any]:
+        placed = [cell for shelf in r.shelves() for place in shelf for cell in place]
+        return {"rack": r.name, "cells": placed + r.in_order()}
+
+    return {"metric": farm["metric"], "legend": [{"class": css, "label": label} for css, label in farm["legend"]],
+            "cells": farm["cells"],
+            "sites": [{"site": site["site"], "unplaced": site["unplaced"],
+                       "rooms": [{"room": room["room"], "racks": [rack(r) for r in room["racks"]]}
+                                 for room in site["rooms"]]} for site in farm["sites"]],
+            "problems": farm["problems"]}

@@ -19,7 +19,7 @@ from appliance.intake import CHANGES_FILE, Intake, handlers
 from appliance.inventory import Inventory
 from appliance.store.files import write_table
 from appliance.store.latest import latest_path, read_latest
-from tests.web.conftest import csrf_token, login, web_config
+from tests.web.conftest import checked, csrf_token, login, web_config
 from web import create_app
 from web.map_view import METRICS
 
@@ -170,3 +170,19 @@ def test_a_viewer_cannot_import_places(signed_in):
 def test_a_csv_without_a_key_or_ip_column_is_refused_whole(signed_in):
     html = upload(signed_in("operator"), "serial,rack\nX1,R1\n").get_data(as_text=True)
     assert "line 1: the header must name a key or an ip column" in html and "to place" not in html
+
+
+def test_the_map_api_is_the_pages_cells_in_their_racks(viewer, state):
+    keys = read_latest(state, "miners")["device"].to_pylist()
+    with Inventory.open(state) as inventory:
+        inventory.place(keys[0], "default", "C1/R2", "R2-C3", "test")
+        inventory.place(keys[1], "default", "C1/R2", "R1-C1", "test")
+    answer = checked(viewer.get("/api/v1/map?metric=temp"), "/map").get_json()
+    assert answer["cells"] == len(keys) and answer["metric"] == "temp" and len(answer["legend"]) == 10
+    site = answer["sites"][0]
+    [room] = site["rooms"]
+    assert room["room"] == "C1" and [r["rack"] for r in room["racks"]] == ["R2"]
+    cells = room["racks"][0]["cells"]
+    assert [(c["key"], c["row"], c["column"]) for c in cells] == [(keys[1], 1, 1), (keys[0], 2, 3)]
+    assert len(site["unplaced"]) == len(keys) - 2
+    assert checked(viewer.get("/api/v1/map?metric=colour"), "/map").status_code == 400

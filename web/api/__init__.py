@@ -10,10 +10,11 @@ from importlib.resources import files
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
-from web import dashboard_view, farm_view
+from web import dashboard_view, farm_view, map_view
 from web.auth import client
 from web.auth.guard import requires, services
 from web.farm_view import SORTABLE, STATUSES, Query, Unavailable
+from web.pages import farm_map as farm_map_page
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 1000
@@ -50,6 +51,13 @@ def farm():
 @requires("viewer")
 def dashboard():
     return jsonify(dashboard_view.summary(_state_dir()))
+
+
+@bp.get("/map")
+@requires("viewer")
+def farm_map():
+    metric, site = farm_map_page.chosen()
+    return jsonify(map_view.as_json(map_view.farm_map(_state_dir(), services().config.sites, metric, site)))
 
 
 MAX_HISTORY = timedelta(days=400)

@@ -17,13 +17,18 @@ from web.farm_view import Unavailable
 bp = Blueprint("farm_map", __name__)
 
 
-@bp.get("/map")
-@requires("viewer")
-def index():
+def chosen() -> tuple[str, str | None]:
+    """The metric and the site the request asks for (400 for a metric there is none of)."""
     metric = request.args.get("metric", "status")
     if metric not in map_view.METRICS:
         abort(400, f"metric must be one of {', '.join(map_view.METRICS)}, not {metric!r}")
-    site = request.args.get("site") or None
+    return metric, request.args.get("site") or None
+
+
+@bp.get("/map")
+@requires("viewer")
+def index():
+    metric, site = chosen()
     config = services().config
     try:
         farm = map_view.farm_map(services().state_dir, config.sites, metric, site)

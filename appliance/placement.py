@@ -17,6 +17,7 @@ puts c2-r07-s3-4 in room c2, rack 07, row 3, column 4. {row}, {column} and {slot
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ class Spot:
     slot: int | None = None
 
 
+@functools.lru_cache(maxsize=4096)  # a farm has few distinct locations, and a map reads 10,000
 def spot(location: str | None) -> Spot:
     if location is None:
         return Spot()

@@ -210,7 +210,8 @@ def read_labels(state_dir: str | Path, keys: Iterable[str] | None = None) -> dic
 
 
 class Place(NamedTuple):
-    """Where a device stands, as the farm map reads it (``appliance.placement`` says how)."""
+    """Where a device stands and how people tagged it: for the farm map (``appliance.placement``
+    says how it reads rack and location) and the web's lists and filters."""
 
     site: str
     rack: str | None
@@ -218,12 +219,24 @@ class Place(NamedTuple):
     hostname: str | None
     ip: str | None
     source: str  # "configured": its place is the configuration's, which the web cannot change
+    tags: tuple[str, ...]
 
 
-def read_places(state_dir: str | Path) -> dict[str, Place]:
-    """Every device's place by key, read as ``read_labels`` reads. Errors as ``_read``."""
-    return {key: Place(*place) for key, *place in _read(
-        state_dir, "SELECT key, site, rack, location, hostname, ip, source FROM devices")}
+def read_places(state_dir: str | Path, keys: Iterable[str] | None = None) -> dict[str, Place]:
+    """Each device's place by key (only ``keys``' when given), read like ``read_labels``: no Device
+    built, so the whole farm's map, and its filter by rack or tag, stay cheap. Errors as ``_read``."""
+    sql, parameters = "SELECT key, site, rack, location, hostname, ip, source, tags FROM devices", []
+    if keys is not None:
+        parameters = list(keys)
+        sql += f" WHERE key IN ({','.join('?' * len(parameters))})"
+    return {key: Place(site, rack, location, hostname, ip, source, () if tags == "[]" else tuple(json.loads(tags)))
+            for key, site, rack, location, hostname, ip, source, tags in _read(state_dir, sql, parameters)}
+
+
+def read_device(state_dir: str | Path, key: str) -> Device | None:
+    """One device, read like ``read_devices``; None when the inventory does not know the key."""
+    rows = _read(state_dir, f"SELECT {_COLUMNS} FROM devices WHERE key = ?", [key])
+    return _device(rows[0]) if rows else None
 
 
 def read_devices(state_dir: str | Path) -> list[Device]:

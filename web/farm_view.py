@@ -26,7 +26,7 @@ from typing_extensions import NotRequired, TypedDict  # pydantic reads typing's 
 
 from appliance.alerts.engine import Alert, StateError, read_alerts
 from appliance.damaged import parsed, read_state
-from appliance.inventory import INVENTORY_FILE, InventoryError, read_labels
+from appliance.inventory import INVENTORY_FILE, Device, InventoryError, Place, read_device, read_places
 from appliance.snmp.farm_file import farm_path
 from appliance.store.latest import read_latest
 
@@ -131,9 +131,14 @@ def alert_json(alert: Alert) -> dict[str, Any]:
 @dataclass
 class Query:
     site: str | None = None
+    rack: str | None = None  # the inventory's
+    tag: str | None = None  # one of the device's tags in the inventory
     make: str | None = None
+    model: str | None = None
+    firmware: str | None = None
     status: str | None = None
-    q: str | None = None  # part of an address, MAC, serial, hostname or key, any case
+    alerting: bool | None = None  # an alert firing on it (any severity), or none
+    q: str | None = None  # part of an address, MAC, serial, hostname, pool worker or key, any case
     sort: str = "ip"  # a SORTABLE column, "-" before it for descending
     page: int = 1
     per_page: int = 50
@@ -146,7 +151,7 @@ class Page:
     problems: list[str] = field(default_factory=list)
 
 
-def _latest(state_dir: Path, table: str) -> pa.Table:
+def latest_rows(state_dir: Path, table: str) -> pa.Table:
     wrong: list[str] = []
     rows = read_latest(state_dir, table, on_damaged=lambda path, reason: wrong.append(f"{path} is damaged ({reason})"))
     if wrong:
@@ -164,56 +169,105 @@ def _statuses(rows: pa.Table, firing: dict[str, str]) -> pa.Array:
                     pa.string())
 
 
-def _firing(state_dir: Path, problems: list[str]) -> dict[str, str]:
-    """The worst severity firing on each device address."""
+def firing_alerts(state_dir: Path, problems: list[str]) -> list[Alert]:
     try:
         found = alerts(state_dir)
     except Unavailable as exc:
         problems.append(f"{exc}; statuses leave alerts out")
-        return {}
+        return []
+    return [alert for alert in found if alert.state == "firing"]
+
+
+def worst_severity(firing: list[Alert]) -> dict[str, str]:
+    """The worst severity firing on each device address."""
     worst: dict[str, str] = {}
-    for alert in found:
-        if alert.state == "firing" and alert.severity in ("critical", "warning") and worst.get(alert.device) != "critical":
+    for alert in firing:
+        if alert.severity in ("critical", "warning") and worst.get(alert.device) != "critical":
             worst[alert.device] = alert.severity
     return worst
 
 
-def _racks(state_dir: Path, keys: Iterable[str], problems: list[str]) -> dict[str, str | None]:
-    """Each device's rack, read from the inventory without writing to it."""
-    keys = list(keys)
-    if not keys or not (Path(state_dir) / INVENTORY_FILE).exists():
+def places(state_dir: Path, keys: Iterable[str] | None, problems: list[str]) -> dict[str, Place]:
+    """Each device's rack, location and tags, read from the inventory without writing to it
+    (``keys=None``: every device's)."""
+    keys = None if keys is None else list(keys)
+    if keys == [] or not (Path(state_dir) / INVENTORY_FILE).exists():
         return {}
     try:
-        return {key: labels.rack for key, labels in read_labels(state_dir, keys).items()}
+        return read_places(state_dir, keys)
     except InventoryError as exc:
-        problems.append(f"{exc}; racks are unknown")
+        problems.append(f"{exc}; racks and tags are unknown")
         return {}
 
 
-def miners(state_dir: Path, query: Query) -> Page:
-    """``GET /api/v1/miners``: the latest row of every miner, filtered, sorted and cut to a page
-    before any row becomes Python (10,000 miners: the filters and sort run in Arrow)."""
-    problems: list[str] = []
-    rows = with_statuses(state_dir, problems)
-    keep = None
-    for column, wanted in (("site", query.site), ("make", query.make), ("status", query.status)):
-        if wanted:
-            test = pc.fill_null(pc.equal(rows[column], wanted), False)
-            keep = test if keep is None else pc.and_(keep, test)
+def _equal(rows: pa.Table, column: str, wanted: str) -> pa.Array:
+    return pc.fill_null(pc.equal(rows[column], wanted), False)
+
+
+def _in(rows: pa.Table, column: str, keys: Iterable[str]) -> pa.Array:
+    return pc.is_in(rows[column], value_set=pa.array(list(keys), pa.string()))
+
+
+def device(state_dir: Path, key: str, problems: list[str]) -> Device | None:
+    """The inventory's record of one device (place, tags, first and last seen), or None."""
+    if not (Path(state_dir) / INVENTORY_FILE).exists():
+        return None
+    try:
+        return read_device(state_dir, key)
+    except InventoryError as exc:
+        problems.append(f"{exc}; its place and first sighting are unknown")
+        return None
+
+
+def _workers(state_dir: Path, text: str, problems: list[str]) -> list[str]:
+    """The devices with a pool worker (the pool's user) containing ``text``."""
+    try:
+        pools = latest_rows(state_dir, "pools")
+    except Unavailable as exc:
+        problems.append(f"{exc}; workers are not searched")
+        return []
+    found = pc.fill_null(pc.match_substring(pools["user"], text, ignore_case=True), False)
+    return pc.unique(pools.filter(found)["device"]).to_pylist()
+
+
+def select(state_dir: Path, query: Query, problems: list[str]) -> pa.Table:
+    """The latest row of every miner that ``query`` keeps, with its ``status``, sorted, all pages:
+    the filters and sort run in Arrow, so 10,000 miners cost one pass (the inventory is read only
+    for a rack or tag filter)."""
+    firing = firing_alerts(state_dir, problems)
+    rows = latest_rows(state_dir, "miners")
+    rows = rows.append_column("status", _statuses(rows, worst_severity(firing)))
+    tests = [_equal(rows, column, wanted) for column, wanted in
+             (("site", query.site), ("make", query.make), ("model", query.model), ("firmware", query.firmware),
+              ("status", query.status)) if wanted]
+    if query.alerting is not None:
+        alerting = _in(rows, "ip", {alert.device for alert in firing})
+        tests.append(alerting if query.alerting else pc.invert(alerting))
+    if query.rack or query.tag:
+        placed = places(state_dir, None, problems)
+        tests.append(_in(rows, "device", [key for key, place in placed.items()
+                                          if (not query.rack or place.rack == query.rack)
+                                          and (not query.tag or query.tag in place.tags)]))
     if query.q:
-        found = None
+        found = _in(rows, "device", _workers(state_dir, query.q, problems))
         for column in ("ip", "mac", "serial", "hostname", "device"):
-            test = pc.fill_null(pc.match_substring(rows[column], query.q, ignore_case=True), False)
-            found = test if found is None else pc.or_(found, test)
-        keep = found if keep is None else pc.and_(keep, found)
-    if keep is not None:
-        rows = rows.filter(keep)
+            found = pc.or_(found, pc.fill_null(pc.match_substring(rows[column], query.q, ignore_case=True), False))
+        tests.append(found)
+    if tests:
+        rows = rows.filter(functools.reduce(pc.and_, tests))
     column = query.sort.lstrip("-")
     order = "descending" if query.sort.startswith("-") else "ascending"
     if column == "ip":  # as numbers: 10.0.0.9 before 10.0.0.10
         rows = rows.append_column("_address", pa.array(map(_address, rows["ip"].to_pylist()), pa.int64()))
         column = "_address"
-    rows = rows.sort_by([(SORTABLE[column] if column in SORTABLE else column, order)])
+    return rows.sort_by([(SORTABLE.get(column, column), order)])
+
+
+def miners(state_dir: Path, query: Query) -> Page:
+    """``GET /api/v1/miners``: the latest row of every miner, filtered, sorted and cut to a page
+    before any row becomes Python."""
+    problems: list[str] = []
+    rows = select(state_dir, query, problems)
     start = (query.page - 1) * query.per_page
     items = snapshot_items(state_dir, rows.slice(start, query.per_page), problems)
     return Page(rows.num_rows, items, problems)
@@ -221,8 +275,19 @@ def miners(state_dir: Path, query: Query) -> Page:
 
 def with_statuses(state_dir: Path, problems: list[str]) -> pa.Table:
     """The latest row of every miner, with its ``status`` (``STATUSES``) as the last column."""
-    rows = _latest(state_dir, "miners")
-    return rows.append_column("status", _statuses(rows, _firing(state_dir, problems)))
+    rows = latest_rows(state_dir, "miners")
+    return rows.append_column("status", _statuses(rows, worst_severity(firing_alerts(state_dir, problems))))
+
+
+def choices(state_dir: Path, problems: list[str]) -> dict[str, list[str]]:
+    """What each filter can be set to now: the values the latest rows and the inventory hold."""
+    rows = latest_rows(state_dir, "miners")
+    found = {column: sorted(v for v in pc.unique(rows[column]).to_pylist() if v)
+             for column in ("site", "make", "model", "firmware")}
+    placed = places(state_dir, None, problems).values()
+    found["rack"] = sorted({place.rack for place in placed if place.rack})
+    found["tag"] = sorted({tag for place in placed for tag in place.tags})
+    return found
 
 
 def _address(ip: str | None) -> int:
@@ -235,11 +300,11 @@ def _address(ip: str | None) -> int:
 def miner(state_dir: Path, key: str) -> dict[str, Any] | None:
     """``GET /api/v1/miners/<key>``: one miner's latest snapshot, or None when none is known."""
     problems: list[str] = []
-    rows = _latest(state_dir, "miners")
+    rows = latest_rows(state_dir, "miners")
     rows = rows.filter(pc.equal(rows["device"], key))
     if rows.num_rows == 0:
         return None
-    rows = rows.append_column("status", _statuses(rows, _firing(state_dir, problems)))
+    rows = rows.append_column("status", _statuses(rows, worst_severity(firing_alerts(state_dir, problems))))
     item = snapshot_items(state_dir, rows.slice(0, 1), problems)[0]
     return item | {"problems": problems}
 
@@ -251,14 +316,14 @@ def _unix(moment: datetime | None) -> float | None:
 def snapshot_items(state_dir: Path, rows: pa.Table, problems: list[str]) -> list[dict[str, Any]]:
     """The snapshot's JSON keys (``collectors.model.MinerSnapshot``, as ``minerwatch poll --json``
     prints them) for each of ``rows``, with its boards and pools from their latest tables, plus
-    ``key``, ``site``, ``rack`` and ``status``."""
+    ``key``, ``site``, ``rack``, ``tags`` and ``status``."""
     keys = rows["device"].to_pylist()
     parts: dict[str, dict[str, list[dict[str, Any]]]] = {key: {"boards": [], "pools": []} for key in keys}
     for table, member in (("boards", "board"), ("pools", "pool")):
         if not keys:
             break
         try:
-            found = _latest(state_dir, table)
+            found = latest_rows(state_dir, table)
         except Unavailable as exc:
             problems.append(f"{exc}; {table} are left out")
             continue
@@ -269,14 +334,15 @@ def snapshot_items(state_dir: Path, rows: pa.Table, problems: list[str]) -> list
                 part.pop(name)
             part["index"] = part.pop(member)
             parts[device][table].append(part)
-    racks = _racks(state_dir, keys, problems)
+    placed = places(state_dir, keys, problems)
     items = []
     for row in rows.to_pylist():
         key = row["device"]
         codes, messages = row.pop("error_codes") or [], row.pop("error_messages") or []
         fans = row.pop("fan_rpm") or []
         items.append({
-            "key": key, "site": row["site"], "rack": racks.get(key), "status": row["status"],
+            "key": key, "site": row["site"], "rack": placed[key].rack if key in placed else None,
+            "tags": list(placed[key].tags) if key in placed else [], "status": row["status"],
             **{name: row[name] for name in _SCALARS},
             "polled_at": _unix(row["polled_at"]),
             "boards": parts[key]["boards"], "pools": parts[key]["pools"],

@@ -10,14 +10,13 @@ from importlib.resources import files
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
-from web import dashboard_view, farm_view, map_view
+from web import dashboard_view, farm_view, history, lookup, map_view, miner_query, rig_view
 from web.auth import client
 from web.auth.guard import requires, services
-from web.farm_view import SORTABLE, STATUSES, Query, Unavailable
+from web.farm_view import Unavailable
 from web.pages import farm_map as farm_map_page
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_PER_PAGE = 1000
 
 
 def _state_dir():
@@ -96,16 +95,10 @@ def _number(name: str, default: int, most: int) -> int:
 @bp.get("/miners")
 @requires("viewer")
 def miners():
-    args = request.args
-    sort = args.get("sort", "ip")
-    if sort.lstrip("-") not in SORTABLE:
-        abort(400, f"sort must be one of {', '.join(SORTABLE)} (with - before it for descending), not {sort!r}")
-    status = args.get("status") or None
-    if status is not None and status not in STATUSES:
-        abort(400, f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-    query = Query(site=args.get("site") or None, make=args.get("make") or None, status=status,
-                  q=args.get("q") or None, sort=sort, page=_number("page", 1, 10**6),
-                  per_page=_number("per_page", 50, MAX_PER_PAGE))
+    try:
+        query = miner_query.parse(request.args)
+    except miner_query.BadQuery as exc:
+        abort(400, str(exc))
     page = farm_view.miners(_state_dir(), query)
     return jsonify(total=page.total, items=page.items, problems=page.problems)
 
@@ -113,10 +106,41 @@ def miners():
 @bp.get("/miners/<key>")
 @requires("viewer")
 def miner(key: str):
-    found = farm_view.miner(_state_dir(), key)
-    if found is None:
-        abort(404, f"no miner with key {key!r} in the commander's latest cycle")
-    return jsonify(found)
+    return jsonify(lookup.miner(_state_dir(), key))
+
+
+def _window():
+    try:
+        return history.window(request.args.get("from"), request.args.get("to"), time.time())
+    except ValueError as exc:
+        abort(400, str(exc))
+
+
+@bp.get("/miners/<key>/history")
+@requires("viewer")
+def miner_history(key: str):
+    since, until = _window()
+    return jsonify(history.miner(_state_dir(), key, since, until))
+
+
+@bp.get("/rigs")
+@requires("viewer")
+def rigs():
+    page = rig_view.rigs(_state_dir(), request.args.get("site") or None, request.args.get("q") or None)
+    return jsonify(total=page.total, items=page.items, problems=page.problems)
+
+
+@bp.get("/rigs/<key>")
+@requires("viewer")
+def rig(key: str):
+    return jsonify(lookup.rig(_state_dir(), key))
+
+
+@bp.get("/rigs/<key>/history")
+@requires("viewer")
+def rig_history(key: str):
+    since, until = _window()
+    return jsonify(history.rig(_state_dir(), key, since, until))
 
 
 @bp.get("/alerts")

@@ -7,9 +7,9 @@ from flask import Flask, current_app, g
 
 from appliance import ha
 from web import display
-from web.pages import alerts, commander, dashboard, discovery, farm_map, miners
+from web.pages import alerts, commander, dashboard, discovery, farm_map, miners, rigs
 
-BLUEPRINTS = (dashboard.bp, farm_map.bp, miners.bp, alerts.bp, discovery.bp, commander.bp)
+BLUEPRINTS = (dashboard.bp, farm_map.bp, miners.bp, rigs.bp, alerts.bp, discovery.bp, commander.bp)
 # The menu, in order: (label, endpoint).
 NAV = (("Dashboard", "dashboard.index"), ("Map", "farm_map.index"), ("Miners", "miners.index"),
        ("Alerts", "alerts.index"), ("Discovery", "discovery.index"), ("Commander", "commander.index"))

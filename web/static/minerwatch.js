@@ -123,5 +123,133 @@ minerwatch.feature((root) => {
 minerwatch.feature((root) => {
   for (const form of root.querySelectorAll("form[data-autosubmit]")) {
     for (const select of form.querySelectorAll("select")) select.addEventListener("change", () => form.requestSubmit());
+
+// ---- Charts (shared): minerwatch.chart(box, title, times, series) draws one uPlot time chart in
+// box, coloured from the stylesheet's chart colours (so it follows the theme: redrawn on a theme
+// change) and as wide as its box (resized with it). series: [{label, values, unit}], one unit per
+// chart; values null where nothing was reported (a gap, never a 0).
+minerwatch.chart = (() => {
+  const probe = (name) => {
+    const span = document.createElement("span");
+    span.className = name;
+    span.hidden = true;
+    document.body.append(span);
+    const colour = getComputedStyle(span).color;
+    span.remove();
+    return colour;
+  };
+  const palette = () => [1, 2, 3, 4, 5, 6].map((n) => probe(`chart-colour-${n}`));
+  const prefixes = [[1e18, "E"], [1e15, "P"], [1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"], [1, ""]];
+
+  // Hashrates arrive in H/s: scaled once per chart to the prefix of its largest value.
+  function scaled(series) {
+    if (series[0].unit !== "H/s") return { series, unit: series[0].unit };
+    const top = Math.max(0, ...series.flatMap((s) => s.values.filter((v) => v !== null)));
+    const [factor, prefix] = prefixes.find(([f]) => top >= f) || [1, ""];
+    return { series: series.map((s) => ({ ...s, values: s.values.map((v) => (v === null ? null : v / factor)) })),
+             unit: `${prefix}H/s` };
+  }
+
+  return function chart(box, title, times, raw) {
+    const { series, unit } = scaled(raw);
+    const figure = document.createElement("figure");
+    figure.className = "chart";
+    const caption = document.createElement("figcaption");
+    caption.textContent = `${title} (${unit})`;
+    figure.append(caption);
+    box.append(figure);
+    let plot = null;
+    const draw = () => {
+      plot?.destroy();
+      const colours = palette();
+      const axis = { stroke: probe("chart-colour-text"), grid: { stroke: probe("chart-colour-grid") } };
+      plot = new uPlot({
+        width: Math.max(figure.clientWidth, 200), height: 180,
+        scales: { x: { time: true } },
+        axes: [axis, { ...axis, size: 60 }],
+        series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: colours[i % colours.length], width: 1.5,
+                                                  value: (u, v) => (v === null ? "–" : `${v.toFixed(2)} ${unit}`) }))],
+      }, [times, ...series.map((s) => s.values)], figure);
+    };
+    draw();
+    new ResizeObserver(() => plot && plot.setSize({ width: Math.max(figure.clientWidth, 200), height: 180 }))
+      .observe(figure);
+    document.addEventListener("minerwatch:theme", draw);
+    matchMedia("(prefers-color-scheme: dark)").addEventListener("change", draw);
+    return figure;
+  };
+})();
+
+// ---- Miner and rig pages: history charts. [data-history] holds the API's URL; its range buttons
+// (data-range, seconds) ask for from/to; a rig's answer (it has gpus) and a miner's become one
+// chart per quantity, each line a board, fan or GPU.
+minerwatch.feature((root) => {
+  const charts = {
+    miner: (d) => [
+      ["Hashrate", [{ label: "miner", values: d.hashrate_hs, unit: "H/s" },
+                    ...d.boards.map((b) => ({ label: `board ${b.index}`, values: b.hashrate_hs, unit: "H/s" }))]],
+      ["Temperature", [{ label: "hottest", values: d.temp_max_c, unit: "°C" },
+                       ...d.boards.map((b) => ({ label: `board ${b.index} chip`, values: b.temp_chip_c, unit: "°C" }))]],
+      ["Power", [{ label: "miner", values: d.power_w, unit: "W" }]],
+      ["Fans", d.fans.map((f) => ({ label: `fan ${f.index}`, values: f.rpm, unit: "RPM" }))],
+      ["Rejected shares", [{ label: "rejected", values: d.rejected_increase, unit: "shares" }]],
+    ],
+    rig: (d) => [
+      ["Hashrate", d.gpus.map((g) => ({ label: g.bus_id, values: g.hashrate_hs, unit: "H/s" }))],
+      ["GPU temperature", d.gpus.map((g) => ({ label: g.bus_id, values: g.temp_c, unit: "°C" }))],
+      ["Memory temperature", d.gpus.map((g) => ({ label: g.bus_id, values: g.mem_temp_c, unit: "°C" }))],
+      ["Power", d.gpus.map((g) => ({ label: g.bus_id, values: g.power_w, unit: "W" }))],
+      ["Fan", d.gpus.map((g) => ({ label: g.bus_id, values: g.fan_pct, unit: "%" }))],
+    ],
+  };
+  for (const history of root.querySelectorAll("[data-history]")) {
+    const box = history.querySelector("[data-charts]");
+    const note = history.querySelector("[data-chart-note]");
+    async function load(seconds) {
+      const to = Date.now() / 1000;
+      const answer = await fetch(`${history.dataset.history}?from=${to - seconds}&to=${to}`,
+                                 { headers: { Accept: "application/json" } });
+      const data = await answer.json();
+      box.replaceChildren();
+      if (!answer.ok) {
+        note.textContent = data.error;
+        return;
+      }
+      const shown = ("gpus" in data ? charts.rig : charts.miner)(data)
+        .filter(([, series]) => series.length && series.some((s) => s.values.some((v) => v !== null)));
+      note.textContent = data.time.length
+        ? `${data.time.length} points, ${data.resolution === "raw" ? "every sample" : `${data.resolution} averages`}`
+        : "Nothing stored for this range yet.";
+      for (const [title, series] of shown) minerwatch.chart(box, title, data.time, series);
+    }
+    for (const button of history.querySelectorAll("[data-range]")) {
+      button.addEventListener("click", () => {
+        for (const other of history.querySelectorAll("[data-range]")) other.setAttribute("aria-pressed", "false");
+        button.setAttribute("aria-pressed", "true");
+        load(Number(button.dataset.range));
+      });
+    }
+    const pressed = history.querySelector("[data-range][aria-pressed=true]");
+    load(Number(pressed ? pressed.dataset.range : 86400));
+  }
+});
+
+// ---- Miners list: choosing rows for a bulk change. The header box chooses this page's rows;
+// "choose all that match" sends the filters instead of keys, so the rows need not be ticked.
+minerwatch.feature((root) => {
+  for (const all of root.querySelectorAll("[data-select-page]")) {
+    const table = all.closest("table");
+    all.addEventListener("change", () => {
+      for (const box of table.querySelectorAll("[data-row-check]")) box.checked = all.checked;
+    });
+  }
+  for (const matching of root.querySelectorAll("[data-select-matching]")) {
+    const container = matching.closest(".miners-table");
+    matching.addEventListener("change", () => {
+      for (const box of container.querySelectorAll("[data-row-check], [data-select-page]")) {
+        box.checked = matching.checked;
+        box.disabled = matching.checked;
+      }
+    });
   }
 });

@@ -52,7 +52,7 @@ def _unix(times: pd.Series | pd.Index) -> list[float]:
 def _increase(counter: pd.Series) -> pd.Series:
     """How much a counter grew since the previous point; after a restart (it fell) its new value."""
     step = counter.diff()
-    return step.where(step >= 0, counter).where(counter.notna())
+    return step.where(step.isna() | (step >= 0), counter)  # the first point has no previous: null
 
 
 def _aligned(rows: pd.DataFrame, member: str, times: pd.Index, columns: dict[str, str]) -> list[dict[str, Any]]:

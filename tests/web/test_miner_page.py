@@ -74,7 +74,7 @@ def test_a_day_of_history_is_every_raw_sample_aligned_on_one_time_axis(admin, hi
     assert day["time"] == [m.timestamp() for m in history.recent]
     assert day["hashrate_hs"] == [100e12 + n * 1e12 for n in range(10)]
     assert day["temp_max_c"] == [60.0 + n for n in range(10)]
-    assert day["rejected_increase"][1:] == [2.0] * 9  # two more rejected shares every sample
+    assert day["rejected_increase"] == [None] + [2.0] * 9  # two more every sample; the first has no previous
     assert [b["index"] for b in day["boards"]] == [0, 1, 2]  # by slot, whatever order the firmware gave
     assert day["boards"][2]["temp_chip_c"] == [58.0 + n for n in range(10)]
     assert day["fans"] == [{"index": 0, "rpm": [5000 + n for n in range(10)]}, {"index": 1, "rpm": [None] * 10}]

@@ -1,7 +1,8 @@
 """A miner's or a rig's history for the charts, read through ``appliance.store.query.miner_history``:
 raw samples for a day or less, the 5-minute rollups up to a month, the hourly ones beyond, so a
 chart never holds much more than 9,000 points whatever its range. Every series is aligned on one
-``time`` list (Unix s), as uPlot draws them; a gap is null.
+``time`` list (Unix s), as uPlot draws them; a gap is null. A day of one miner of a 10,000-miner
+farm: 130-160 ms on 2 busy cores (``bench.web_miners``).
 """
 
 from __future__ import annotations

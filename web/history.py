@@ -114,7 +114,7 @@ def rig(state_dir: Path, key: str, since: datetime, until: datetime) -> dict[str
              "fan_pct": _gauge("fan_pct", step)}
     gpus = miner_history(state_dir, key, since, until, table=_table("gpus", step),
                          columns=["time", "bus_id", *names.values()])
-    times = pd.Index(sorted(set(gpus["time"])))
+    times = pd.Index(gpus["time"].drop_duplicates().sort_values())
     return {"key": key, "from": since.timestamp(), "to": until.timestamp(), "resolution": step,
             "time": _unix(times), "gpus": _aligned(gpus, "bus_id", times, names)}
 

@@ -127,7 +127,7 @@ minerwatch.feature((root) => {
 // ---- Charts (shared): minerwatch.chart(box, title, times, series) draws one uPlot time chart in
 // box, coloured from the stylesheet's chart colours (so it follows the theme: redrawn on a theme
 // change) and as wide as its box (resized with it). series: [{label, values, unit}], one unit per
-// chart; values null where nothing was reported (a gap, never a 0).
+// chart; values null where nothing was reported (a gap, never a 0). It returns the chart's remover.
 minerwatch.chart = (() => {
   const probe = (name) => {
     const span = document.createElement("span");
@@ -172,11 +172,19 @@ minerwatch.chart = (() => {
       }, [times, ...series.map((s) => s.values)], figure);
     };
     draw();
-    new ResizeObserver(() => plot && plot.setSize({ width: Math.max(figure.clientWidth, 200), height: 180 }))
-      .observe(figure);
+    const resized = new ResizeObserver(() => plot.setSize({ width: Math.max(figure.clientWidth, 200), height: 180 }));
+    resized.observe(figure);
+    const scheme = matchMedia("(prefers-color-scheme: dark)");
     document.addEventListener("minerwatch:theme", draw);
-    matchMedia("(prefers-color-scheme: dark)").addEventListener("change", draw);
-    return figure;
+    scheme.addEventListener("change", draw);
+    // Replacing a chart (another range) must let go of the old one, or each would redraw on every theme change.
+    return function remove() {
+      resized.disconnect();
+      document.removeEventListener("minerwatch:theme", draw);
+      scheme.removeEventListener("change", draw);
+      plot.destroy();
+      figure.remove();
+    };
   };
 })();
 
@@ -205,12 +213,15 @@ minerwatch.feature((root) => {
   for (const history of root.querySelectorAll("[data-history]")) {
     const box = history.querySelector("[data-charts]");
     const note = history.querySelector("[data-chart-note]");
+    let drawn = [];
     async function load(seconds) {
+      note.textContent = "Loading…";
       const to = Date.now() / 1000;
       const answer = await fetch(`${history.dataset.history}?from=${to - seconds}&to=${to}`,
                                  { headers: { Accept: "application/json" } });
       const data = await answer.json();
-      box.replaceChildren();
+      for (const remove of drawn) remove();
+      drawn = [];
       if (!answer.ok) {
         note.textContent = data.error;
         return;
@@ -220,7 +231,7 @@ minerwatch.feature((root) => {
       note.textContent = data.time.length
         ? `${data.time.length} points, ${data.resolution === "raw" ? "every sample" : `${data.resolution} averages`}`
         : "Nothing stored for this range yet.";
-      for (const [title, series] of shown) minerwatch.chart(box, title, data.time, series);
+      drawn = shown.map(([title, series]) => minerwatch.chart(box, title, data.time, series));
     }
     for (const button of history.querySelectorAll("[data-range]")) {
       button.addEventListener("click", () => {

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.conftest import wait_until
 from tests.web.browser.conftest import MINERS, shoot
 
@@ -77,9 +79,11 @@ def test_open_a_miner_and_its_charts_are_drawn(themed, stack):
     assert any(c.startswith("Hashrate") for c in captions) and any(c.startswith("Temperature") for c in captions)
     shoot(page, "miner")
 
-    page.click("[data-range='3600']")
-    page.wait_for_function("document.querySelector(\"[data-range='3600']\").getAttribute('aria-pressed') === 'true'")
-    page.wait_for_selector(".chart canvas")
+    charts = page.locator(".chart").count()
+    page.click("[data-range='3600']")  # the last hour: the charts are replaced, not added to
+    expect(page.locator("[data-chart-note]")).not_to_have_text(re.compile("^Loading"))
+    assert page.locator(".chart").count() == charts
+    assert page.locator("[data-range='3600']").get_attribute("aria-pressed") == "true"
 
 
 def test_the_list_and_a_miner_fit_a_phone(browser, stack):

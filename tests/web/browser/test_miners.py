@@ -1,15 +1,18 @@
 """The Miners list and a miner's page in Chromium, against the real commander over simfarm: filter
 and sort (the address keeps them, so the link reproduces the list), open a miner, its charts are
-drawn with data, and both pages fit a 390 px phone; screenshots in both themes."""
+drawn with data, and both pages fit a 390 px phone, as does a rig's; screenshots in both themes."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
+from appliance.store.jobs import store_cycle
 from tests.conftest import wait_until
 from tests.web.browser.conftest import MINERS, shoot
+from tests.web.test_rigs import RIG, rig
 
 ROWS = "#miners-table table.miners tbody tr"
 
@@ -98,3 +101,20 @@ def test_the_list_and_a_miner_fit_a_phone(browser, stack):
     assert page.evaluate(overflow) <= 0
     widths = page.eval_on_selector_all(".chart", "cs => cs.map(c => c.getBoundingClientRect().right)")
     assert widths and max(widths) <= 390
+
+
+def test_a_rig_page_draws_each_gpu_and_fits_a_phone(browser, stack):
+    """The emulated farm has no rig: this one's readings are stored as the commander stores a
+    sentry's, beside its cycles (its rigs table is the rig's alone)."""
+    now = datetime.now(UTC)
+    for n in range(3):
+        store_cycle(stack.state, [], now - timedelta(seconds=30 * (3 - n)), rigs=[rig(n)])
+    page = browser.sign_in("admin", stack.password)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{stack.url}/miners")
+    page.click(f"a[href='/rigs/{RIG}']")
+    page.wait_for_selector(".chart canvas")
+    assert page.locator("table.gpus tbody tr").count() == 2
+    legend = page.locator(".chart").first.inner_text()
+    assert "0000:03:00.0" in legend and "0000:0b:00.0" in legend  # a line per GPU, by bus id
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0

@@ -177,9 +177,9 @@ def real_hour(state: Path, snaps: list[MinerSnapshot], rng: random.Random) -> No
     say(f"rollup of 1 hour of miners (5 m and 1 h): {time.perf_counter() - started:.1f} s")
 
 
-def synthetic_history(state: Path) -> datetime:
-    """Hours 1..23 as copies of hour 0, then half an hour of cycle files: 'now' is 24 h 30 min in."""
-    root = dataset("miners").root(state)
+def repeat_hour0(state: Path, table: str) -> list[Path]:
+    """Hours 1..23 of ``table`` as copies of hour 0, shifted in time; hour 0's files."""
+    root = dataset(table).root(state)
     buckets = [p.path for p in parts(partition_dir(root, START.date()), START.date()) if p.name.startswith("hour-00")]
     for bucket in buckets:
         rows = pq.ParquetFile(bucket).read()
@@ -188,6 +188,12 @@ def synthetic_history(state: Path) -> datetime:
             name = bucket.name.replace(hour_name(0).removesuffix(".parquet"), f"hour-{moment.hour:02d}")
             write_table(shifted(rows, timedelta(hours=h)), partition_dir(root, moment.date()) / name,
                         row_group_size=ROW_GROUP[HOUR])
+    return buckets
+
+
+def synthetic_history(state: Path) -> datetime:
+    """Hours 1..23 as copies of hour 0, then half an hour of cycle files: 'now' is 24 h 30 min in."""
+    buckets = repeat_hour0(state, "miners")
     hour0 = pa.concat_tables(pq.ParquetFile(b).read() for b in buckets)
     now = START + timedelta(hours=24, minutes=30)
     cycles = hour0.group_by("time").aggregate([]).column("time").to_pylist()[:60]

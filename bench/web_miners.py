@@ -26,28 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
 
-import pyarrow.parquet as pq
-
 from appliance.config import load
-from appliance.store.compaction import ROW_GROUP
-from appliance.store.files import write_table
-from appliance.store.layout import HOUR, dataset, hour_name, partition_dir, parts
-from bench.store import START, farm, median_ms, real_hour, say, scratch, shifted, synthetic_history
+from bench.store import farm, median_ms, real_hour, repeat_hour0, say, scratch, synthetic_history
 from web import create_app, history
 from web.users import Users
-
-
-def more_board_hours(state: Path) -> None:
-    """Boards' hours 1..23 as copies of hour 0, as ``synthetic_history`` makes the miners'."""
-    root = dataset("boards").root(state)
-    for bucket in [p.path for p in parts(partition_dir(root, START.date()), START.date())
-                   if p.name.startswith("hour-00")]:
-        rows = pq.ParquetFile(bucket).read()
-        for h in range(1, 24):
-            moment = START + timedelta(hours=h)
-            name = bucket.name.replace(hour_name(0).removesuffix(".parquet"), f"hour-{moment.hour:02d}")
-            write_table(shifted(rows, timedelta(hours=h)), partition_dir(root, moment.date()) / name,
-                        row_group_size=ROW_GROUP[HOUR])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         snaps = farm(args.miners, rng)
         real_hour(state, snaps, rng)
         now = synthetic_history(state)
-        more_board_hours(state)
+        repeat_hour0(state, "boards")
         devices = [s.mac for s in rng.sample(snaps, 20)]
         since = now - timedelta(hours=24)
         points = len(history.miner(state, devices[0], since, now)["time"])

@@ -123,6 +123,8 @@ minerwatch.feature((root) => {
 minerwatch.feature((root) => {
   for (const form of root.querySelectorAll("form[data-autosubmit]")) {
     for (const select of form.querySelectorAll("select")) select.addEventListener("change", () => form.requestSubmit());
+  }
+});
 
 // ---- Charts (shared): minerwatch.chart(box, title, times, series) draws one uPlot time chart in
 // box, coloured from the stylesheet's chart colours (so it follows the theme: redrawn on a theme

@@ -25,7 +25,7 @@ PREFIX = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15}
 
 
 def hashrates(page) -> list[float]:
-    """The Hashrate column in H/s (the page writes "110.23 TH/s"; a dash, nothing reported, is -1)."""
+    """The Hashrate column in H/s (the page writes "110 TH/s"; a dash, nothing reported, is -1)."""
     values = []
     for text in column(page, 8):
         found = re.fullmatch(r"([\d.]+) (\w?)H/s", text.strip())

@@ -220,17 +220,19 @@ class Place(NamedTuple):
     ip: str | None
     source: str  # "configured": its place is the configuration's, which the web cannot change
     tags: tuple[str, ...]
+    sentry: str | None  # the ASIC sentry that polls it; None: the commander itself
 
 
 def read_places(state_dir: str | Path, keys: Iterable[str] | None = None) -> dict[str, Place]:
     """Each device's place by key (only ``keys``' when given), read like ``read_labels``: no Device
     built, so the whole farm's map, and its filter by rack or tag, stay cheap. Errors as ``_read``."""
-    sql, parameters = "SELECT key, site, rack, location, hostname, ip, source, tags FROM devices", []
+    sql, parameters = "SELECT key, site, rack, location, hostname, ip, source, tags, sentry FROM devices", []
     if keys is not None:
         parameters = list(keys)
         sql += f" WHERE key IN ({','.join('?' * len(parameters))})"
-    return {key: Place(site, rack, location, hostname, ip, source, () if tags == "[]" else tuple(json.loads(tags)))
-            for key, site, rack, location, hostname, ip, source, tags in _read(state_dir, sql, parameters)}
+    return {key: Place(site, rack, location, hostname, ip, source, () if tags == "[]" else tuple(json.loads(tags)),
+                       sentry) for key, site, rack, location, hostname, ip, source, tags, sentry
+            in _read(state_dir, sql, parameters)}
 
 
 def read_device(state_dir: str | Path, key: str) -> Device | None:

@@ -316,7 +316,7 @@ def _unix(moment: datetime | None) -> float | None:
 def snapshot_items(state_dir: Path, rows: pa.Table, problems: list[str]) -> list[dict[str, Any]]:
     """The snapshot's JSON keys (``collectors.model.MinerSnapshot``, as ``minerwatch poll --json``
     prints them) for each of ``rows``, with its boards and pools from their latest tables, plus
-    ``key``, ``site``, ``rack``, ``tags`` and ``status``."""
+    ``key``, ``site``, ``rack``, ``tags``, ``status`` and ``sentry`` (the ASIC sentry that polls it)."""
     keys = rows["device"].to_pylist()
     parts: dict[str, dict[str, list[dict[str, Any]]]] = {key: {"boards": [], "pools": []} for key in keys}
     for table, member in (("boards", "board"), ("pools", "pool")):
@@ -343,6 +343,7 @@ def snapshot_items(state_dir: Path, rows: pa.Table, problems: list[str]) -> list
         items.append({
             "key": key, "site": row["site"], "rack": placed[key].rack if key in placed else None,
             "tags": list(placed[key].tags) if key in placed else [], "status": row["status"],
+            "sentry": placed[key].sentry if key in placed else None,
             **{name: row[name] for name in _SCALARS},
             "polled_at": _unix(row["polled_at"]),
             "boards": parts[key]["boards"], "pools": parts[key]["pools"],

@@ -174,3 +174,32 @@ def test_ten_thousand_miners_page_on_the_server(tmp_path):
     assert offline["total"] == 100 and {m["status"] for m in offline["items"]} == {"offline"}
     found = client.get("/api/v1/miners?q=02:00:00:00:27:0F", headers=bearer).json
     assert [m["ip"] for m in found["items"]] == ["10.0.39.15"]
+
+
+def test_the_asic_sentries_as_the_commander_last_pulled_them(signed_in, state):
+    from appliance.asic_sentries import Cursor, save_cursors
+
+    save_cursors(state, {"north": Cursor(buffer="ab", seq=40, polled_at=1000.0, pulled_at=1001.0, behind=3,
+                                         newest_polled_at=1090.0, buffer_bytes=2**20, buffer_max_bytes=2**30),
+                         "south": Cursor(error="ASIC sentry south at https://10.3.0.2:8443 cannot be reached "
+                                               "(connection refused)", failing_since=990.0)})
+    answer = checked(signed_in("viewer").get("/api/v1/asic-sentries"), "/asic-sentries")
+    north, south = answer.get_json()["items"]
+    assert (north["name"], north["behind_cycles"], north["behind_s"], north["buffer_bytes"], north["error"]) == (
+        "north", 3, 90.0, 2**20, None)
+    assert south["error"].endswith("(connection refused)") and south["pulled_at"] is None
+
+
+def test_a_miner_polled_by_an_asic_sentry_says_which(signed_in, state):
+    from appliance.inventory import Inventory
+
+    client = signed_in("viewer")
+    item = client.get("/api/v1/miners?per_page=1").get_json()["items"][0]
+    assert item["sentry"] is None
+    with Inventory.open(state) as inventory:
+        device = inventory.get(item["key"])
+        inventory.upsert_discovered([MinerSnapshot(device.ip, 4028, reachable=True, mac=device.mac,
+                                                   serial=device.serial)], sentry="north")
+    again = checked(client.get(f"/api/v1/miners/{item['key']}"), "/miners/{key}").get_json()
+    assert again["sentry"] == "north"
+    assert "by ASIC sentry north" in client.get(f"/miners/{item['key']}").get_data(as_text=True)

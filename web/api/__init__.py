@@ -10,6 +10,7 @@ from importlib.resources import files
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
+from appliance.asic_sentries import load_cursors
 from web import dashboard_view, farm_view, history, lookup, map_view, miner_query, rig_view
 from web.auth import client
 from web.auth.guard import requires, services
@@ -165,6 +166,21 @@ def acknowledge(alert_id: str):
 @requires("viewer")
 def change(change_id: str):
     return jsonify(change=change_id, outcome=services().changes.outcome(change_id))
+
+
+@bp.get("/asic-sentries")
+@requires("viewer")
+def asic_sentries():
+    """Each ASIC sentry as the commander last pulled it: how far behind, its buffer, why a pull fails."""
+    now = time.time()
+    return jsonify(items=[{"name": name, "pulled_at": c.pulled_at, "polled_at": c.polled_at,
+                           "behind_cycles": c.behind,
+                           "behind_s": None if c.behind is None or c.polled_at is None
+                           else max(0.0, (c.newest_polled_at or c.polled_at) - c.polled_at),
+                           "stale_s": None if c.polled_at is None else max(0.0, now - c.polled_at),
+                           "buffer_bytes": c.buffer_bytes, "buffer_max_bytes": c.buffer_max_bytes,
+                           "error": c.error, "failing_since": c.failing_since}
+                          for name, c in sorted(load_cursors(_state_dir()).items())])
 
 
 @bp.get("/users")

@@ -52,6 +52,8 @@ class Event(_Event, total=False):
     threshold: float | str | None
     message: str
     by: str | None
+    until: float  # a silence's end (Unix s)
+    reason: str  # why it was silenced
 
 
 _damaged_lines: dict[Path, int] = {}  # what was last logged of each file

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import time
 
-from appliance.alerts.engine import AlertEngine
+from appliance.alerts.engine import AlertEngine, read_alerts
 from appliance.alerts.settings import AlertSettings
 from appliance.inventory import Inventory
 from appliance.intake import Intake, handlers
-from tests.web.conftest import csrf_token
+from tests.web.conftest import checked, csrf_token
+from web.users import Users
 
 
 def firing_id(page: str) -> str:
@@ -84,3 +85,25 @@ def test_filters_keep_what_they_name(signed_in):
     assert viewer.get("/alerts?rule=nonsense").status_code == 400
     live = viewer.get("/alerts/live?rule=temp_chip").get_data(as_text=True)
     assert "chip temperature high" in live and "<html" not in live
+
+
+def test_the_api_silences_and_gives_the_history(app, state):
+    client = app.test_client()
+    bearer = {"Authorization": f"Bearer {Users(state).create_token('noc', 'operator')}"}
+    alert = next(a.id for a in read_alerts(state) if a.state == "firing")
+    url = f"/api/v1/alerts/{alert}/silence"
+    refused = checked(client.post(url, json={"seconds": 5, "reason": "x"}, headers=bearer),
+                      "/alerts/{id}/silence", "post")
+    assert refused.status_code == 400
+    recorded = checked(client.post(url, json={"seconds": 3600, "reason": "fans on order"}, headers=bearer),
+                       "/alerts/{id}/silence", "post")
+    assert recorded.status_code == 202
+    apply_changes(state)
+    outcome = client.get(f"/api/v1/changes/{recorded.get_json()['change']}", headers=bearer).get_json()["outcome"]
+    assert (outcome["outcome"], outcome["by"]) == ("applied", "token:noc")
+    history = checked(client.get("/api/v1/alerts/history?since=0", headers=bearer), "/alerts/history").get_json()
+    assert [(e["event"], e["by"], e.get("reason")) for e in history["items"]][-1] == (
+        "silenced", "token:noc", "fans on order")
+    assert {e["event"] for e in history["items"]} >= {"fired", "silenced"}
+    unsilenced = client.post(f"/api/v1/alerts/{alert}/unsilence", headers=bearer)
+    assert checked(unsilenced, "/alerts/{id}/unsilence", "post").status_code == 202

@@ -10,6 +10,8 @@ from importlib.resources import files
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
+from appliance.alerts.engine import STATE_FILE
+from appliance.alerts.history import read_history
 from appliance.asic_sentries import load_cursors
 from web import dashboard_view, farm_view, history, lookup, map_view, miner_query, rig_view
 from web.auth import client
@@ -18,6 +20,7 @@ from web.farm_view import Unavailable
 from web.pages import farm_map as farm_map_page
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_SILENCE_S = 30 * 86400.0
 
 
 def _state_dir():
@@ -151,15 +154,52 @@ def alerts():
     return jsonify(items=[farm_view.alert_json(alert) for alert in found])
 
 
+def _known_alert(alert_id: str, firing: bool) -> None:
+    if not any(a.id == alert_id and (a.state == "firing" or not firing) for a in farm_view.alerts(_state_dir())):
+        abort(404, f"no {'firing ' if firing else ''}alert has the id {alert_id!r}")
+
+
+def _recorded(kind: str, **fields):
+    """Recorded for the commander, which applies it within seconds (``appliance.intake``);
+    ``GET /api/v1/changes/<id>`` says when it has."""
+    change = services().changes.record(g.identity.name, client(), kind, **fields)
+    return jsonify(change=change, outcome=None), 202
+
+
 @bp.post("/alerts/<path:alert_id>/ack")
 @requires("operator")
 def acknowledge(alert_id: str):
-    """Recorded for the commander, which applies it within seconds (``appliance.intake``);
-    ``GET /api/v1/changes/<id>`` says when it has."""
-    if not any(a.id == alert_id and a.state == "firing" for a in farm_view.alerts(_state_dir())):
-        abort(404, f"no firing alert has the id {alert_id!r}")
-    change = services().changes.record(g.identity.name, client(), "alert_ack", alert=alert_id)
-    return jsonify(change=change, outcome=None), 202
+    _known_alert(alert_id, firing=True)
+    return _recorded("alert_ack", alert=alert_id)
+
+
+@bp.post("/alerts/<path:alert_id>/silence")
+@requires("operator")
+def silence(alert_id: str):
+    body = request.get_json(silent=True) or {}
+    seconds, reason = body.get("seconds"), body.get("reason")
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not 60 <= seconds <= MAX_SILENCE_S:
+        abort(400, f"seconds: how long, from 60 to {MAX_SILENCE_S:g}")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 200:
+        abort(400, "reason: why, in at most 200 characters (the next shift reads it)")
+    _known_alert(alert_id, firing=False)
+    return _recorded("alert_silence", alert=alert_id, until=time.time() + seconds, reason=reason.strip())
+
+
+@bp.post("/alerts/<path:alert_id>/unsilence")
+@requires("operator")
+def unsilence(alert_id: str):
+    return _recorded("alert_unsilence", alert=alert_id)
+
+
+@bp.get("/alerts/history")
+@requires("viewer")
+def alert_history():
+    """What fired, was acknowledged, silenced and resolved since ``since`` (Unix s; default a day ago)."""
+    since = request.args.get("since", type=float)
+    since = time.time() - 86400 if since is None or not math.isfinite(since) else since
+    events = read_history(_state_dir() / STATE_FILE, since)
+    return jsonify(items=[dict(event) for event in events[-_number("limit", 1000, 100_000):]])
 
 
 @bp.get("/changes/<change_id>")

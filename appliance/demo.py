@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -54,10 +55,12 @@ async def demo(miners: int = 60, interval_s: float = 10, rounds: int | None = No
     root = Path(tempfile.mkdtemp(prefix="minerwatch-demo-"))
     try:
         farm, inventory = await _start_farm(root, miners)
+        web = None
         try:
             last = _last_address(inventory)
-            config = _write_config(root, interval_s, last)
+            config = _write_config(root, interval_s, last, _web_port())
             print(f"demo: {miners} emulated miners on {BASE} .. {last}; state in {config.state_dir}")
+            web = await _start_web(root, config)
             print("demo: discovering the farm, then polling it every "
                   f"{interval_s:g} s; press Ctrl-C to stop\n")
             async with Commander(config, web_port=inventory.get("web_port", 80)) as commander:
@@ -83,11 +86,14 @@ async def demo(miners: int = 60, interval_s: float = 10, rounds: int | None = No
                 await stop.wait()
                 print("demo: stopping")
         finally:
-            farm.terminate()
-            try:
-                farm.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                farm.kill()
+            for process in (web, farm):
+                if process is None:
+                    continue
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         print(next_steps(config.state_dir, keep))
     finally:
         if not keep:
@@ -141,7 +147,45 @@ def _control_url(root: Path) -> str | None:
     return None
 
 
-def _write_config(root: Path, interval_s: float, last: str):
+def _web_port() -> int:
+    """8080 when it is free on loopback, else any free port."""
+    for port in (8080, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise SystemExit("demo: no free port on 127.0.0.1 for the web")
+
+
+async def _start_web(root: Path, config) -> subprocess.Popen:
+    """``minerwatch web`` beside the commander, as an appliance runs it; says where and how to sign in."""
+    import httpx
+
+    host, port = config.web.listen
+    log = (root / "web.log").open("w")
+    web = subprocess.Popen([sys.executable, "-m", "appliance.cli", "web", "--config", str(root / "commander.toml")],
+                           stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://{host}:{port}/"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{url}healthz", timeout=2)
+            break
+        except httpx.TransportError:
+            if web.poll() is not None or time.monotonic() > deadline:
+                web.kill()
+                raise SystemExit(f"demo: the web did not start; see {root / 'web.log'}:\n"
+                                 + (root / "web.log").read_text()[-2000:]) from None
+            await asyncio.sleep(0.2)
+    secret = config.state_dir / "web" / "initial-admin-password"
+    print(f"demo: the web UI is at {url} - sign in as admin with the password {secret.read_text().strip()} "
+          f"(also in {secret})")
+    return web
+
+
+def _write_config(root: Path, interval_s: float, last: str, web_port: int):
     state = root / "state"
     path = root / "commander.toml"
     path.write_text(f"""
@@ -155,6 +199,9 @@ timeout_s = 3.0
 [intervals]
 poll_s = {interval_s}
 discovery_s = 0
+
+[web]
+listen = "127.0.0.1:{web_port}"
 {DEMO_RULES}
 """)
     secrets = root / "secrets.toml"

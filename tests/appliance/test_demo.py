@@ -9,8 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+import pytest
+
 from appliance.demo import farm_text
 from collectors.model import MinerSnapshot
+from tests.conftest import wait_until
+from tests.web.conftest import csrf_token
 
 
 def miner(ip: str, algorithm: str | None, hashrate_hs: float | None, reachable: bool = True) -> MinerSnapshot:
@@ -47,3 +52,30 @@ def test_the_demo_shows_alerts_by_its_second_cycle_and_says_what_to_run_next():
                            "--rounds", "1"], capture_output=True, text=True, timeout=180)
     state = Path(re.search(r"state in (\S+)", gone.stdout)[1])
     assert gone.returncode == 0 and not state.parent.exists() and "DEMO_KEEP=1 make demo" in gone.stdout
+
+
+def test_the_demo_serves_the_web_and_says_how_to_sign_in():
+    demo = subprocess.Popen([sys.executable, "-m", "appliance.cli", "demo", "--miners", "6", "--interval", "2",
+                             "--rounds", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in demo.stdout:
+            found = re.search(r"the web UI is at (http://127\.0\.0\.1:\d+/) - sign in as admin with the password "
+                              r"(\S+) ", line)
+            if found:
+                break
+        else:
+            raise AssertionError(f"no web line; stderr: {demo.stderr.read()}")
+        url, password = found.groups()
+        with httpx.Client(base_url=url, timeout=10) as browser:
+            token = csrf_token(browser.get("/login").text)
+            assert browser.post("/login", data={"username": "admin", "password": password,
+                                                "csrf_token": token}).status_code == 302
+            wait_until(lambda: browser.get("/api/v1/farm").status_code == 200, "the farm after the first cycle")
+            assert browser.get("/api/v1/farm").json()["miners_total"] == 6
+            assert "Dashboard" in browser.get("/").text
+        rest = demo.stdout.read()
+        assert demo.wait(timeout=120) == 0 and "demo: stopping" in rest
+    finally:
+        demo.kill()
+    with pytest.raises(httpx.TransportError):  # the web stopped with the demo
+        httpx.get(f"{url}healthz", timeout=2)

@@ -1,9 +1,9 @@
 """``GET /metrics``: the farm in the Prometheus text format, for a Prometheus server to scrape.
 
-Read from the commander's state directory at every scrape (the store's latest rows, the inventory,
-the farm document, the alert state, the health file), through ``prometheus_client``'s exposition, so
-the format is the reference client's. The blueprint does no authentication: the app factory mounts
-it behind the API's tokens or open, as configured.
+Read from the commander's state directory when one of its files has changed since the last scrape
+(the store's latest rows, the inventory, the farm document, the alert state, the health file), and
+written in the text format by ``web.metrics.text``. The blueprint does no authentication: the app
+factory mounts it behind the API's tokens or open, as configured.
 
 A damaged or unreadable state file costs only its own series: ``minerwatch_state_file_ok{file}`` is
 0 for it, and the log says so once when it starts and once when it ends, never once per scrape.
@@ -17,9 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Blueprint, Response
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import Metric
-from prometheus_client.registry import Collector
 
 from web.metrics.devices import miner_families, rig_families
 from web.metrics.farm import alert_families, commander_families, farm_families, state_file_families
@@ -27,12 +24,11 @@ from web.metrics.sources import Scrape, fingerprint, scrape
 
 log = logging.getLogger(__name__)
 
-# The classic text format's type, not the client's newest (1.0.0): Debian 12's Prometheus (2.42)
-# predates that one, and every name here keeps to the classic character set, so the body is the same.
+# The classic text format, not the newest (1.0.0): Debian 12's Prometheus (2.42) predates that one.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-class StateCollector(Collector):
+class StateCollector:
     """Every series, from the state directory as it is at the scrape."""
 
     def __init__(self, state_dir: Path) -> None:
@@ -40,7 +36,8 @@ class StateCollector(Collector):
         self._problems: dict[str, str] = {}  # as the last scrape found them, to log changes only
         self._lock = threading.Lock()
 
-    def collect(self) -> Iterator[Metric]:
+    def collect(self) -> Iterator[str]:
+        """The text of each metric family in turn."""
         found = scrape(self.state_dir)
         self._log_changes(found)
         if found.miners is not None:
@@ -67,14 +64,11 @@ class StateCollector(Collector):
 class Exposition:
     """The text of the last scrape, served again while no file it read has changed. The commander
     rewrites them once a cycle (30 s); Prometheus scrapes more often, twice over for an HA pair of
-    servers, and the reference client takes seconds to render 10,000 miners."""
+    servers, and 10,000 miners take a few hundred milliseconds to read and write out."""
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = Path(state_dir)
-        # A registry of its own, never prometheus_client's global one: two apps in one process
-        # never mix their series. Describing would read every file at start.
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(StateCollector(self.state_dir))
+        self.collector = StateCollector(self.state_dir)
         self._lock = threading.Lock()  # one render at a time; a scrape meanwhile waits for its text
         self._last: tuple[object, bytes] | None = None
 
@@ -82,7 +76,7 @@ class Exposition:
         with self._lock:
             seen = fingerprint(self.state_dir)
             if self._last is None or self._last[0] != seen:
-                self._last = seen, generate_latest(self.registry)
+                self._last = seen, "".join(self.collector.collect()).encode()
             return self._last[1]
 
 

@@ -30,7 +30,7 @@ INTERVAL_S = 30
 MIX = "antminer=25,whatsminer=25,braiins=25,avalon=25"
 
 
-def _config(root: Path, miners: list[dict]) -> Path:
+def commander_config(root: Path, miners: list[dict]) -> Path:
     lines = [f'[commander]\nstate_dir = "{root / "state"}"\n', "[discovery]\nconcurrency = 200\ntimeout_s = 5.0\n",
              f"[intervals]\npoll_s = {INTERVAL_S}\ndiscovery_s = 0\n"]
     lines += [f'[[miners]]\nip = "{m["ip"]}"\ndriver = "{m["driver"]}"\n' for m in miners]
@@ -90,7 +90,7 @@ def main() -> int:
         try:
             if client_cpu is not None:
                 os.sched_setaffinity(0, {client_cpu})
-            result = uvloop.run(_measure(_config(root, miners), farms[0].inventory.get("web_port", 80)))
+            result = uvloop.run(_measure(commander_config(root, miners), farms[0].inventory.get("web_port", 80)))
         finally:
             for farm in farms:
                 farm.stop()

@@ -61,7 +61,7 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _spawn(argv: list[str], cpu: int | None, **kwargs: Any) -> subprocess.Popen:
+def spawn(argv: list[str], cpu: int | None, **kwargs: Any) -> subprocess.Popen:
     # preexec_fn is safe here: the bench's own process runs no threads.
     pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     return subprocess.Popen(argv, cwd=ROOT, env=_environment(), start_new_session=True,
@@ -73,7 +73,7 @@ def _kill(process: subprocess.Popen, signum: int) -> None:
         os.killpg(process.pid, signum)  # its own session: the farm or worker and nothing else
 
 
-def _reap(process: subprocess.Popen, grace_s: float) -> None:
+def reap(process: subprocess.Popen, grace_s: float) -> None:
     """SIGTERM, ``grace_s`` to exit, then SIGKILL; returns once the process is gone."""
     if process.poll() is None:
         _kill(process, signal.SIGTERM)
@@ -110,7 +110,7 @@ class Farm:
     def __enter__(self) -> Farm:
         clock = time.perf_counter()
         with open(self.log_path, "wb") as log:
-            self.process = _spawn(self.argv, self.cpu, stdout=log, stderr=subprocess.STDOUT)
+            self.process = spawn(self.argv, self.cpu, stdout=log, stderr=subprocess.STDOUT)
         try:
             self._wait_ready(60 + self.miners / 100)  # building and binding: ~1 s per 1,000 miners
         except BaseException:
@@ -141,7 +141,7 @@ class Farm:
     def stop(self) -> None:
         if self.process is None:
             return
-        _reap(self.process, FARM_STOP_S)
+        reap(self.process, FARM_STOP_S)
         self.process = None
         miners = self.inventory.get("miners") or []
         first = next((row for row in miners if row.get("ports", {}).get("rpc")), None)
@@ -180,13 +180,13 @@ def _accepts(ip: str, port: int) -> bool:
 def run_worker(module: str, args: list[str], cpu: int | None, limit_s: float) -> dict[str, Any]:
     """``python -m module args`` pinned to ``cpu``; its JSON result, or ``{"error": sentence}``."""
     with tempfile.TemporaryFile() as err:
-        process = _spawn([sys.executable, "-m", module, *args], cpu, stdout=subprocess.PIPE, stderr=err)
+        process = spawn([sys.executable, "-m", module, *args], cpu, stdout=subprocess.PIPE, stderr=err)
         try:
             out, _ = process.communicate(timeout=limit_s)
         except subprocess.TimeoutExpired:
             return {"error": f"did not finish within {limit_s:.0f} s (stopped)"}
         finally:
-            _reap(process, 5)
+            reap(process, 5)
         err.seek(0)
         stderr = err.read().decode(errors="replace").strip().splitlines()
     lines = out.decode(errors="replace").strip().splitlines()

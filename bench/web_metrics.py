@@ -19,7 +19,7 @@ import os
 import random
 import sys
 import time
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
@@ -33,6 +33,7 @@ from appliance.inventory import Inventory
 from appliance.snmp import farm_file
 from appliance.store.jobs import store_cycle
 from bench.store import CYCLE, START, advance, farm, median_ms, say, scratch
+from collectors.model import MinerSnapshot
 from web.metrics import StateCollector, metrics_blueprint
 from web.metrics.sources import scrape
 
@@ -43,14 +44,15 @@ def site_for(ip: str) -> str:
     return SITES[int(ip.rsplit(".", 1)[1]) % len(SITES)]
 
 
-def build_state(state: Path, miners: int, rng: random.Random) -> None:
+def build_state(state: Path, miners: int, rng: random.Random,
+                until: datetime = START + 2 * CYCLE) -> tuple[list[MinerSnapshot], list[str]]:
+    """Two commander cycles, the last at ``until``; returns the farm's snapshots and their keys."""
     snaps = farm(miners, rng)
     engine = AlertEngine(AlertSettings.from_mapping({}, "bench").rules, state / "alerts.json")
     with Inventory.open(state) as inventory:
-        inventory.upsert_discovered(snaps, at=START.timestamp(), site_for=site_for)  # discovery: all answer
+        inventory.upsert_discovered(snaps, at=(until - 2 * CYCLE).timestamp(), site_for=site_for)  # all answer
         known = {d.ip: d.key for d in inventory.devices()}
-        for cycle in range(1, 3):
-            moment = START + cycle * CYCLE
+        for moment in (until - CYCLE, until):
             advance(snaps, moment, rng)
             found = inventory.upsert_discovered(snaps, at=moment.timestamp(), site_for=site_for)
             keys = [key or known[s.ip] for key, s in zip(found, snaps)]  # one that did not answer: as known
@@ -58,11 +60,12 @@ def build_state(state: Path, miners: int, rng: random.Random) -> None:
             engine.evaluate(moment.timestamp(), snaps)
         devices = inventory.devices()
     farm_state = farm_file.FarmState(name="bench", ha_role="standalone", alerts_active=len(engine.firing()),
-                                     poll_duration_ms=4200.0, polled_at=moment.timestamp())
+                                     poll_duration_ms=4200.0, polled_at=until.timestamp())
     farm_file.write(state, farm_file.document(farm_state, devices, {s.ip: s for s in snaps}, {},
-                                              moment.astimezone(UTC).timestamp()))
-    Health(jobs={"poll": JobHealth(interval_s=30, runs=2, last_started_at=moment.timestamp(),
+                                              until.astimezone(UTC).timestamp()))
+    Health(jobs={"poll": JobHealth(interval_s=30, runs=2, last_started_at=until.timestamp(),
                                    last_duration_s=4.2)}).save(state)
+    return snaps, keys
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,10 +25,12 @@ bench: $(STAMP)
 	.venv-bench/bin/python bench/run.py
 	.venv-bench/bin/python -m bench.store
 	.venv-bench/bin/python -m bench.web_metrics
+	.venv-bench/bin/python -m bench.web_pages
 	@./scripts/setup-system
 	.venv-bench/bin/python -m bench.snmp
 	.venv-bench/bin/python -m bench.commander
 	.venv-bench/bin/python -m bench.asic_sentry
+	.venv-bench/bin/python -m bench.web_load
 
 clean:
 	rm -rf $(VENV) .venv-bench .demo bench/results.json

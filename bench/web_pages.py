@@ -174,19 +174,19 @@ def percentile(times: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
 
 
-def iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+def unix(moment: datetime) -> str:
+    return f"{moment.timestamp():.0f}"  # the API's from= and to=
 
 
 def routes(key: str, now: datetime) -> list[tuple[str, str, int]]:
     """(what, path, goal in ms) for every route the issue sets a goal for, and the fragments and
     APIs that the pages poll."""
-    week, day = iso(now - timedelta(days=7)), iso(now - timedelta(days=1))
+    week, day, to = unix(now - timedelta(days=7)), unix(now - timedelta(days=1)), unix(now)
     return [
         ("dashboard", "/", PAGE_GOAL_MS),
         ("dashboard fragment (htmx)", "/dashboard/live", PAGE_GOAL_MS),
         ("GET /api/v1/dashboard", "/api/v1/dashboard", PAGE_GOAL_MS),
-        ("farm's 24 h chart", f"/api/v1/farm/history?from={day}&to={iso(now)}", PAGE_GOAL_MS),
+        ("farm's 24 h chart", f"/api/v1/farm/history?from={day}&to={to}", PAGE_GOAL_MS),
         ("miners list", "/miners", PAGE_GOAL_MS),
         ("miners list, filtered and sorted", "/miners?site=north&status=ok&sort=-temp_max_c", PAGE_GOAL_MS),
         ("farm map", "/map", PAGE_GOAL_MS),
@@ -195,8 +195,8 @@ def routes(key: str, now: datetime) -> list[tuple[str, str, int]]:
         ("  filtered and sorted", "/api/v1/miners?per_page=100&site=north&status=ok&sort=-temp_max_c",
          PAGE_GOAL_MS),
         ("miner page", f"/miners/{key}", PAGE_GOAL_MS),
-        ("a miner's 7-day chart data", f"/api/v1/miners/{key}/history?from={week}&to={iso(now)}", PAGE_GOAL_MS),
-        ("a miner's 24 h chart data", f"/api/v1/miners/{key}/history?from={day}&to={iso(now)}", HISTORY_24H_GOAL_MS),
+        ("a miner's 7-day chart data", f"/api/v1/miners/{key}/history?from={week}&to={to}", PAGE_GOAL_MS),
+        ("a miner's 24 h chart data", f"/api/v1/miners/{key}/history?from={day}&to={to}", HISTORY_24H_GOAL_MS),
     ]
 
 

@@ -67,12 +67,12 @@ def floor_hour(moment: datetime) -> datetime:
 
 
 def five_minutes(snaps, keys: list[str], start: datetime, rng: random.Random) -> pa.Table:
-    """10 cycles of real rows from ``start``, sorted as the store sorts them."""
+    """10 cycles of real rows from ``start``, sorted as compaction sorts them."""
     cycles = []
     for k in range(10):
         advance(snaps, start + k * CYCLE, rng)
         cycles.append(rows_from_snapshots(snaps, start + k * CYCLE, site_for, keys=keys)["miners"])
-    return pa.concat_tables(cycles)
+    return pa.concat_tables(cycles).sort_by(TABLES["miners"].sort_keys)
 
 
 def _copy_hour(template: list[str], shift_h: int, root: str) -> None:
@@ -107,7 +107,7 @@ def build_history(state: Path, scratch_dir: Path, snaps, keys: list[str], until:
                 moment = first + h * HOUR
                 write_table(shifted(rolled, h * HOUR),
                             partition_dir(dataset(name).root(state), moment.date()) / hour_name(moment.hour),
-                            row_group_size=32_768)
+                            row_group_size=32_768)  # as the rollup job writes an hour
         for future in done:
             future.result()
         # The store merges each closed day of rollups into day files; hours of today stay hour files.

@@ -190,6 +190,7 @@ def routes(key: str, now: datetime) -> list[tuple[str, str, int]]:
         ("miners list", "/miners", PAGE_GOAL_MS),
         ("miners list, filtered and sorted", "/miners?site=north&status=ok&sort=-temp_max_c", PAGE_GOAL_MS),
         ("farm map", "/map", PAGE_GOAL_MS),
+        ("GET /api/v1/map", "/api/v1/map", PAGE_GOAL_MS),
         ("GET /api/v1/farm", "/api/v1/farm", PAGE_GOAL_MS),
         ("GET /api/v1/miners?per_page=100", "/api/v1/miners?per_page=100", PAGE_GOAL_MS),
         ("  filtered and sorted", "/api/v1/miners?per_page=100&site=north&status=ok&sort=-temp_max_c",

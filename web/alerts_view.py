@@ -11,10 +11,10 @@ from typing import Any
 
 import pyarrow.compute as pc
 
-from appliance.alerts.engine import STATE_FILE, Silence, StateError, read_alert_state
+from appliance.alerts.engine import STATE_FILE, Silence, StateError
 from appliance.alerts.history import read_history
 from appliance.alerts.rules import RULES
-from web.farm_view import Unavailable, latest_rows
+from web.farm_view import Unavailable, alert_state, latest_rows
 
 HISTORY_S = 86400.0  # the history the page lists: the last day
 SEVERITIES = ("critical", "warning", "info")
@@ -44,7 +44,7 @@ def page(state_dir: Path, filters: Filters, now: float | None = None) -> AlertsP
     now = time.time() if now is None else now
     result = AlertsPage()
     try:
-        alerts, silences = read_alert_state(state_dir)
+        alerts, silences = alert_state(state_dir)
     except StateError as exc:
         raise Unavailable(str(exc)) from exc
     site_of = _sites(state_dir, result.problems)

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from appliance.alerts.settings import SEVERITIES
-from appliance.store.latest import read_latest
+from appliance.store.schema import TABLES
 from appliance.store.query import farm_history
 from web import farm_view
 from web.farm_view import STATUSES, Unavailable
@@ -47,8 +47,11 @@ def summary(state_dir: Path) -> dict[str, Any]:
 
 
 def _latest(state_dir: Path, table: str, problems: list[str]) -> pa.Table:
-    return read_latest(state_dir, table, on_damaged=lambda path, reason: problems.append(
-        f"{path} is damaged ({reason}); its {table} are not counted"))
+    try:
+        return farm_view.latest_rows(state_dir, table)
+    except farm_view.Unavailable as exc:
+        problems.append(f"{exc}; its {table} are not counted meanwhile")
+        return TABLES[table].schema.empty_table()
 
 
 def _with_share(rows: pa.Table) -> pa.Table:

@@ -24,11 +24,12 @@ import pyarrow.compute as pc
 from pydantic import ConfigDict, with_config
 from typing_extensions import NotRequired, TypedDict  # pydantic reads typing's only from Python 3.12
 
-from appliance.alerts.engine import Alert, StateError, read_alerts
+from appliance.alerts.engine import STATE_FILE as ALERTS_FILE, Alert, Silence, StateError, read_alert_state
 from appliance.damaged import parsed, read_state
 from appliance.inventory import INVENTORY_FILE, Device, InventoryError, Place, read_device, read_places
 from appliance.snmp.farm_file import farm_path
-from appliance.store.latest import read_latest
+from appliance.store.latest import latest_path, read_latest
+from web.file_memo import MEMO
 
 # A newer commander may add keys to the farm document: read those this view uses, strictly typed.
 _OPEN = ConfigDict(strict=True)
@@ -116,9 +117,14 @@ def _algorithms(rows: list[_AlgorithmRow]) -> list[dict[str, Any]]:
 def alerts(state_dir: Path) -> list[Alert]:
     """Every alert pending or firing, as the commander's last cycle left them."""
     try:
-        return read_alerts(state_dir)
+        return list(alert_state(state_dir)[0])
     except StateError as exc:
         raise Unavailable(str(exc)) from exc
+
+
+def alert_state(state_dir: Path) -> tuple[list[Alert], dict[str, Silence]]:
+    """``read_alert_state``, parsed once per version of alerts.json; StateError as it raises."""
+    return MEMO.read(Path(state_dir) / ALERTS_FILE, "alert_state", lambda: read_alert_state(state_dir))
 
 
 def alert_json(alert: Alert) -> dict[str, Any]:
@@ -152,11 +158,15 @@ class Page:
 
 
 def latest_rows(state_dir: Path, table: str) -> pa.Table:
-    wrong: list[str] = []
-    rows = read_latest(state_dir, table, on_damaged=lambda path, reason: wrong.append(f"{path} is damaged ({reason})"))
-    if wrong:
-        raise Unavailable(f"{wrong[0]}; the commander rebuilds it at its next cycle")
-    return rows
+    def read() -> pa.Table:
+        wrong: list[str] = []
+        rows = read_latest(state_dir, table,
+                           on_damaged=lambda path, reason: wrong.append(f"{path} is damaged ({reason})"))
+        if wrong:
+            raise Unavailable(f"{wrong[0]}; the commander rebuilds it at its next cycle")
+        return rows
+
+    return MEMO.read(latest_path(state_dir, table), "latest", read)
 
 
 def _statuses(rows: pa.Table, firing: dict[str, str]) -> pa.Array:

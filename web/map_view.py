@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from appliance.config import Site
 from appliance.inventory import INVENTORY_FILE, InventoryError, Place, read_places
 from appliance.placement import Spot, room_and_rack, spot
-from appliance.store.latest import read_latest
+from appliance.store.schema import TABLES
 from web import display, farm_view
 
 BUCKETS = 10
@@ -158,8 +158,11 @@ def _places(state_dir: Path, problems: list[str]) -> dict[str, Place]:
 
 def _chip_temps(state_dir: Path, rows: pa.Table, problems: list[str]) -> list[float | None]:
     """Each row's hottest chip from its latest boards, else its own hottest reading (``temp_max_c``)."""
-    boards = read_latest(state_dir, "boards", on_damaged=lambda path, reason: problems.append(
-        f"{path} is damaged ({reason}); temperatures are the miners' own"))
+    try:
+        boards = farm_view.latest_rows(state_dir, "boards")
+    except farm_view.Unavailable as exc:
+        problems.append(f"{exc}; temperatures are the miners' own meanwhile")
+        boards = TABLES["boards"].schema.empty_table()
     hottest = boards.group_by("device").aggregate([("temp_chip_c", "max")])
     at = pc.index_in(rows["device"], value_set=hottest["device"])
     chip = pc.take(hottest["temp_chip_c_max"], at)

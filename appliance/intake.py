@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ import atomicfile
 from appliance.alerts.engine import AlertEngine
 from appliance.damaged import STRICT, Damaged, parsed, set_aside
 from appliance.inventory import Device, Inventory
+from collectors.asic import DRIVERS
+from collectors.identify import Identity
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +79,24 @@ class Tags(TypedDict):
     remove: list[str]
 
 
+@with_config(ConfigDict(strict=True))
+class Found(TypedDict):
+    ip: str
+    port: int | None
+    driver: str | None  # None: a miner port answered but nothing could identify it
+
+
+@with_config(ConfigDict(strict=True))
+class AddDevices(TypedDict):
+    devices: list[Found]
+    site: str
+    rack: str | None
+    tags: list[str]
+
+
 KINDS: Mapping[str, type] = {"alert_ack": AlertAck, "alert_silence": AlertSilence,
-                             "alert_unsilence": AlertUnsilence, "place": Place, "tags": Tags}
+                             "alert_unsilence": AlertUnsilence, "place": Place, "tags": Tags,
+                             "add_devices": AddDevices}
 
 
 @with_config(ConfigDict(strict=True))
@@ -110,7 +128,8 @@ class _State(TypedDict):
 Handler = Callable[[str, dict[str, Any]], str]  # (who, the change) -> what was done, or Refused
 
 
-def handlers(engine: AlertEngine, inventory: Callable[[], Inventory]) -> dict[str, Handler]:
+def handlers(engine: AlertEngine, inventory: Callable[[], Inventory],
+             drivers: Container[str] = DRIVERS) -> dict[str, Handler]:
     """What each kind does to the alert engine and the inventory (``inventory()``: the one open
     now, since a damaged one is replaced)."""
 
@@ -160,7 +179,24 @@ def handlers(engine: AlertEngine, inventory: Callable[[], Inventory]) -> dict[st
         return (f"tags changed on {changed} of {len(change['devices'])} device(s)"
                 + (f"; {left} left as they are (listed in the configuration, or unknown)" if left else ""))
 
-    return {"alert_ack": ack, "alert_silence": silence, "alert_unsilence": unsilence, "place": place, "tags": tags}
+    def add(by: str, change: dict[str, Any]) -> str:
+        unknown = [d["driver"] for d in change["devices"] if d["driver"] is not None and d["driver"] not in drivers]
+        if unknown:
+            raise Refused(f"no driver is called {unknown[0]!r}")
+        known = [Identity(d["ip"], d["driver"], d["port"], f"added through the web by {by}")
+                 for d in change["devices"] if d["driver"]]
+        keys = [k for k in inventory().upsert_discovered(known) if k]
+        keys += inventory().add_unidentified(d["ip"] for d in change["devices"] if not d["driver"])
+        placed = [key for key in keys if (found := inventory().get(key)) is not None and found.source == "discovered"]
+        for key in placed:
+            inventory().place(key, change["site"], change["rack"], inventory().get(key).location, by)
+        if change["tags"]:
+            inventory().retag(placed, change["tags"], [])
+        return (f"{len(keys)} device(s) in the inventory at {change['site']}"
+                + (f", {len(keys) - len(placed)} of them placed by the configuration" if len(placed) < len(keys) else ""))
+
+    return {"alert_ack": ack, "alert_silence": silence, "alert_unsilence": unsilence, "place": place, "tags": tags,
+            "add_devices": add}
 
 
 class Intake:

@@ -18,6 +18,7 @@ from appliance.config import Config
 from web import api, auth, health, pages, security
 from web.audit import AuditLog
 from web.changes import Changes
+from web.discovery_runs import Discoveries
 from web.auth.guard import identify
 from web.auth.limiter import LoginLimiter
 from web.files import WebFileError, make_web_dir, secret_key
@@ -36,6 +37,7 @@ class Services:
     limiter: LoginLimiter
     csrf: CSRFProtect
     changes: Changes  # what people change, for the commander to apply
+    discoveries: Discoveries  # the scan a person started from the Discovery page
 
 
 DEFAULTS = {
@@ -75,7 +77,8 @@ def create_app(config: Config, test_config: Mapping[str, Any] | None = None) -> 
     app.extensions["minerwatch"] = Services(
         config, config.state_dir, users, audit,
         LoginLimiter(app.config["LOGIN_FAILURES_PER_ADDRESS"], app.config["LOGIN_FAILURES_PER_USER"],
-                     app.config["LOGIN_WINDOW_S"]), csrf, Changes(config.state_dir, audit))
+                     app.config["LOGIN_WINDOW_S"]), csrf, Changes(config.state_dir, audit),
+        Discoveries(config))
 
     app.before_request(identify)
     app.after_request(security.headers)

@@ -165,3 +165,19 @@ def test_the_changes_file_is_the_webs_own_and_private(tmp_path, web):
     with pytest.raises(ValueError):
         web.record("ana", None, "format_disk")
     assert Path(path).read_text().count("\n") == 1
+
+
+def test_discovered_addresses_join_placed_and_tagged_and_a_made_up_driver_is_refused(tmp_path, engine, inventory,
+                                                                                       web):
+    fine = web.record("ana", None, "add_devices", devices=[{"ip": "10.0.4.1", "port": 4028, "driver": "antminer"},
+                                                           {"ip": "10.0.4.2", "port": None, "driver": None}],
+                      site="north", rack="R9", tags=["new"])
+    bad = web.record("ana", None, "add_devices", devices=[{"ip": "10.0.4.3", "port": 1, "driver": "rm -rf"}],
+                     site="north", rack=None, tags=[])
+    intake(tmp_path, engine, inventory).apply_new(now=1)
+    said = outcomes(tmp_path)
+    assert said[fine]["why"] == "2 device(s) in the inventory at north"
+    assert said[bad]["why"] == "no driver is called 'rm -rf'"
+    added = {d.ip: d for d in inventory.devices() if d.ip in ("10.0.4.1", "10.0.4.2", "10.0.4.3")}
+    assert {ip: (d.driver, d.site, d.rack, d.tags, d.placed_by) for ip, d in added.items()} == {
+        "10.0.4.1": ("antminer", "north", "R9", ("new",), "ana"), "10.0.4.2": (None, "north", "R9", ("new",), "ana")}

@@ -14,9 +14,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from appliance.alerts.settings import SEVERITIES
+from appliance.alerts.engine import STATE_FILE as ALERTS_FILE
+from appliance.snmp.farm_file import farm_path
+from appliance.store.latest import latest_path
 from appliance.store.schema import TABLES
 from appliance.store.query import farm_history
 from web import farm_view
+from web.file_memo import MEMO
 from web.farm_view import STATUSES, Unavailable
 
 TOP = 5  # miners in each of the hottest and the worst-performing lists
@@ -24,6 +28,14 @@ FINE_SPAN = timedelta(hours=6)  # ranges up to this read the 5-minute rollup; lo
 
 
 def summary(state_dir: Path) -> dict[str, Any]:
+    """The dashboard's figures, made once per version of the files they come from (a commander
+    cycle rewrites them): every open dashboard asks every few seconds."""
+    files = [farm_path(state_dir), latest_path(state_dir, "miners"), latest_path(state_dir, "rigs"),
+             latest_path(state_dir, "gpus"), Path(state_dir) / ALERTS_FILE]
+    return MEMO.read(files, "dashboard", lambda: _summary(state_dir))
+
+
+def _summary(state_dir: Path) -> dict[str, Any]:
     problems: list[str] = []
     farm = farm_view.farm(state_dir)
     rows = farm_view.with_statuses(state_dir, problems)

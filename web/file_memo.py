@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,17 +23,18 @@ KEEP = 16  # files kept at once: the latest tables, alerts.json, with room
 class FileMemo:
     def __init__(self, keep: int = KEEP) -> None:
         self.keep = keep
-        self._kept: OrderedDict[tuple[str, str], tuple[tuple[int, int, int], Any]] = OrderedDict()
+        self._kept: OrderedDict[tuple[str, str], tuple[tuple[tuple[int, int, int], ...], Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def read(self, path: Path, what: str, read: Callable[[], T]) -> T:
-        """``read()``'s value for this version of ``path`` (``what`` tells apart two parsings of one file)."""
+    def read(self, paths: Path | Sequence[Path], what: str, read: Callable[[], T]) -> T:
+        """``read()``'s value for this version of ``paths`` (one file, or every file a figure is made
+        of); ``what`` tells apart two things made of the same files."""
+        paths = [paths] if isinstance(paths, Path) else list(paths)
         try:
-            info = os.stat(path)
+            version = tuple(_version(path) for path in paths)
         except OSError:
-            return read()  # missing or unreadable: the reader says so, every time
-        version = (info.st_ino, info.st_size, info.st_mtime_ns)
-        key = (str(path), what)
+            return read()  # unreadable: the reader says so, every time
+        key = (",".join(map(str, paths)), what)
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None and kept[0] == version:
@@ -46,6 +47,14 @@ class FileMemo:
             while len(self._kept) > self.keep:
                 self._kept.popitem(last=False)
         return value
+
+
+def _version(path: Path) -> tuple[int, int, int]:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return (0, 0, 0)  # not written yet (no rigs, say) is a version too, until it appears
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 MEMO = FileMemo()

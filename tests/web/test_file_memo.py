@@ -29,7 +29,7 @@ def test_a_file_is_parsed_once_per_version(tmp_path):
     assert memo.read(path, "x", read) == "3"
 
 
-def test_a_failed_read_is_not_kept_and_a_missing_file_is_read_every_time(tmp_path):
+def test_a_failed_read_is_not_kept_and_a_missing_file_is_one_version_until_it_appears(tmp_path):
     memo, calls = FileMemo(), []
     path = tmp_path / "latest.parquet"
     path.write_text("damaged")
@@ -44,7 +44,10 @@ def test_a_failed_read_is_not_kept_and_a_missing_file_is_read_every_time(tmp_pat
     assert len(calls) == 2
     missing = tmp_path / "none"
     assert memo.read(missing, "x", lambda: "empty") == "empty"
-    assert memo.read(missing, "x", lambda: "again") == "again"
+    assert memo.read(missing, "x", lambda: "again") == "empty"  # still not there: the same answer
+    missing.write_text("here")
+    assert memo.read([path, missing], "y", lambda: "both") == "both"
+    assert memo.read(missing, "x", lambda: "now") == "now"  # it appeared: read again
 
 
 def test_it_keeps_a_bounded_number_of_files(tmp_path):

@@ -89,7 +89,12 @@ def efficiency_jth(power_w: float | None, hashrate_hs: float | None) -> float | 
 
 
 def farm(state_dir: Path) -> dict[str, Any]:
-    """``GET /api/v1/farm``: the totals the commander wrote after its last cycle, per algorithm."""
+    """``GET /api/v1/farm``: the totals the commander wrote after its last cycle, per algorithm
+    (made once per version of the farm document)."""
+    return MEMO.read(farm_path(state_dir), "farm", lambda: _farm(state_dir))
+
+
+def _farm(state_dir: Path) -> dict[str, Any]:
     doc = read_state(farm_path(state_dir), functools.partial(parsed, _FarmDocument), Unavailable,
                      missing="the commander has not finished a poll cycle with this state directory",
                      then="the commander rewrites it after its next cycle")

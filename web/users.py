@@ -147,6 +147,11 @@ class Users:
             data.tokens[name] = Token(role, _token_hash(token))
         return token
 
+    def revoke_token(self, name: str) -> None:
+        with self._tokens.update() as data:
+            if data.tokens.pop(name, None) is None:
+                raise UserError(f"there is no token named {name}")
+
     def seed(self, web: Web) -> tuple[list[str], tuple[str, Path] | None]:
         """Create the users [web] lists that do not exist yet (with their configured password hash,
         or none), then, when no admin can log in, give the first admin (or a new "admin") a

@@ -6,6 +6,7 @@ import argparse
 
 from appliance import config
 from appliance.cli_args import config_args
+from appliance.tls import TlsFilesError, server_context
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,9 +25,17 @@ def run_check(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(problem)
         return 1
+    web = loaded.web
+    if web.tls_cert and web.tls_key:
+        try:
+            server_context(str(web.tls_cert), str(web.tls_key))
+        except TlsFilesError as exc:
+            print(f"{args.config}: [web] {exc}")
+            return 1
     print(f"{args.config}: OK ({len(loaded.miners)} miners, {len(loaded.sentries)} sentries, "
           f"{len(loaded.channels)} channels)")
-    host, port = loaded.web.listen
+    host, port = web.listen
     print(f"{args.config}: `minerwatch web` serves on {f'[{host}]' if ':' in host else host}:{port}"
-          + (f", behind the proxy at {loaded.web.trusted_proxy}" if loaded.web.trusted_proxy else ""))
+          + (f" over HTTPS ({web.tls_cert})" if web.tls_cert else "")
+          + (f", behind the proxy at {web.trusted_proxy}" if web.trusted_proxy else ""))
     return 0

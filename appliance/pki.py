@@ -1,14 +1,15 @@
 """The farm's own certificate authority, for mutual TLS between the commander and its ASIC sentries.
 
 ``minerwatch pki init`` makes the CA on the commander; ``minerwatch pki issue NAME --for sentry``
-(or ``--for commander``) makes a key and a certificate signed by it. Nothing is shipped: every key
+(or ``--for commander``) makes a key and a certificate signed by it; ``--for web`` one for the web's
+own HTTPS ([web] tls_cert), for browsers told to trust the farm's CA. Nothing is shipped: every key
 is generated here, and every private key file is mode 0600 in a directory only its owner enters
 (``<state_dir>/pki/``). A sentry trusts clients whose certificate the farm's CA signed and the
 commander pins each sentry's certificate by its SHA-256 fingerprint, so a second CA, a stolen
 certificate of another sentry, or an expired one is refused.
 
     <state_dir>/pki/ca.crt, ca.key                the farm's CA (10 years)
-    <state_dir>/pki/issued/NAME.crt, NAME.key     a sentry's (serverAuth) or the commander's (clientAuth)
+    <state_dir>/pki/issued/NAME.crt, NAME.key     a sentry's or the web's (serverAuth), the commander's (clientAuth)
 
 Keys are ECDSA P-256: small, fast to verify, and what every TLS stack speaks.
 """
@@ -34,7 +35,8 @@ from appliance.cli_args import state_dir, state_dir_args
 
 CA_DAYS = 3650
 LEAF_DAYS = 825  # what browsers and most TLS stacks accept as the longest life of a leaf
-ROLES = {"sentry": ExtendedKeyUsageOID.SERVER_AUTH, "commander": ExtendedKeyUsageOID.CLIENT_AUTH}
+ROLES = {"sentry": ExtendedKeyUsageOID.SERVER_AUTH, "commander": ExtendedKeyUsageOID.CLIENT_AUTH,
+         "web": ExtendedKeyUsageOID.SERVER_AUTH}  # [web] tls_cert, for browsers that trust the farm CA
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 
 
@@ -92,8 +94,8 @@ def issue(state_dir: Path, name: str, role: str, hosts: list[str], days: int = L
         raise PkiError(f"{name!r} is not a certificate name: letters, digits, '.', '_' and '-', at most 63")
     if role not in ROLES:
         raise PkiError(f"a certificate is for a {' or a '.join(ROLES)}, not a {role!r}")
-    if role == "sentry" and not hosts:
-        raise PkiError("a sentry's certificate needs --host: the name or address the commander reaches it at")
+    if ROLES[role] == ExtendedKeyUsageOID.SERVER_AUTH and not hosts:
+        raise PkiError(f"a {role}'s certificate needs --host: the name or address it is reached at")
     directory = pki_dir(state_dir)
     ca_cert, ca_key = _load_ca(directory)
     issued = _private_dir(directory / "issued")
@@ -167,7 +169,8 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
 # --- minerwatch pki ----------------------------------------------------------------------------
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    pki = subparsers.add_parser("pki", help="the farm's CA and the certificates of its ASIC sentries (mutual TLS)")
+    pki = subparsers.add_parser("pki", help="the farm's CA: certificates for its ASIC sentries (mutual TLS) "
+                                            "and the web's HTTPS")
     actions = pki.add_subparsers(dest="pki_command", metavar="ACTION", required=True)
     init_parser = actions.add_parser("init", help="make the farm's CA (once, on the commander)")
     state_dir_args(init_parser)

@@ -36,33 +36,6 @@ SCHEMA = pa.schema([("seq", pa.int64()), ("polled_at", pa.float64()), ("cycle", 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 
 
-class TlsFilesError(Exception):
-    """A certificate, key or CA file that cannot be used; the message names it."""
-
-
-def tls_context(cert: str, key: str, ca: str) -> ssl.SSLContext:
-    """Mutual TLS for the sentry; TlsFilesError naming the file that cannot be read or used."""
-    for what, path in (("certificate", cert), ("key", key), ("farm CA's certificate", ca)):
-        try:
-            open(path, "rb").close()  # ssl's own errors do not say which file
-        except OSError as exc:
-            raise TlsFilesError(f"the {what} {path} cannot be read ({exc.strerror})") from exc
-    try:
-        return _context(cert, key, ca)
-    except ssl.SSLError as exc:
-        raise TlsFilesError(f"the certificate {cert}, its key {key} or the farm CA's certificate {ca} cannot be "
-                            f"used ({exc.reason or exc})") from exc
-
-
-def _context(cert: str, key: str, ca: str) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(cert, key)
-    context.load_verify_locations(ca)
-    context.verify_mode = ssl.CERT_REQUIRED
-    return context
-
-
 class Api:
     def __init__(self, address: tuple[str, int], context: ssl.SSLContext, buffer: Buffer,
                  status: Callable[[], dict]) -> None:

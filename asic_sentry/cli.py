@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve(config, web_port: int) -> int:
     from appliance.damaged import StateFileError
-    from asic_sentry.api import TlsFilesError
+    from appliance.tls import TlsFilesError
     from asic_sentry.service import AsicSentryService
 
     stop = asyncio.Event()

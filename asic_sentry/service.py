@@ -20,7 +20,8 @@ from appliance.inventory import Device, Inventory
 from appliance.scheduler import Outcome, Scheduler
 from appliance.snmp import farm_file
 from appliance.snmp.farm_file import FarmState
-from asic_sentry.api import Api, tls_context
+from appliance.tls import server_context
+from asic_sentry.api import Api
 from asic_sentry.buffer import Buffer
 from collectors.model import MinerSnapshot
 from collectors.poll import Poller
@@ -49,7 +50,7 @@ class AsicSentryService:
             self.inventory.sync_configured(self.config.miners)
             self.buffer = Buffer(self.state_dir / "buffer", self.settings.buffer_max_bytes,
                                  self.settings.buffer_reserve_bytes)
-            context = tls_context(str(self.settings.tls_cert), str(self.settings.tls_key), str(self.settings.tls_ca))
+            context = server_context(str(self.settings.tls_cert), str(self.settings.tls_key), str(self.settings.tls_ca))
             self.api = Api(self.settings.listen, context, self.buffer, self.status)
             self.api.start()
             self.poller = await Poller(self.poll_settings).__aenter__()

@@ -31,7 +31,8 @@ import uvloop
 from appliance.commander import Commander
 from appliance.config import load
 from appliance.pki import init, issue, issued, pki_dir
-from asic_sentry.api import Api, tls_context
+from appliance.tls import server_context
+from asic_sentry.api import Api
 from asic_sentry.buffer import Buffer, listing, read_cycle
 from asic_sentry.service import AsicSentryService
 from bench.procs import cpu_plan, farm_capacity, start_farms
@@ -127,7 +128,7 @@ async def ingest(config_path: Path, pki_from: Path) -> dict:
 def serve(buffers: dict[str, Buffer], pki: Path) -> list[Api]:
     apis = []
     for name, buffer in buffers.items():
-        context = tls_context(str(pki / "issued" / f"{name}.crt"), str(pki / "issued" / f"{name}.key"),
+        context = server_context(str(pki / "issued" / f"{name}.crt"), str(pki / "issued" / f"{name}.key"),
                               str(pki / "ca.crt"))
         api = Api(("127.0.0.1", 0), context, buffer, lambda b=buffer: {"buffer": b.stats()})
         api.start()

@@ -88,4 +88,6 @@ def create_app(config: Config, test_config: Mapping[str, Any] | None = None) -> 
     for blueprint in (auth.bp, api.bp, health.bp, metrics_blueprint(config.state_dir)):
         app.register_blueprint(blueprint)
     pages.register(app)
+    if config.web.trusted_proxy:
+        app.wsgi_app = security.FromProxy(app.wsgi_app, config.web.trusted_proxy)
     return app

@@ -28,7 +28,7 @@ class Changes:
     def __init__(self, state_dir: Path, audit: AuditLog) -> None:
         self.state_dir, self.audit = Path(state_dir), audit
         self.path = Path(state_dir) / CHANGES_FILE
-        self._lock = threading.Lock()  # waitress serves from threads; one line is one write
+        self._lock = threading.Lock()  # the server serves from threads; one line is one write
 
     def record(self, by: str, address: str | None, kind: str, **fields: Any) -> str:
         """Append one change for the commander; returns its id (to follow with ``outcome``)."""

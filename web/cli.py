@@ -1,4 +1,4 @@
-"""``minerwatch web`` (the web UI and API, served by waitress), ``minerwatch user`` and
+"""``minerwatch web`` (the web UI and API, served by cheroot), ``minerwatch user`` and
 ``minerwatch token`` (the web's users and API tokens, changed beside a running web)."""
 
 from __future__ import annotations
@@ -37,46 +37,51 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_web(args: argparse.Namespace) -> int:
-    import waitress
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+    from cheroot.wsgi import Server
 
+    from appliance.tls import TlsFilesError, server_context
     from web.app import create_app
     from web.files import WebFileError
 
     config = loaded_config(args)
     if config is None:
         return 2
+    settings = config.web
     try:
+        context = server_context(str(settings.tls_cert), str(settings.tls_key)) if settings.tls_cert else None
         app = create_app(config)
-    except (WebFileError, OSError) as exc:
+    except (TlsFilesError, WebFileError, OSError) as exc:
         print(f"minerwatch web: {exc}", file=sys.stderr)
         return 1
-    host, port = config.web.listen
-    proxy = config.web.trusted_proxy
-    # Behind the proxy, the client's address and scheme are its X-Forwarded-*, from it alone.
-    behind = {"trusted_proxy": proxy, "trusted_proxy_count": 1,
-              "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto"} if proxy else {}
+    host, port = settings.listen
+    server = Server((host, port), app, numthreads=THREADS, timeout=60)
+    server.software = "minerwatch"
+    if context is not None:
+        server.ssl_adapter = BuiltinSSLAdapter(str(settings.tls_cert), str(settings.tls_key))
+        server.ssl_adapter.context = context  # ours: TLS 1.2 at least, and already checked
     try:
-        server = waitress.create_server(app, host=host, port=port, threads=THREADS, ident="minerwatch",
-                                        channel_timeout=60, clear_untrusted_proxy_headers=True, **behind)
+        server.prepare()
     except OSError as exc:
         print(f"minerwatch web: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     signal.signal(signal.SIGTERM, _stop)
     shown = f"[{host}]" if ":" in host else host
-    print(f"minerwatch web: serving http://{shown}:{server.effective_port}/ for state in {config.state_dir}",
+    scheme = "https" if context is not None else "http"
+    print(f"minerwatch web: serving {scheme}://{shown}:{server.bind_addr[1]}/ for state in {config.state_dir}",
           file=sys.stderr, flush=True)
     try:
-        server.run()
+        server.serve()
     except KeyboardInterrupt:
         pass
     finally:
-        server.close()
+        server.stop()
     print("minerwatch web: stopped", file=sys.stderr, flush=True)
     return 0
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # waitress's loop ends the same way for SIGTERM as for Ctrl-C
+    raise KeyboardInterrupt  # cheroot's loop ends the same way for SIGTERM as for Ctrl-C
 
 
 def _change(args: argparse.Namespace, what: str, change) -> int:

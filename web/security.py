@@ -4,11 +4,17 @@ and error pages that never show a stack trace (JSON under /api, a plain page els
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +27,19 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+class FromProxy:
+    """X-Forwarded-For and X-Forwarded-Proto believed on requests from [web] trusted_proxy, and from it
+    alone: they give the client's address (rate limits, audit log) and https (Secure cookies). From any
+    other address they are a client's claim, and ignored."""
+
+    def __init__(self, app: WSGIApplication, proxy: str) -> None:
+        self.direct, self.proxied, self.proxy = app, ProxyFix(app, x_for=1, x_proto=1), proxy
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        app = self.proxied if environ.get("REMOTE_ADDR") == self.proxy else self.direct
+        return app(environ, start_response)
 
 
 class SessionCookies(SecureCookieSessionInterface):

@@ -92,6 +92,12 @@ class Web:
     # The reverse proxy (TLS) in front of the web: only its X-Forwarded-For/-Proto are believed,
     # which give the client's address (rate limits, audit log) and https (Secure cookies).
     trusted_proxy: str | None = None
+    # HTTPS served by the web itself (PEM files), for a farm without a reverse proxy: both or neither.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # The web's address on the HA pair's virtual IP, which always reaches the MASTER: a BACKUP's
+    # pages link there.
+    vip_url: str | None = None
 
 
 @dataclass(frozen=True)

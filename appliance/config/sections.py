@@ -331,8 +331,14 @@ def _web(root: Table, context: Context) -> Web:
         users.append(WebUser(name, role, context.secrets.table(secret[:-1]).get(secret[-1], _argon2_hash, None)))
     listen = table.get("listen", kinds.listen, Web.listen)
     trusted_proxy = table.get("trusted_proxy", kinds.ip, Web.trusted_proxy)
+    tls_cert = table.get("tls_cert", kinds.path, Web.tls_cert)
+    tls_key = table.get("tls_key", kinds.path, Web.tls_key)
+    if (tls_cert is None) != (tls_key is None):
+        given, missing = ("tls_cert", "tls_key") if tls_key is None else ("tls_key", "tls_cert")
+        table.problem(given, f"[web] {given} needs {missing} beside it: HTTPS takes the certificate and its key")
+    vip_url = table.get("vip_url", _web_url, Web.vip_url)
     table.done()
-    return Web(tuple(users), listen, trusted_proxy)
+    return Web(tuple(users), listen, trusted_proxy, tls_cert, tls_key, vip_url)
 
 
 _FINGERPRINT = re.compile(r"sha256:[0-9a-f]{64}")
@@ -351,6 +357,14 @@ def _https_url(value: Any) -> str:
     if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/") or parts.query:
         raise Wrong("an https:// address and port, nothing after them (https://10.2.0.2:8443)")
     return text.rstrip("/")
+
+
+def _web_url(value: Any) -> str:
+    text = kinds.string(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Wrong("an http:// or https:// address (https://10.0.0.10:8443/)")
+    return text
 
 
 def _asic_sentry(root: Table, context: Context) -> AsicSentry | None:

@@ -15,7 +15,8 @@ import pytest
 from appliance.commander import Commander
 from appliance.config import load
 from appliance.pki import init, issue, issued, pki_dir
-from asic_sentry.api import Api, tls_context
+from appliance.tls import server_context
+from asic_sentry.api import Api
 from asic_sentry.buffer import Buffer
 from tests.appliance.test_commander import write_config
 from tests.asic_sentry.test_service import link_section
@@ -39,7 +40,7 @@ def north(farm_pki, tmp_path):
     for c in range(2):
         buffer.append(time.time() - 60 + 30 * c, [{"ip": "10.9.0.1", "port": 4028, "reachable": True,
                                                    "hashrate_hs": 1e14, "mac": "02:00:00:00:00:01"}])
-    api = Api(("127.0.0.1", 0), tls_context(str(pki / "issued" / "north.crt"), str(pki / "issued" / "north.key"),
+    api = Api(("127.0.0.1", 0), server_context(str(pki / "issued" / "north.crt"), str(pki / "issued" / "north.key"),
                                           str(pki / "ca.crt")), buffer, lambda: {"buffer": buffer.stats()})
     api.start()
     yield api

@@ -11,8 +11,8 @@ bp = Blueprint("auth", __name__)
 
 
 def client() -> str:
-    """The client's address (the proxy's X-Forwarded-For when [web] trusted_proxy names it: waitress
-    puts it in REMOTE_ADDR)."""
+    """The client's address (the proxy's X-Forwarded-For when [web] trusted_proxy names it:
+    security.FromProxy puts it in REMOTE_ADDR)."""
     return request.remote_addr or "unknown"
 
 

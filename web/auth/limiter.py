@@ -1,7 +1,7 @@
 """Login attempts limited per client address and per user name: a sliding window of failures.
 
 Kept in memory: a restart of the web forgets them, which costs an attacker a restart they cannot
-cause, and one process serves every request (waitress's threads share it, hence the lock). A
+cause, and one process serves every request (the server's threads share it, hence the lock). A
 success does not clear an address's failures, so a valid login cannot be used to reset the count.
 """
 

@@ -23,6 +23,8 @@ def register(app: Flask) -> None:
 
 
 def _layout() -> dict:
-    """What every page's frame shows: the menu, who is signed in, and this commander's HA role."""
+    """What every page's frame shows: the menu, who is signed in, this commander's HA role, and
+    where the MASTER answers."""
     config = current_app.extensions["minerwatch"].config
-    return {"nav": NAV, "identity": g.get("identity"), "ha_role": ha.role(config.alerts.ha_role_file)}
+    return {"nav": NAV, "identity": g.get("identity"), "ha_role": ha.role(config.alerts.ha_role_file),
+            "ha_url": config.web.vip_url}

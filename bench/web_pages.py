@@ -43,11 +43,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from flask import template_rendered
 
 from appliance.config import load
 from appliance.store.compaction import ROW_GROUP, compact, merge_sorted
+from appliance.store.farm import farm_rows
 from appliance.store.files import write_table
 from appliance.store.layout import FIVE_MINUTES, HOUR, dataset, hour_name, partition_dir, span_name
 from appliance.store.rollup import rollup_table
@@ -119,6 +121,10 @@ def build_history(state: Path, scratch_dir: Path, snaps, keys: list[str], until:
         rows = shifted(five, current - first)
         write_table(rows, partition_dir(raw.root(state), current.date()) / span_name(current, FIVE_MINUTES),
                     row_group_size=ROW_GROUP[FIVE_MINUTES])
+        totals = pa.concat_tables(farm_rows(rows.filter(pc.equal(rows["time"], moment)), "commander")
+                                  for moment in pc.unique(rows["time"]))  # as each cycle's store_cycle writes them
+        write_table(totals, partition_dir(dataset("farm").root(state), current.date())
+                    / span_name(current, FIVE_MINUTES), row_group_size=ROW_GROUP[FIVE_MINUTES])
         current += FIVE_MINUTES
     return hours
 

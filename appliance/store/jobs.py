@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pyarrow as pa
+
 from appliance.store.compaction import compact
+from appliance.store.farm import farm_rows
 from appliance.store.latest import keys_by_address, update_latest
 from appliance.store.layout import dataset, dataset_names
 from appliance.store.retention import apply_retention
@@ -28,7 +31,7 @@ def store_cycle(state_dir: Path, snapshots: Iterable[MinerSnapshot], cycle_time:
     them the store derives its own (``schema.device_key``). ``source``: the ASIC sentry that polled
     the cycle (``write_cycle``)."""
     known = None if keys is not None else keys_by_address(state_dir, cycle_time)
-    tables = rows_from_snapshots(snapshots, cycle_time, site, known_keys=known, keys=keys)
+    tables = _with_farm(rows_from_snapshots(snapshots, cycle_time, site, known_keys=known, keys=keys), source)
     tables.update(rows_from_rigs(rigs, cycle_time, site))
     written = write_cycle(state_dir, tables, cycle_time, source)
     update_latest(state_dir, {name: t for name, t in tables.items() if t.num_rows})
@@ -41,11 +44,15 @@ def store_backlog(state_dir: Path, cycles: Sequence[tuple[datetime, Sequence[Min
     as ``store_cycle`` writes it, and ``latest/`` folded once, with the newest."""
     written, newest = [], None
     for cycle_time, snapshots, keys in cycles:
-        newest = rows_from_snapshots(snapshots, cycle_time, site, keys=keys)
+        newest = _with_farm(rows_from_snapshots(snapshots, cycle_time, site, keys=keys), source)
         written += write_cycle(state_dir, newest, cycle_time, source)
     if newest is not None:
         update_latest(state_dir, {name: t for name, t in newest.items() if t.num_rows})
     return written
+
+
+def _with_farm(tables: dict[str, pa.Table], source: str | None) -> dict[str, pa.Table]:
+    return {**tables, "farm": farm_rows(tables["miners"], source or "commander")}
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from appliance.damaged import skip
+from appliance.store.farm import per_algorithm
 from appliance.store.files import OnDamaged, each_sound, read_range, reread_on_swap
 from appliance.store.latest import read_latest
 from appliance.store.layout import HOUR, STEPS, dataset, parts_between
 from appliance.store.schema import TIME, utc
 from collectors import algorithms
-from collectors.asic.models import lookup_model
 
 __all__ = ["farm_history", "farm_totals", "latest", "miner_history", "read_range"]
 
@@ -93,14 +93,15 @@ def farm_totals(state_dir: Path, since: datetime, until: datetime, step: str = "
     the model); a miner of an algorithm nobody knows is in no row. Hours not yet rolled up are absent."""
     if step not in STEPS:
         raise ValueError(f"step must be one of {', '.join(STEPS)}, not {step!r}")
-    return _per_algorithm(read_range(state_dir, f"miners_{step}", since, until, columns=_ROLLED))
+    return _ordered(per_algorithm(read_range(state_dir, f"miners_{step}", since, until, columns=_ROLLED),
+                                  "hashrate_hs_avg", "power_w_avg"))
 
 
 def farm_history(state_dir: Path, since: datetime, until: datetime, step: str = "1h") -> pd.DataFrame:
-    """``farm_totals``, and after its last rolled-up hour the raw rows' 5-minute buckets: the hour
-    in progress, and the closed one waiting for the commander's next upkeep, which a chart of the
-    last day must not show as a gap. Same columns and order. At most ``RAW_TAIL`` before ``until``
-    is read raw (an hour of 10,000 miners takes 1.4 s): hours whose rollup waits longer (for an
+    """``farm_totals``, and after its last rolled-up hour 5-minute buckets of the ``farm`` table (each
+    cycle's totals, a few rows a cycle): the hour in progress, and the closed one waiting for the
+    commander's next upkeep, which a chart of the last day must not show as a gap. Same columns and
+    order. At most ``RAW_TAIL`` before ``until`` is read so: hours whose rollup waits longer (for an
     ASIC sentry's backlog) are a gap until it is written."""
     rolled = farm_totals(state_dir, since, until, step)
     tail = max(since, until - RAW_TAIL)
@@ -108,15 +109,19 @@ def farm_history(state_dir: Path, since: datetime, until: datetime, step: str = 
         tail = max(tail, rolled["time"].max().to_pydatetime().replace(minute=0, second=0, microsecond=0) + HOUR)
     if tail >= until:
         return rolled
-    raw = read_range(state_dir, "miners", tail, until, columns=["device", "time", "algorithm", "model",
-                                                                  "hashrate_hs", "power_w"])
-    bucket = pc.floor_temporal(raw["time"], multiple=5, unit="minute")
-    per_device = raw.append_column("bucket", bucket).group_by(["bucket", "device", "algorithm", "model"]).aggregate(
-        [("hashrate_hs", "mean"), ("power_w", "mean")])
-    recent = pa.table({"time": per_device["bucket"], "algorithm": per_device["algorithm"],
-                       "model": per_device["model"], "hashrate_hs_avg": per_device["hashrate_hs_mean"],
-                       "power_w_avg": per_device["power_w_mean"]})
-    frames = [frame for frame in (rolled, _per_algorithm(recent)) if not frame.empty]
+    cycles = read_range(state_dir, "farm", tail, until,
+                        columns=["source", "time", "algorithm", "miners", "hashrate_hs", "power_w"])
+    bucket = pc.floor_temporal(cycles["time"], multiple=5, unit="minute")
+    # Each source's cycles averaged over the bucket, then the sources added: a sentry polling at its
+    # own times counts once per bucket, however its cycles fall against the commander's.
+    per_source = cycles.append_column("bucket", bucket).group_by(["bucket", "source", "algorithm"]).aggregate(
+        [("miners", "mean"), ("hashrate_hs", "mean"), ("power_w", "mean")])
+    totals = per_source.group_by(["bucket", "algorithm"]).aggregate(
+        [("miners_mean", "sum"), ("hashrate_hs_mean", "sum"), ("power_w_mean", "sum")])
+    recent = pa.table({"time": totals["bucket"], "algorithm": totals["algorithm"],
+                       "miners": pc.cast(pc.round(totals["miners_mean_sum"]), pa.int64()),
+                       "hashrate_hs": totals["hashrate_hs_mean_sum"], "power_w": totals["power_w_mean_sum"]})
+    frames = [frame for frame in (rolled, _ordered(recent)) if not frame.empty]
     return pd.concat(frames, ignore_index=True) if frames else rolled
 
 
@@ -124,28 +129,11 @@ RAW_TAIL = timedelta(hours=2)
 _ROLLED = ["time", "algorithm", "model", "hashrate_hs_avg", "power_w_avg"]
 
 
-def _per_algorithm(rows: pa.Table) -> pd.DataFrame:
-    """``farm_totals``' frame from devices' averages per bucket (``_ROLLED``' columns)."""
-    # Grouped by the algorithm as written and the model first: few groups, so naming each is cheap.
-    written = rows.group_by(["time", "algorithm", "model"]).aggregate([
-        ("hashrate_hs_avg", "count"), ("hashrate_hs_avg", "sum"), ("power_w_avg", "sum")])
-    names = pa.array([_algorithm(algorithm, model) for algorithm, model
-                      in zip(written["algorithm"].to_pylist(), written["model"].to_pylist())], pa.string())
-    written = written.append_column("name", names).filter(pc.is_valid(names))
-    totals = written.group_by(["time", "name"]).aggregate([
-        ("hashrate_hs_avg_count", "sum"), ("hashrate_hs_avg_sum", "sum"),
-        ("power_w_avg_sum", "sum")])
-    frame = pa.table({"time": totals["time"], "algorithm": totals["name"],
-                      "miners": pc.cast(totals["hashrate_hs_avg_count_sum"], pa.int64()),
-                      "hashrate_hs": totals["hashrate_hs_avg_sum_sum"],
-                      "power_w": totals["power_w_avg_sum_sum"]}).to_pandas()
-    return frame.sort_values(["time", "algorithm"], ignore_index=True,
-                             key=lambda column: column.map(algorithms.order) if column.name == "algorithm" else column)
-
-
-def _algorithm(written: str | None, model: str | None) -> str | None:
-    spec = lookup_model(model)
-    return algorithms.canonical(written) or algorithms.canonical(spec.algorithm if spec else None)
+def _ordered(totals: pa.Table) -> pd.DataFrame:
+    """By time, then in the table's order of algorithms."""
+    return totals.to_pandas().sort_values(
+        ["time", "algorithm"], ignore_index=True,
+        key=lambda column: column.map(algorithms.order) if column.name == "algorithm" else column)
 
 
 def latest(state_dir: Path, table: str = "miners") -> pd.DataFrame:

@@ -124,6 +124,12 @@ _PROGRAM_SCALARS = (
 )
 PROGRAMS = pa.schema(_RIG_KEY + _fields(("program", _TEXT), ("hostname", _TEXT), *_PROGRAM_SCALARS))
 
+# The farm's totals of one cycle per algorithm (``farm.farm_rows``), per source: "commander" for its
+# own poll, else the ASIC sentry's name. The farm chart reads them for the hours not rolled up yet,
+# a few rows a cycle where the miners table has one per miner. No site: they span the farm.
+FARM = pa.schema([_IDENTITY[0], pa.field("source", _TEXT, nullable=False), _IDENTITY[2]] + _fields(
+    ("algorithm", _TEXT), ("miners", pa.int64()), ("hashrate_hs", pa.float64()), ("power_w", pa.float64())))
+
 
 @dataclass(frozen=True)
 class Table:
@@ -164,6 +170,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
           counters=("accepted", "rejected"), labels=("site", "hostname", "name", "vendor", "algorithm")),
     Table("programs", PROGRAMS, "rig", "program", gauges=("hashrate_hs",),
           counters=("accepted", "rejected", "uptime_s"), labels=("site", "hostname", "name", "algorithm", "pool")),
+    Table("farm", FARM, "source", "algorithm", gauges=("miners", "hashrate_hs", "power_w"), counters=(),
+          labels=("site",)),
 )}
 
 

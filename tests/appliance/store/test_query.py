@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from appliance.store.compaction import compact
-from appliance.store.jobs import store_cycle
+from appliance.store.jobs import store_backlog, store_cycle
 from appliance.store.layout import dataset
 from appliance.store.query import farm_history, farm_totals, miner_history, read_range
 from appliance.store.rollup import rollup
@@ -131,3 +131,21 @@ def test_farm_totals_are_per_algorithm_and_never_added_across_them(tmp_path):
         {"time": pd.Timestamp(T0), "algorithm": "Scrypt", "miners": 2, "hashrate_hs": 18.8e9, "power_w": 6825.0},
         {"time": pd.Timestamp(T0), "algorithm": "kHeavyHash", "miners": 1, "hashrate_hs": 8e12, "power_w": 3200.0},
     ]
+
+
+def test_farm_history_adds_each_sources_cycles_once_per_bucket(tmp_path):
+    """The commander polls at :00 and :30, an ASIC sentry at :10 and :40 of each minute: the chart's
+    bucket holds each source's average, added, not their cycles counted twice or half."""
+    state = tmp_path / "state"
+    for c in range(10):
+        moment = T0 + c * CYCLE
+        store_cycle(state, [snapshot(i, moment) for i in range(3)], moment)
+        late = moment + timedelta(seconds=10)
+        store_backlog(state, [(late, [snapshot(i, late) for i in range(7, 11)], [key(i) for i in range(7, 11)])],
+                      lambda ip: "north", "north")
+    [row] = farm_history(state, T0, T0 + timedelta(minutes=5), step="5m").to_dict("records")
+    assert (row["algorithm"], row["miners"]) == ("SHA256", 3 + 4)
+    assert row["hashrate_hs"] == pytest.approx(sum(110e12 + i for i in (0, 1, 2, 7, 8, 9, 10)))
+    assert row["power_w"] == pytest.approx(3250.0 * 7)
+    stored = read_range(state, "farm", T0, T0 + timedelta(minutes=5)).to_pandas()
+    assert set(stored["source"]) == {"commander", "north"} and len(stored) == 20  # a row per cycle and algorithm

@@ -81,6 +81,7 @@ class Commander:
         self.last_snapshots: list[MinerSnapshot] = []
         self.last_rigs: list[RigSnapshot] = []
         self.last_transitions: list[Any] = []
+        self.last_rig_transitions: list[Any] = []
         self.last_discovery: Discovery | None = None
         self.last_poll: tuple[float, float] | None = None  # (Unix s it started, ms it took)
         self.warned: dict[str, tuple[str, ...]] = {}  # address -> the warnings of its last poll that answered
@@ -91,6 +92,7 @@ class Commander:
         self.asic_cursors = load_cursors(self.state_dir)
         self.asic_latest: dict[str, dict[str, MinerSnapshot]] = {}  # sentry -> address -> its newest snapshot
         self.on_cycle: Callable[[Commander], None] | None = None  # after each poll cycle (serve's report)
+        self.on_rigs: Callable[[Commander], None] | None = None  # after each sentries cycle (the demo's report)
 
     async def __aenter__(self) -> Commander:
         try:
@@ -206,8 +208,10 @@ class Commander:
         assert self.inventory is not None
         self.inventory.seen_rigs(rigs, started)
         self.last_rigs = rigs
-        self.alerts.cycle(started, rigs)
+        self.last_rig_transitions = self.alerts.cycle(started, rigs)
         await self._publish_farm()
+        if self.on_rigs is not None:
+            self.on_rigs(self)
         ok = sum(1 for r in rigs if r.reachable)
         return Outcome(ok=ok, failed=len(rigs) - ok)
 

@@ -58,6 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     demo = subparsers.add_parser("demo", help="a simulated farm and a commander watching it, live in the terminal")
     demo.add_argument("--miners", type=int, default=60, metavar="N", help="emulated miners in the farm (default 60)")
+    demo.add_argument("--rigs", type=int, default=4, metavar="N",
+                      help="emulated CPU/GPU rigs, each with its sentry and snmpd (default 4; needs snmpd)")
     demo.add_argument("--interval", type=float, default=10, metavar="S", help="seconds between polls (default 10)")
     demo.add_argument("--rounds", type=int, default=0, metavar="N", help="stop after N polls (default: Ctrl-C)")
     demo.add_argument("--keep", action="store_true",
@@ -321,4 +323,4 @@ def run_demo(args: argparse.Namespace) -> int:
     from appliance.demo import demo
 
     return uvloop.run(demo(miners=args.miners, interval_s=args.interval, rounds=args.rounds or None,
-                           keep=args.keep))
+                           keep=args.keep, rigs=args.rigs))

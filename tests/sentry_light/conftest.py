@@ -1,5 +1,5 @@
-"""The sentry's test set-up: our testdata, fake sysfs trees built from a rig's inventory, the NVML fake
-for a rig, and a config pointing every reader at a simulated rig."""
+"""The sentry's test set-up: our testdata, the NVML fake for a rig, and a config pointing every reader
+at a simulated rig (its fake sysfs tree is simfarm's: ``simfarm.rigs.sentry``)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from typing import Any
 from collectors.model import Gpu
 from sentry_light.config import ProgramTarget, SentryConfig
 from sentry_light.sources.programs import PROGRAMS
+from simfarm.rigs.sentry import sentry_programs
 from tests.sentry_light.fake_nvml import FakeGpu, FakeNvml
 
 TESTDATA = Path(__file__).parent / "testdata"
-# simfarm's program names where the sentry's reader is called otherwise (one reader, both layouts).
-READER_OF = {"lolminer_legacy": "lolminer", "srbminer_multi": "srbminer"}
 
 
 def endpoint_file(endpoint: str) -> str:
@@ -27,21 +26,6 @@ def load_replies(folder: Path, program: str) -> dict[str, Any]:
             for endpoint in PROGRAMS[program].endpoints}
 
 
-def write_amd_sysfs(root: Path, gpus: list[dict[str, Any]], temp_c: float = 60.0) -> Path:
-    """A minimal amdgpu tree under ``root`` for the inventory's AMD GPUs, one card each, in bus order."""
-    drm = root / "class" / "drm"
-    drm.mkdir(parents=True, exist_ok=True)
-    for number, gpu in enumerate(g for g in gpus if g["vendor"] == "amd"):
-        device = drm / f"card{number}" / "device"
-        hwmon = device / "hwmon" / f"hwmon{number}"
-        hwmon.mkdir(parents=True)
-        (device / "uevent").write_text(f"DRIVER=amdgpu\nPCI_SLOT_NAME={gpu['bus_id']}\n")
-        (hwmon / "temp1_input").write_text(f"{int(temp_c * 1000)}\n")
-        (hwmon / "temp1_label").write_text("edge\n")
-        (hwmon / "power1_average").write_text("120000000\n")
-    return root
-
-
 def fake_nvml_for(gpus: list[dict[str, Any]]) -> FakeNvml:
     """NVML as the rig's driver would show it; without NVIDIA GPUs, a rig with no NVIDIA driver."""
     nvidia = [FakeGpu(bus_id=g["bus_id"], name=g["name"]) for g in gpus if g["vendor"] == "nvidia"]
@@ -52,8 +36,7 @@ def rig_config(row: dict[str, Any], sysfs_root: Path, timeout_s: float = 3.0) ->
     """The sentry's config on that rig: its programs at the rig's address, its fake sysfs."""
     return SentryConfig(
         timeout_s=timeout_s, sysfs_root=sysfs_root,
-        programs=tuple(ProgramTarget(READER_OF.get(p["name"], p["name"]), row["ip"], p["port"])
-                       for p in row["programs"]))
+        programs=tuple(ProgramTarget(reader, row["ip"], port) for reader, port in sentry_programs(row)))
 
 
 def by_bus(gpus: list[Gpu]) -> dict[str, Gpu]:

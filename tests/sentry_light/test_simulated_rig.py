@@ -15,7 +15,8 @@ from sentry_light.config import ProgramTarget
 from sentry_light.show import render
 from simfarm.farm import Farm
 from simfarm.rigs.rig import PROFILES
-from tests.sentry_light.conftest import READER_OF, by_bus, fake_nvml_for, rig_config, write_amd_sysfs
+from simfarm.rigs.sentry import READER_OF, write_amd_sysfs
+from tests.sentry_light.conftest import by_bus, fake_nvml_for, rig_config
 from tests.simfarm.conftest import free_base
 
 WANDER = 0.02  # simfarm's devices wander ±2 % around their nominal hashrate

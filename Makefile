@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 demo: $(STAMP)
+	@./scripts/setup-system demo
 	$(BIN)/minerwatch demo $(if $(DEMO_ROUNDS),--rounds $(DEMO_ROUNDS)) $(if $(DEMO_KEEP),--keep)
 
 test: $(STAMP)

@@ -120,6 +120,7 @@ def _sentry_toml(rig: Rig, row: dict[str, Any]) -> str:
     sysfs = write_amd_sysfs(rig.folder / "sys", row["gpus"])
     return f"""interval_s = {SENTRY_INTERVAL_S}
 timeout_s = 2
+hostname = "{rig.hostname}"
 snapshot_path = "{rig.folder / 'rig.json'}"
 sysfs_root = "{sysfs}"
 

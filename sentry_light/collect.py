@@ -83,7 +83,7 @@ class Collector:
                 for t in config.programs]
             nvidia_reading, amd_reading, host_result, *program_readings = await asyncio.gather(
                 nvidia_task, amd_task, host_task, *program_tasks)
-        snapshot = RigSnapshot(hostname=socket.gethostname(), collected_at=started, faults=faults)
+        snapshot = RigSnapshot(hostname=config.hostname or socket.gethostname(), collected_at=started, faults=faults)
         if host_result is not None:
             host_reading, self._cpu_times = host_result
             snapshot.cpu = host_reading.cpu

@@ -36,6 +36,7 @@ class SentryConfig:
         ProgramTarget(name, DEFAULT_HOST, p.default_port) for name, p in PROGRAMS.items()))
     sysfs_root: Path = Path("/sys")
     proc_root: Path = Path("/proc")
+    hostname: str | None = None  # the rig's name in its snapshot; None: the machine's host name
 
 
 def load(path: Path | None = None) -> SentryConfig:
@@ -65,6 +66,7 @@ def _read(document: Document | None, problems: list[Problem]) -> SentryConfig:
     snapshot_path = root.get("snapshot_path", kinds.path, SentryConfig.snapshot_path)
     sysfs_root = root.get("sysfs_root", kinds.path, SentryConfig.sysfs_root)
     proc_root = root.get("proc_root", kinds.path, SentryConfig.proc_root)
+    hostname = root.get("hostname", kinds.name, SentryConfig.hostname)
 
     programs = root.table("programs")
     host = programs.get("host", kinds.host, DEFAULT_HOST)
@@ -82,4 +84,4 @@ def _read(document: Document | None, problems: list[Problem]) -> SentryConfig:
         raise ConfigError(ordered(problems, document.path))
     return SentryConfig(interval_s=interval_s, timeout_s=timeout_s, snapshot_path=snapshot_path,
                         programs=tuple(ProgramTarget(name, host, port_of[name]) for name in dict.fromkeys(look_for)),
-                        sysfs_root=sysfs_root, proc_root=proc_root)
+                        sysfs_root=sysfs_root, proc_root=proc_root, hostname=hostname)

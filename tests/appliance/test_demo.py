@@ -118,6 +118,7 @@ def test_the_demo_watches_rigs_through_their_sentries_and_makes_faults_as_it_run
         demo.wait(timeout=60)
     assert "4 emulated rigs on 127.78.0.1 .. 127.78.0.4" in head
     assert all(r["reachable"] and r["key"].startswith("127.78.0.") for r in rigs)
+    assert sorted(r["hostname"] for r in rigs) == [f"rig-{n:03d}" for n in range(4)]  # each sentry's hostname
     assert sum(r["gpu_count"] for r in rigs) > 0  # no NVML here: the GPUs the programs report
 
     running = out[out.index("cycle 1:"):]

@@ -26,6 +26,7 @@ interval_s = 30
 timeout_s = 2.5
 snapshot_path = "/tmp/rig.json"
 sysfs_root = "/tmp/sys"
+hostname = "rig-07"
 
 [programs]
 host = "127.0.0.2"
@@ -34,8 +35,8 @@ look_for = ["trex", "xmrig"]
 [programs.ports]
 xmrig = 18000
 """)
-    assert (config.interval_s, config.timeout_s, config.snapshot_path, config.sysfs_root) == (
-        30.0, 2.5, Path("/tmp/rig.json"), Path("/tmp/sys"))
+    assert (config.interval_s, config.timeout_s, config.snapshot_path, config.sysfs_root, config.hostname) == (
+        30.0, 2.5, Path("/tmp/rig.json"), Path("/tmp/sys"), "rig-07")
     assert config.programs == (ProgramTarget("trex", "127.0.0.2", 4067), ProgramTarget("xmrig", "127.0.0.2", 18000))
 
 
@@ -56,6 +57,7 @@ def test_the_packaged_sample_is_the_defaults():
     ("interval_s = 0\n", "sentry.toml:1: 'interval_s' in sentry.toml must be a positive number of seconds"),
     ("interval_s = 5\ntimeout_s = 5\n", "sentry.toml:2: timeout_s (5) must be shorter than interval_s (5)"),
     ("snapshot_path = 'rig.json'\n", "sentry.toml:1: 'snapshot_path' in sentry.toml must be an absolute path"),
+    ("hostname = 'rig 7'\n", "sentry.toml:1: 'hostname' in sentry.toml must be a name of letters, digits"),
     ("interval_s = [\n", "sentry.toml:1: "),
 ])
 def test_mistakes_name_the_key_and_line(text, sentence):

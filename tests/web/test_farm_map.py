@@ -186,3 +186,20 @@ def test_the_map_api_is_the_pages_cells_in_their_racks(viewer, state):
     assert [(c["key"], c["row"], c["column"]) for c in cells] == [(keys[1], 1, 1), (keys[0], 2, 3)]
     assert len(site["unplaced"]) == len(keys) - 2
     assert checked(viewer.get("/api/v1/map?metric=colour"), "/map").status_code == 400
+
+
+def test_the_map_redraws_itself_from_its_own_address_with_what_changed(viewer, state):
+    html = viewer.get("/map?metric=temp").get_data(as_text=True)
+    live = re.search(r'<div id="map-live" hx-get="([^"]+)" hx-select="#map-live" hx-target="this" '
+                     r'hx-swap="outerHTML" hx-trigger="every 30s">', html)
+    assert live and unescape(live[1]) == "/map?metric=temp"  # the metric picked stays picked
+    rows = read_latest(state, "miners")
+    key = rows["device"][0].as_py()
+    assert "b-off" not in cells(html)[key][0]
+    reachable = rows["reachable"].to_pylist()
+    reachable[0] = False
+    rows = rows.set_column(rows.schema.get_field_index("reachable"), "reachable", pa.array(reachable))
+    write_table(rows, latest_path(state, "miners"), row_group_size=rows.num_rows)
+    # What htmx asks every 30 s: the same page, of which it keeps #map-live.
+    again = viewer.get(unescape(live[1]), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert cells(again)[key][0] == "cx b-off" and len(cells(again)) == len(cells(html))
